@@ -1,0 +1,40 @@
+"""cosim: an FMI co-simulation orchestrator for digital twins.
+
+Public API (pinned by ``tests/test_api.py``)::
+
+    cosim.load(path) -> Topology            read a topology file
+    cosim.Topology(...)                     build one in Python
+    cosim.run(topology_or_path, ...) -> Result
+    cosim.read(path) -> RunData             read an HDF5 result file
+    cosim.Block, cosim.Port, cosim.Param    write Python blocks
+"""
+
+__version__ = "0.1.0"
+
+from .blocks import Block, Param, Port  # noqa: E402
+from .errors import (  # noqa: E402
+    ConfigError,
+    CosimError,
+    FMICallError,
+    FMUError,
+    ResultsError,
+    SimulationError,
+    SubsystemError,
+    TopologyError,
+)
+from .execution import run  # noqa: E402
+from .result import Result  # noqa: E402
+from .topology import RunSpec, Topology, load  # noqa: E402
+
+
+def read(path):
+    """Read an HDF5 result file written by cosim (see docs/results-format.md)."""
+    from .results import read as _read
+    return _read(path)
+
+
+__all__ = [
+    "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
+    "Result", "ResultsError", "RunSpec", "SimulationError", "SubsystemError", "Topology",
+    "TopologyError", "__version__", "load", "read", "run",
+]

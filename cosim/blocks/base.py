@@ -1,0 +1,162 @@
+"""Python blocks: subsystems written in Python, stepped by the master like FMUs.
+
+A block declares its ports and parameters as class attributes and implements
+:meth:`Block.step`::
+
+    class Heater(Block):
+        \"\"\"First-order heater: tau * dT/dt = P / G - T.\"\"\"
+        inputs = {"P": Port(unit="W")}
+        outputs = {"T": Port(unit="K", start=293.15)}
+        parameters = {"tau": Param(60.0, unit="s"), "G": Param(10.0, unit="W/K")}
+        feedthrough = {"T": []}          # T does not depend directly on P
+
+        def reset(self, t0):
+            self.T = self.outputs["T"].start
+
+        def step(self, t, dt, inputs):
+            self.T += dt / self.tau * (inputs["P"] / self.G - self.T)
+            return {"T": self.T}
+
+Call order, as the master drives it (times in seconds, float)::
+
+    Block(**parameters)        parameters validated and set as attributes
+    interface()                ports (may depend on parameters, e.g. table columns)
+    reset(t0)                  initial state
+    initialize(t0, inputs)     outputs at t0; default: step(t0, 0.0, inputs)
+    step(t, dt, inputs)  ...   advance from t to t + dt with inputs held; return outputs at t + dt
+    save_state() / restore_state(s)   at any point between steps (rollback)
+
+``inputs`` is a dict ``{name: float}``; ``step`` returns a mapping ``{name: value}`` or
+a sequence in the order of :meth:`interface` outputs. ``step`` with ``dt == 0`` must
+return the outputs at ``t`` without advancing the state.
+
+State is saved by deep copy of the instance's attributes, so any block can roll back
+like an FMU that can get and set its state.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+from ..variables import (
+    BOOLEAN,
+    INPUT,
+    INTEGER,
+    OUTPUT,
+    PARAMETER,
+    REAL,
+    Interface,
+    Variable,
+)
+
+
+@dataclass(frozen=True)
+class Port:
+    """An input or output of a block. ``kind`` is real, integer or boolean."""
+
+    unit: str | None = None
+    start: float = 0.0
+    kind: str = REAL
+    description: str = ""
+    nominal: float | None = None
+
+
+@dataclass(frozen=True)
+class Param:
+    """A block parameter with its default value (any type; numbers carry a unit)."""
+
+    default: Any = None
+    unit: str | None = None
+    description: str = ""
+    required: bool = False
+
+
+class Block:
+    """Base class for Python blocks; see the module docstring for the contract."""
+
+    inputs: ClassVar[dict[str, Port]] = {}
+    outputs: ClassVar[dict[str, Port]] = {}
+    parameters: ClassVar[dict[str, Param]] = {}
+    feedthrough: ClassVar[dict[str, list[str]] | None] = None
+    """Output name -> inputs it depends on directly. ``None``: every output on every input."""
+
+    _RESERVED = frozenset({"inputs", "outputs", "parameters", "feedthrough", "base_dir",
+                           "step", "reset", "initialize", "interface", "save_state",
+                           "restore_state", "resolve_path"})
+
+    def __init__(self, *, base_dir: str | Path | None = None, **params: Any):
+        self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown:
+            known = ", ".join(sorted(self.parameters)) or "none"
+            raise ConfigError(
+                f"{type(self).__name__} has no parameter {', '.join(map(repr, unknown))} "
+                f"(its parameters: {known})", field=unknown[0])
+        for name, spec in self.parameters.items():
+            if name in self._RESERVED:
+                raise ConfigError(f"{type(self).__name__}: parameter name {name!r} is reserved")
+            if name not in params and spec.required:
+                raise ConfigError(f"{type(self).__name__} needs parameter {name!r}", field=name)
+            setattr(self, name, copy.deepcopy(params.get(name, spec.default)))
+
+    # -- declaration -----------------------------------------------------------------
+
+    def port_declarations(self) -> tuple[dict[str, Port], dict[str, Port]]:
+        """Inputs and outputs as declared; override when ports depend on parameters."""
+        return dict(self.inputs), dict(self.outputs)
+
+    def interface(self) -> Interface:
+        ins, outs = self.port_declarations()
+        variables: list[Variable] = []
+        for name, port in ins.items():
+            variables.append(_port_variable(name, port, INPUT))
+        feed = self.feedthrough
+        for name, port in outs.items():
+            deps = tuple(ins) if feed is None or name not in feed else tuple(feed[name])
+            variables.append(_port_variable(name, port, OUTPUT, deps))
+        for name, spec in self.parameters.items():
+            value = getattr(self, name)
+            kind = BOOLEAN if isinstance(value, bool) else INTEGER if isinstance(value, int) \
+                else REAL
+            variables.append(Variable(name, PARAMETER, kind, spec.unit, value,
+                                      variability="fixed", description=spec.description))
+        return Interface.of(variables)
+
+    # -- behaviour ---------------------------------------------------------------------
+
+    def reset(self, t0: float) -> None:  # noqa: B027 - optional hook
+        """Set the initial state at start time ``t0`` [s]."""
+
+    def initialize(self, t: float, inputs: Mapping[str, float]) -> Mapping[str, Any] | Sequence:
+        """Outputs at ``t`` for the given inputs, before the first step."""
+        return self.step(t, 0.0, inputs)
+
+    def step(self, t: float, dt: float, inputs: Mapping[str, float]) -> Mapping | Sequence:
+        """Advance from ``t`` to ``t + dt`` [s] with ``inputs`` held; return outputs."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step()")
+
+    def save_state(self) -> Any:
+        return copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "base_dir"})
+
+    def restore_state(self, state: Any) -> None:
+        self.__dict__.update(copy.deepcopy(state))
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A path relative to the topology file's folder (``base_dir``)."""
+        p = Path(path)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def _port_variable(name: str, port: Port, causality: str,
+                   depends_on: tuple[str, ...] | None = None) -> Variable:
+    kind = port.kind if port.kind in (REAL, INTEGER, BOOLEAN) else REAL
+    return Variable(name, causality, kind, port.unit, port.start, port.nominal,
+                    "discrete" if kind != REAL else "continuous", port.description,
+                    depends_on=depends_on)

@@ -1,0 +1,247 @@
+"""Running a topology: the lifecycle around the master algorithm.
+
+:func:`run` checks the topology (every problem at once), makes the subsystems, builds
+the coupled system, initializes, then steps from ``start`` to ``stop`` on communication
+points ``start + n * step`` computed in integer ticks (the last step is shortened to
+land exactly on ``stop``). Observers see every point. Whatever happens, observers are
+told how the run ended and every subsystem is closed (instances freed, temporary
+folders removed); a failed run's error carries the partial :class:`Result` as
+``error.result``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from . import __version__
+from .clock import to_seconds, to_ticks
+from .errors import ConfigError, CosimError, NonFiniteError, Problem, TopologyError
+from .master import make_algorithm
+from .observers.base import Observer, RunInfo
+from .observers.memory import MemoryRecorder
+from .result import Result
+from .subsystems.factory import make_subsystem
+from .subsystems.tracing import TracingSubsystem
+from .system import CoupledSystem
+from .topology.graph import Topology
+from .topology.loader import load
+
+
+def run(topology: Topology | str | Path, *, output: str | Path | None = None,
+        start: float | None = None, stop: float | None = None, step: float | None = None,
+        algorithm: str | None = None, parameters: dict[str, Any] | None = None,
+        progress: bool = False, observers: Iterable[Observer] = (),
+        keep_in_memory: bool = True, trace: bool = False) -> Result:
+    """Run a topology (a :class:`Topology` or a file path) and return its :class:`Result`.
+
+    ``start``/``stop``/``step`` [s] and ``algorithm`` override the topology's run
+    settings; ``parameters`` maps ``"node.parameter"`` to a value and overrides the
+    topology's. ``output`` streams results to an HDF5 file as the run goes.
+    """
+    topo = load(topology) if isinstance(topology, (str, Path)) else topology.copy()
+    overrides = {k: v for k, v in dict(start=start, stop=stop, step=step,
+                                       algorithm=algorithm).items() if v is not None}
+    if overrides:
+        try:
+            topo.run = type(topo.run).model_validate({**topo.run.model_dump(), **overrides})
+        except ValueError as err:
+            raise ConfigError(f"invalid run settings: {err}") from None
+    _apply_parameters(topo, parameters or {})
+    report = topo.check()
+    report.raise_if_problems()
+    return Execution(topo, report, output=output, progress=progress, observers=observers,
+                     keep_in_memory=keep_in_memory, trace=trace).run()
+
+
+def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:
+    problems = []
+    for key, value in parameters.items():
+        node, _, var = key.partition(".")
+        if node not in topo.graph or not var:
+            problems.append(Problem(f"parameter override {key!r}: no node {node!r}"
+                                    if var else f"parameter override {key!r} is not node.name"))
+            continue
+        topo.graph.nodes[node]["parameters"][var] = value
+    if problems:
+        raise TopologyError(problems)
+
+
+class Execution:
+    """Owns everything during one run; short step loop, everything released in finally."""
+
+    def __init__(self, topology: Topology, report, *, output=None, progress=False,
+                 observers: Iterable[Observer] = (), keep_in_memory=True, trace=False):
+        self.topology, self.report = topology, report
+        self.run_spec = topology.run
+        self.algorithm = make_algorithm(self.run_spec.algorithm)
+        self.memory = MemoryRecorder() if keep_in_memory else None
+        self.observers: list[Observer] = [o for o in [self.memory] if o is not None]
+        self.output = Path(output) if output is not None else None
+        if self.output is not None:
+            from .observers.hdf5 import HDF5Recorder
+            self.observers.append(HDF5Recorder(self.output))
+        if progress:
+            from .observers.progress import ProgressBar
+            self.observers.append(ProgressBar())
+        self.observers.extend(observers)
+        self.trace: list | None = [] if trace else None
+
+    def _plan(self) -> tuple[int, int, int, int]:
+        run = self.run_spec
+        t0, t1, h = (to_ticks(run.start, what="start"), to_ticks(run.stop, what="stop"),
+                     to_ticks(run.step, what="step"))
+        if h <= 0:
+            raise ConfigError(f"step {run.step} s is below the time resolution (1 ns)")
+        n_steps = -(-(t1 - t0) // h)
+        return t0, t1, h, n_steps
+
+    def run(self) -> Result:
+        t0, t1, h, n_steps = self._plan()
+        subsystems: dict = {}
+        started: list[Observer] = []
+        error: BaseException | None = None
+        clock = time.perf_counter()
+        try:
+            for name in self.report.order:
+                sub = make_subsystem(self.topology, name, self.report.nodes[name])
+                subsystems[name] = TracingSubsystem(sub, self.trace) if self.trace is not None \
+                    else sub
+            system = CoupledSystem(self.topology, self.report, subsystems)
+            self.info = self._info(system, n_steps)
+            for obs in self.observers:
+                obs.started(self.info)
+                started.append(obs)
+            self._loop(system, t0, t1, h, n_steps)
+            for sub in system.subsystems:
+                sub.terminate()
+        except BaseException as err:
+            error = err
+            raise
+        finally:
+            self._finish(started, subsystems, error, time.perf_counter() - clock)
+        return self.result
+
+    def _loop(self, system: CoupledSystem, t0: int, t1: int, h: int, n_steps: int) -> None:
+        start, stop = to_seconds(t0), to_seconds(t1)
+        for sub in system.subsystems:
+            sub.setup(start, stop)
+        self.algorithm.initialize(system, start)
+        for sub in system.subsystems:
+            sub.exit_initialization()
+        self._check_finite(system, start)
+        observers, y, rec = self.observers, system.y, system.record_index
+        for obs in observers:
+            obs.stepped(start, y[rec])
+        step, allow_nonfinite = self.algorithm.step, self.run_spec.allow_nonfinite
+        isfinite = _isfinite_all
+        t_prev = t0
+        for n in range(1, n_steps + 1):
+            t_next = min(t0 + n * h, t1)
+            t = to_seconds(t_prev)
+            step(system, t, to_seconds(t_next) - t)
+            t_prev = t_next
+            now = to_seconds(t_next)
+            if not allow_nonfinite and not isfinite(y):
+                self._check_finite(system, now)
+            values = y[rec]
+            for obs in observers:
+                obs.stepped(now, values)
+
+    def _check_finite(self, system: CoupledSystem, t: float) -> None:
+        if self.run_spec.allow_nonfinite:
+            return
+        bad = system.first_nonfinite()
+        if bad is not None:
+            node, var = bad
+            value = system.y[system.out_lo[system.index[node]] +
+                             system.subsystems[system.index[node]].outputs.index(var)]
+            raise NonFiniteError(f"output is {value} (set run.allow_nonfinite: true to "
+                                 "accept non-finite values)", node=node, variable=var, time=t)
+
+    def _finish(self, started, subsystems, error, wall: float) -> None:
+        """Tell observers how the run ended, close every subsystem, build the Result.
+
+        An observer failing on a run that had completed (a full disk, say) makes the run
+        failed; on a run that had failed, the original error is kept.
+        """
+        late: BaseException | None = None
+        try:
+            for obs in started:
+                try:
+                    obs.finished(error)
+                except Exception as err:  # noqa: BLE001 - keep closing the others
+                    late = late or err
+        finally:
+            for sub in subsystems.values():
+                sub.close()
+        final = error or late
+        self.result = Result(
+            name=self.topology.name, status="completed" if final is None else "failed",
+            error=final, path=self.output, info=getattr(self, "info", None),
+            memory=self.memory, trace=self.trace, wall_time=wall)
+        if isinstance(final, CosimError):
+            final.result = self.result
+        if error is None and late is not None:
+            raise late
+
+    def _info(self, system: CoupledSystem, n_steps: int) -> RunInfo:
+        run = self.run_spec
+        params = {}
+        for name in system.names:
+            data = self.topology.graph.nodes[name]
+            iface = self.report.nodes[name].interface
+            for key, value in data["parameters"].items():
+                var = iface.get(key)
+                params[f"{name}.{key}"] = (value, var.unit if var else None)
+        spec = self.topology.to_spec().model_dump(mode="json", by_alias=True)
+        spec_json = json.dumps(spec, sort_keys=True)
+        meta = {
+            "topology": spec,
+            "topology_sha256": hashlib.sha256(spec_json.encode()).hexdigest(),
+            "topology_file": self.topology.source or "",
+            "graph": _node_link(self.topology),
+            "subsystems": {s.name: s.provenance() for s in system.subsystems},
+            "versions": _versions(),
+            "algorithm": {**self.algorithm.settings(), "start": run.start, "stop": run.stop,
+                          "step": run.step, "order": system.names},
+        }
+        return RunInfo(name=self.topology.name, signals=system.signals, start=run.start,
+                       stop=run.stop, step=run.step, algorithm=self.algorithm.name,
+                       n_steps=n_steps, parameters=params, meta=meta)
+
+
+def _isfinite_all(y) -> bool:
+    # sum() is finite iff every element is (barring overflow, which the slow path catches)
+    s = y.sum()
+    return s - s == 0.0
+
+
+def _node_link(topology: Topology) -> dict:
+    g = nx.MultiDiGraph()
+    for n, data in topology.graph.nodes(data=True):
+        source = data["source"] if isinstance(data["source"], str) else \
+            f"{data['source'].__module__}:{data['source'].__qualname__}"
+        g.add_node(n, kind=data["kind"], source=source,
+                   parameters=json.loads(json.dumps(data["parameters"], default=str)))
+    for u, v, k, data in topology.graph.edges(keys=True, data=True):
+        g.add_edge(u, v, key=k, **{a: b for a, b in data.items() if a != "where"})
+    return nx.node_link_data(g, edges="edges")
+
+
+def _versions() -> dict[str, str]:
+    import fmpy
+    import h5py
+    import numpy
+    import scipy
+    return {"cosim": __version__, "fmpy": fmpy.__version__, "numpy": numpy.__version__,
+            "h5py": h5py.__version__, "scipy": scipy.__version__,
+            "networkx": nx.__version__, "python": platform.python_version()}
+

@@ -1,0 +1,1 @@
+"""FMU files: safe archive handling and model descriptions (no instantiation here)."""

@@ -1,0 +1,84 @@
+"""Observers: read-only watchers of a run (recorders, progress bars, traces).
+
+Observers sit outside the coupled system (as in libcosim): they never change a value,
+they only see a :class:`RunInfo` at the start and the recorded signal values after
+every communication point.
+
+Call order, guaranteed by the execution::
+
+    started(info)                    once, after initialization, before the first step
+    stepped(t, values, kind)         once for the initial point (t = start), then after
+                                     every communication point; ``t`` in seconds (float),
+                                     ``values`` a read-only float64 array aligned with
+                                     ``info.signals``; ``kind`` a RowKind
+    finished(error)                  exactly once, on every path; ``error`` is None when
+                                     the run completed, else the exception that ended it
+
+``values`` is a view into the master's buffer: copy what you keep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from ..variables import Variable
+
+
+class RowKind(IntEnum):
+    """Why a row was recorded (stored as int8 in HDF5 ``/row_kind``)."""
+
+    COMMUNICATION_POINT = 0
+    EVENT_BEFORE = 1
+    EVENT_AFTER = 2
+    EARLY_RETURN = 3
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A recorded signal: ``<node>.<variable>`` with its metadata."""
+
+    node: str
+    variable: Variable
+
+    @property
+    def name(self) -> str:
+        return f"{self.node}.{self.variable.name}"
+
+
+@dataclass
+class RunInfo:
+    """What observers learn when a run starts.
+
+    ``start``/``stop``/``step`` are in seconds; ``n_steps`` the number of macro steps
+    planned (``None`` when not known ahead). ``parameters`` maps ``node.param`` to
+    ``(value, unit)`` for the values applied. ``meta`` holds provenance: topology as
+    node-link JSON, FMU hashes and GUIDs, versions, algorithm settings.
+    """
+
+    name: str
+    signals: list[Signal]
+    start: float
+    stop: float
+    step: float
+    algorithm: str
+    n_steps: int | None = None
+    parameters: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class Observer:
+    """Base class with no-op hooks; subclass and override what you need."""
+
+    def started(self, info: RunInfo) -> None:
+        pass
+
+    def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
+                ) -> None:
+        pass
+
+    def finished(self, error: BaseException | None) -> None:
+        pass

@@ -1,0 +1,60 @@
+"""Record a run in memory and hand it back as a pandas DataFrame (with units)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .base import Observer, RowKind, RunInfo
+
+
+class MemoryRecorder(Observer):
+    """Keeps every recorded row in a growing float64 block (doubling, amortised O(1))."""
+
+    def __init__(self):
+        self.info: RunInfo | None = None
+        self.rows = 0
+        self.times = np.zeros(0)
+        self.kinds = np.zeros(0, np.int8)
+        self.data = np.zeros((0, 0))
+        self.error: BaseException | None = None
+
+    def started(self, info: RunInfo) -> None:
+        self.info = info
+        capacity = (info.n_steps or 1023) + 1
+        self.times = np.empty(capacity)
+        self.kinds = np.empty(capacity, np.int8)
+        self.data = np.empty((capacity, len(info.signals)))
+
+    def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
+                ) -> None:
+        n = self.rows
+        if n == len(self.times):
+            self._grow()
+        self.times[n] = t
+        self.kinds[n] = kind
+        self.data[n] = values
+        self.rows = n + 1
+
+    def _grow(self) -> None:
+        capacity = 2 * len(self.times) + 1
+        self.times = np.resize(self.times, capacity)
+        self.kinds = np.resize(self.kinds, capacity)
+        data = np.empty((capacity, self.data.shape[1]))
+        data[:self.rows] = self.data[:self.rows]
+        self.data = data
+
+    def finished(self, error: BaseException | None) -> None:
+        self.error = error
+
+    def dataframe(self) -> pd.DataFrame:
+        """Rows so far; index ``time`` [s]; ``df.attrs["units"]`` maps column -> unit."""
+        info = self.info
+        names = [s.name for s in info.signals] if info else []
+        df = pd.DataFrame(self.data[:self.rows].copy(), columns=names,
+                          index=pd.Index(self.times[:self.rows].copy(), name="time"))
+        for s in info.signals if info else []:
+            if s.variable.kind in ("integer", "boolean"):
+                df[s.name] = df[s.name].astype("int64")
+        df.attrs["units"] = {s.name: s.variable.unit for s in info.signals} if info else {}
+        return df

@@ -1,0 +1,59 @@
+"""The value :func:`cosim.run` returns: status, signals as a DataFrame, plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class Result:
+    """A finished (or failed) run.
+
+    ``df`` has one column per recorded signal (``node.variable``) and the time [s] as
+    index; ``units`` maps each column to its unit. ``status`` is ``"completed"`` or
+    ``"failed"`` (then ``error`` holds the exception). ``path`` is the HDF5 file, if any.
+    """
+
+    name: str
+    status: str
+    error: BaseException | None = None
+    path: Path | None = None
+    info: Any = None
+    memory: Any = None
+    trace: list | None = None
+    wall_time: float = 0.0
+    _df: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def df(self) -> pd.DataFrame:
+        if self._df is None:
+            if self.memory is not None and self.memory.info is not None:
+                self._df = self.memory.dataframe()
+            elif self.path is not None:
+                from .results import read
+                self._df = read(self.path).df
+            else:
+                self._df = pd.DataFrame()
+        return self._df
+
+    @property
+    def units(self) -> dict[str, str | None]:
+        return dict(self.df.attrs.get("units", {}))
+
+    def __getitem__(self, signal: str) -> pd.Series:
+        return self.df[signal]
+
+    def plot(self, signals=None, path: str | Path | None = None):
+        """Plot signals (globs allowed) grouped by unit; save to ``path`` if given."""
+        from .results import RunData, plot
+        data = RunData.from_dataframe(self.df, units=self.units)
+        return plot(data, signals, path=path)
+
+    def __repr__(self) -> str:
+        cols = len(self.df.columns)
+        return (f"<Result {self.name!r} {self.status}: {len(self.df)} rows x {cols} signals, "
+                f"{self.wall_time:.3g} s wall>")

@@ -1,0 +1,222 @@
+"""Checks run before anything is instantiated; every problem is reported at once.
+
+Each problem names the file and line (for topologies loaded from a file), the node and
+the variable. What is checked: nodes that cannot be read (missing or corrupt FMU,
+unknown block); connections to unknown variables, not output -> input, with mismatched
+types or units; inputs driven twice; parameters and start values that do not exist
+or have the wrong type; algebraic loops (with the cycle); record patterns that match
+nothing; the run settings. Unconnected inputs are allowed and listed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+
+from ..errors import Problem, TopologyError
+from ..variables import (
+    BOOLEAN,
+    INPUT,
+    INTEGER,
+    OUTPUT,
+    REAL,
+    STRING,
+    STRUCTURAL_PARAMETER,
+    Interface,
+)
+from .analysis import algebraic_loops, gauss_seidel_order
+from .interfaces import NodeInfo, describe
+
+PARAMETER_CAUSALITIES = ("parameter", STRUCTURAL_PARAMETER)
+
+
+@dataclass
+class CheckReport:
+    """The outcome of :func:`check`: problems, unconnected inputs, order, recording."""
+
+    topology: object
+    nodes: dict[str, NodeInfo]
+    problems: list[Problem] = field(default_factory=list)
+    unconnected_inputs: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    recorded: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_if_problems(self) -> None:
+        if self.problems:
+            raise TopologyError(self.problems)
+
+
+def check(topology) -> CheckReport:
+    infos, problems = describe(topology)
+    problems = list(topology.graph.graph.get("problems", [])) + problems
+    report = CheckReport(topology, infos, problems)
+    interfaces = {n: i.interface for n, i in infos.items()}
+    _check_run(topology, report)
+    _check_connections(topology, interfaces, report)
+    for name, info in infos.items():
+        _check_values(topology, name, info, report)
+    for loop in algebraic_loops(topology, interfaces):
+        first = loop[0].partition(".")[0]
+        path = " -> ".join(loop + [loop[0]])
+        report.problems.append(Problem(
+            f"algebraic loop: {path}; mark one of its connections 'delayed: true' to break it "
+            "(the loop is then solved with a one-step delay)",
+            topology.graph.nodes[first].get("where", ""), first))
+    report.order = _order(topology, interfaces, report)
+    report.recorded = _recorded(topology, interfaces, report)
+    report.unconnected_inputs = _unconnected(topology, interfaces)
+    return report
+
+
+def _check_run(topology, report: CheckReport) -> None:
+    run = topology.run
+    where = topology.source or ""
+    for name, data in topology.graph.nodes(data=True):
+        if data.get("step") is not None and abs(data["step"] - run.step) > 1e-12 * run.step:
+            report.problems.append(Problem(
+                f"has its own step {data['step']} s but the fixed-step masters use one step "
+                f"for all nodes (run.step = {run.step} s); remove 'step' or set it equal",
+                data.get("where", where), name))
+
+
+def _unknown(node: str, var: str, iface: Interface, where: str, role: str) -> Problem:
+    close = difflib.get_close_matches(var, list(iface.variables), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return Problem(f"unknown {role} variable{hint}", where, node, var)
+
+
+def _check_connections(topology, interfaces: dict[str, Interface], report) -> None:
+    drivers: dict[str, list] = {}
+    for c in topology.connections():
+        drivers.setdefault(c.target, []).append(c)
+        src, dst = interfaces.get(c.source_node), interfaces.get(c.target_node)
+        if src is None or dst is None:
+            continue  # the node itself is already reported
+        problems = _connection_problems(c, src, dst)
+        report.problems.extend(problems)
+    for target, conns in drivers.items():
+        if len(conns) > 1:
+            node, _, var = target.partition(".")
+            sources = ", ".join(f"{c.source} ({c.where})" if c.where else c.source
+                                for c in conns)
+            report.problems.append(Problem(f"input is driven by {len(conns)} connections: "
+                                           f"{sources}", conns[1].where, node, var))
+
+
+def _connection_problems(c, src: Interface, dst: Interface) -> list[Problem]:
+    out: list[Problem] = []
+    s, d = src.get(c.source_var), dst.get(c.target_var)
+    if s is None:
+        out.append(_unknown(c.source_node, c.source_var, src, c.where, "source"))
+    elif s.causality != OUTPUT:
+        out.append(Problem(f"is {_a(s.causality)}, not an output: a connection goes from an "
+                           f"output to an input ({c})", c.where, c.source_node, c.source_var))
+    if d is None:
+        out.append(_unknown(c.target_node, c.target_var, dst, c.where, "target"))
+    elif d.causality != INPUT:
+        hint = " (set parameters under 'parameters:')" if "arameter" in d.causality else ""
+        out.append(Problem(f"is {_a(d.causality)}, not an input{hint} ({c})", c.where,
+                           c.target_node, c.target_var))
+    if s is None or d is None or out:
+        return out
+    if not _kinds_compatible(s.kind, d.kind):
+        out.append(Problem(f"type mismatch: {c.source} is {s.kind} ({s.fmi_type or s.kind}) "
+                           f"but {c.target} is {d.kind}", c.where, c.target_node,
+                           c.target_var))
+    if c.check_units and s.unit and d.unit and s.unit != d.unit:
+        out.append(Problem(f"unit mismatch: {c.source} is in {s.unit!r} but {c.target} "
+                           f"expects {d.unit!r}; convert with gain/offset and set "
+                           "'check_units: false' on the connection", c.where, c.target_node,
+                           c.target_var))
+    return out
+
+
+def _a(causality: str) -> str:
+    return f"an {causality}" if causality[0] in "aeiou" else f"a {causality}"
+
+
+def _kinds_compatible(src: str, dst: str) -> bool:
+    if STRING in (src, dst):
+        return False
+    if src == dst:
+        return True
+    return (src, dst) in {(INTEGER, REAL), (BOOLEAN, INTEGER), (BOOLEAN, REAL)}
+
+
+def _check_values(topology, name: str, info: NodeInfo, report: CheckReport) -> None:
+    data = topology.graph.nodes[name]
+    where = data.get("where", "")
+    iface = info.interface
+    if info.kind == "fmu":
+        for var, value in data["parameters"].items():
+            v = iface.get(var)
+            if v is None:
+                report.problems.append(_unknown(name, var, iface, where, "parameter"))
+            elif v.causality not in PARAMETER_CAUSALITIES:
+                report.problems.append(Problem(
+                    f"is {_a(v.causality)}, not a parameter (set start values under "
+                    "'start:')", where, name, var))
+            else:
+                _check_type(value, v, name, where, report)
+    for var, value in data["start"].items():
+        v = iface.get(var)
+        if v is None:
+            report.problems.append(_unknown(name, var, iface, where, "start"))
+        elif v.causality in PARAMETER_CAUSALITIES or v.variability == "constant":
+            report.problems.append(Problem(
+                f"is {_a(v.causality)}; set it under 'parameters:'", where, name, var))
+        elif info.kind == "block" and v.causality != INPUT:
+            report.problems.append(Problem("blocks take start values for inputs only", where,
+                                           name, var))
+        else:
+            _check_type(value, v, name, where, report)
+
+
+def _check_type(value, v, node: str, where: str, report: CheckReport) -> None:
+    ok = {
+        REAL: isinstance(value, (int, float)) and not isinstance(value, bool),
+        INTEGER: isinstance(value, int) and not isinstance(value, bool),
+        BOOLEAN: isinstance(value, bool) or value in (0, 1),
+        STRING: isinstance(value, str),
+    }[v.kind]
+    if not ok:
+        report.problems.append(Problem(f"value {value!r} does not fit its type {v.kind}", where,
+                                       node, v.name))
+
+
+def _order(topology, interfaces, report: CheckReport) -> list[str]:
+    explicit = topology.run.order
+    if explicit is None:
+        return gauss_seidel_order(topology, interfaces)
+    if sorted(explicit) != sorted(topology.nodes):
+        report.problems.append(Problem(
+            f"run.order must list every node exactly once; nodes: {sorted(topology.nodes)}",
+            topology.source or ""))
+    return list(explicit)
+
+
+def _recorded(topology, interfaces, report: CheckReport) -> list[tuple[str, str]]:
+    outputs = [(n, v.name) for n in topology.nodes if n in interfaces
+               for v in interfaces[n].outputs]
+    patterns = topology.run.record
+    if patterns == "all":
+        return outputs
+    chosen: list[tuple[str, str]] = []
+    for pattern in patterns:
+        hits = [o for o in outputs if fnmatch.fnmatchcase(f"{o[0]}.{o[1]}", pattern)]
+        if not hits:
+            report.problems.append(Problem(f"run.record pattern {pattern!r} matches no output",
+                                           topology.source or ""))
+        chosen.extend(h for h in hits if h not in chosen)
+    return chosen
+
+
+def _unconnected(topology, interfaces) -> list[str]:
+    driven = {c.target for c in topology.connections()}
+    return [f"{n}.{v.name}" for n in topology.nodes if n in interfaces
+            for v in interfaces[n].inputs if f"{n}.{v.name}" not in driven]

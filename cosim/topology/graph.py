@@ -1,0 +1,257 @@
+"""A topology: the coupled system as a ``networkx.MultiDiGraph``.
+
+The graph *is* the data model. Nodes are subsystems, edges are connections::
+
+    graph.nodes["rack1"] == {"kind": "fmu", "source": "../fmus/build/fmi2/Rack.fmu",
+                             "parameters": {...}, "start": {...}, "step": None,
+                             "description": "", "where": "topologies/dc.yaml:12"}
+    graph.edges["mixer", "cooler", "mixer.T_return->cooler.T_return"] == {
+        "source_var": "T_return", "target_var": "T_return", "gain": 1.0, "offset": 0.0,
+        "delayed": False, "check_units": True, "where": "topologies/dc.yaml:40"}
+
+``graph.graph`` holds ``name``, ``description``, ``run`` (a :class:`RunSpec`),
+``base_dir`` (the folder relative paths are resolved against) and ``source`` (the
+file it was loaded from, if any). Build one in Python or load one with
+:func:`cosim.load`; analyse it with networkx as you like.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import yaml
+
+from ..errors import ConfigError, Problem, TopologyError
+from .schema import ConnectionSpec, NodeSpec, RunSpec, TopologySpec, split_port
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One edge: ``target = gain * source + offset``."""
+
+    source_node: str
+    source_var: str
+    target_node: str
+    target_var: str
+    gain: float = 1.0
+    offset: float = 0.0
+    delayed: bool = False
+    check_units: bool = True
+    where: str = ""
+
+    @property
+    def source(self) -> str:
+        return f"{self.source_node}.{self.source_var}"
+
+    @property
+    def target(self) -> str:
+        return f"{self.target_node}.{self.target_var}"
+
+    def __str__(self) -> str:
+        return f"{self.source} -> {self.target}"
+
+
+class Topology:
+    """A coupled system of FMUs and Python blocks, wired output -> input.
+
+    Example::
+
+        topo = Topology("decay_chain", stop=5.0, step=0.01)
+        topo.add_fmu("a", "fmus/build/fmi2/Decay.fmu", parameters={"k": 2.0})
+        topo.add_block("src", "constant", parameters={"value": 1.0})
+        topo.connect("src.y", "a.u")
+        result = cosim.run(topo)
+    """
+
+    def __init__(self, name: str = "topology", *, description: str = "",
+                 base_dir: str | Path | None = None, source: str | Path | None = None,
+                 run: RunSpec | None = None, **run_settings: Any):
+        if run is not None and run_settings:
+            raise TypeError("give either run=RunSpec(...) or run settings, not both")
+        self.graph = nx.MultiDiGraph()
+        self.graph.graph.update(
+            name=name, description=description,
+            run=run if run is not None else RunSpec(**run_settings),
+            base_dir=Path(base_dir) if base_dir is not None else Path.cwd(),
+            source=str(source) if source is not None else None,
+            problems=[],
+        )
+
+    # -- properties ------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.graph.graph["name"]
+
+    @property
+    def run(self) -> RunSpec:
+        """Run settings (start, stop, step in seconds; algorithm; record; ...)."""
+        return self.graph.graph["run"]
+
+    @run.setter
+    def run(self, value: RunSpec) -> None:
+        self.graph.graph["run"] = value
+
+    @property
+    def base_dir(self) -> Path:
+        return self.graph.graph["base_dir"]
+
+    @property
+    def source(self) -> str | None:
+        return self.graph.graph["source"]
+
+    @property
+    def nodes(self) -> list[str]:
+        return list(self.graph.nodes)
+
+    def node(self, name: str) -> dict[str, Any]:
+        return self.graph.nodes[name]
+
+    def connections(self) -> Iterator[Connection]:
+        for src, dst, data in self.graph.edges(data=True):
+            yield Connection(src, data["source_var"], dst, data["target_var"], data["gain"],
+                             data["offset"], data["delayed"], data["check_units"],
+                             data["where"])
+
+    def fmu_path(self, node: str) -> Path:
+        """The FMU file of an FMU node, resolved against ``base_dir``."""
+        p = Path(self.graph.nodes[node]["source"])
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    # -- building --------------------------------------------------------------------
+
+    def add_fmu(self, name: str, path: str | Path, *, parameters: dict | None = None,
+                start: dict | None = None, step: float | None = None, description: str = "",
+                where: str = "") -> Topology:
+        """Add an FMU node; ``path`` is relative to ``base_dir`` unless absolute."""
+        self._add(name, "fmu", str(path), parameters, start, step, description, where)
+        return self
+
+    def add_block(self, name: str, block: str | type, *, parameters: dict | None = None,
+                  start: dict | None = None, step: float | None = None, description: str = "",
+                  where: str = "") -> Topology:
+        """Add a Python block: a built-in name (``"pid"``), ``"module:Class"``, or a class."""
+        self._add(name, "block", block, parameters, start, step, description, where)
+        return self
+
+    def _add(self, name, kind, source, parameters, start, step, description, where):
+        spec = NodeSpec(**{kind: source if isinstance(source, str) else "<class>"},
+                        parameters=parameters or {}, start=start or {}, step=step,
+                        description=description)
+        if name in self.graph:
+            raise ConfigError(f"node {name!r} already exists")
+        TopologySpec(nodes={name: spec})  # validates the name
+        self.graph.add_node(name, kind=kind, source=source, parameters=dict(spec.parameters),
+                            start=dict(spec.start), step=step, description=description,
+                            where=where)
+
+    def connect(self, source: str, target: str, *, gain: float = 1.0, offset: float = 0.0,
+                delayed: bool = False, check_units: bool = True, where: str = "") -> Topology:
+        """Connect ``node.output`` to ``node.input``: ``target = gain * source + offset``.
+
+        Unknown nodes are an error at once; unknown variables are reported by
+        :meth:`check`, with every other problem.
+        """
+        spec = ConnectionSpec(**{"from": source, "to": target}, gain=gain, offset=offset,
+                              delayed=delayed, check_units=check_units)
+        src, svar = split_port(spec.source)
+        dst, dvar = split_port(spec.target)
+        missing = [n for n in (src, dst) if n not in self.graph]
+        if missing:
+            known = ", ".join(sorted(self.graph.nodes)) or "none"
+            raise TopologyError([Problem(f"connection {source} -> {target} names unknown "
+                                         f"node {m!r} (known nodes: {known})", where, m)
+                                 for m in missing])
+        self.graph.add_edge(src, dst, key=f"{spec.source}->{spec.target}", source_var=svar,
+                            target_var=dvar, gain=float(gain), offset=float(offset),
+                            delayed=bool(delayed), check_units=bool(check_units), where=where)
+        return self
+
+    def copy(self) -> Topology:
+        """An independent copy (node parameters and start values copied too)."""
+        other = Topology.__new__(Topology)
+        other.graph = self.graph.copy()
+        for _, data in other.graph.nodes(data=True):
+            data["parameters"] = dict(data["parameters"])
+            data["start"] = dict(data["start"])
+        other.graph.graph["run"] = self.run.model_copy()
+        other.graph.graph["problems"] = list(self.graph.graph.get("problems", []))
+        return other
+
+    # -- checking --------------------------------------------------------------------
+
+    def check(self):
+        """Check everything that can be checked without instantiating an FMU.
+
+        Returns a :class:`~cosim.topology.checks.CheckReport`; call its
+        ``raise_if_problems()`` to get a :class:`TopologyError` listing all problems.
+        """
+        from .checks import check
+        return check(self)
+
+    # -- files -----------------------------------------------------------------------
+
+    def to_spec(self, relative_to: Path | None = None) -> TopologySpec:
+        """The topology as its file model; FMU paths made relative to ``relative_to``."""
+        nodes = {}
+        for name, data in self.graph.nodes(data=True):
+            source = data["source"]
+            if data["kind"] == "fmu" and relative_to is not None:
+                source = os.path.relpath(self.fmu_path(name), relative_to)
+            elif data["kind"] == "block" and not isinstance(source, str):
+                source = f"{source.__module__}:{source.__qualname__}"
+            nodes[name] = NodeSpec(**{data["kind"]: str(source)}, parameters=data["parameters"],
+                                   start=data["start"], step=data["step"],
+                                   description=data["description"])
+        conns = [ConnectionSpec(**{"from": c.source, "to": c.target}, gain=c.gain,
+                                offset=c.offset, delayed=c.delayed, check_units=c.check_units)
+                 for c in self.connections()]
+        return TopologySpec(name=self.name, description=self.graph.graph["description"],
+                            run=self.run, nodes=nodes, connections=conns)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the topology as YAML; FMU paths are rewritten relative to the new file."""
+        p = Path(path)
+        spec = self.to_spec(relative_to=p.resolve().parent)
+        data = spec.model_dump(by_alias=True, exclude_defaults=True)
+        data["run"] = spec.run.model_dump()
+        data["connections"] = [_compact(c) for c in data.get("connections", [])]
+        p.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+        return p
+
+    @classmethod
+    def from_spec(cls, spec: TopologySpec, *, base_dir: Path | None = None,
+                  source: str | None = None, where=lambda *loc: "") -> Topology:
+        """Build the graph from a validated file model; ``where(*loc)`` gives file:line."""
+        topo = cls(spec.name or (Path(source).stem if source else "topology"),
+                   description=spec.description, base_dir=base_dir, source=source, run=spec.run)
+        for name, node in spec.nodes.items():
+            kind = "fmu" if node.fmu is not None else "block"
+            topo.graph.add_node(name, kind=kind, source=node.fmu or node.block,
+                                parameters=dict(node.parameters), start=dict(node.start),
+                                step=node.step, description=node.description,
+                                where=where("nodes", name))
+        for i, c in enumerate(spec.connections):
+            try:
+                topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,
+                             delayed=c.delayed, check_units=c.check_units,
+                             where=where("connections", i))
+            except TopologyError as err:
+                topo.graph.graph["problems"].extend(err.problems)
+        return topo
+
+    def __repr__(self) -> str:
+        return (f"<Topology {self.name!r}: {self.graph.number_of_nodes()} nodes, "
+                f"{self.graph.number_of_edges()} connections>")
+
+
+def _compact(conn: dict) -> Any:
+    """A connection with default options is written as the ``a.y -> b.u`` shorthand."""
+    if set(conn) == {"from", "to"}:
+        return f"{conn['from']} -> {conn['to']}"
+    return conn

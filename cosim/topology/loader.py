@@ -1,0 +1,53 @@
+"""Load a topology file into a :class:`~cosim.topology.graph.Topology`.
+
+Every schema problem is reported at once, each with ``file:line``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import ConfigError, Problem, TopologyError
+from . import yamlio
+from .graph import Topology
+from .schema import TopologySpec
+
+
+def load(path: str | Path) -> Topology:
+    """Read a topology file (YAML or JSON); raise ConfigError/TopologyError if invalid."""
+    p = Path(path)
+    shown = str(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise ConfigError("topology file not found", file=shown) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read topology file: {err}", file=shown) from None
+    data, lines = yamlio.load(text, shown)
+    if not isinstance(data, dict):
+        raise ConfigError("a topology file must be a mapping with 'nodes' (and usually "
+                          "'run' and 'connections')", file=shown, line=1)
+
+    def where(*loc) -> str:
+        line = yamlio.line_of(lines, loc)
+        return f"{shown}:{line}" if line else shown
+
+    try:
+        spec = TopologySpec.model_validate(data)
+    except ValidationError as err:
+        raise TopologyError([_problem(e, where) for e in err.errors()]) from None
+    return Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+
+
+def _problem(error: dict, where) -> Problem:
+    loc = tuple(x for x in error["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+    node = loc[1] if len(loc) > 1 and loc[0] == "nodes" else None
+    field = ".".join(str(x) for x in loc)
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    elif error["type"] == "missing":
+        msg = f"missing required key {loc[-1]!r}"
+    return Problem(f"{field}: {msg}" if field else msg, where(*loc), node)

@@ -1,0 +1,68 @@
+"""YAML with line numbers: every mapping key and list item remembers where it stood."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+Path_ = tuple[Any, ...]
+
+
+def load(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML; return the data and ``{path: line}`` (1-based) for every value.
+
+    Malformed YAML raises ConfigError with the file, line and column.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else None
+        col = f", column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"malformed YAML{col}: {err.problem or err}", file=file,
+                          line=line) from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"malformed YAML: {err}", file=file) from None
+    lines: dict[Path_, int] = {}
+    if root is None:
+        return None, lines
+    return _convert(root, (), lines, file), lines
+
+
+def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node, file)
+            if key in out:
+                raise ConfigError(f"duplicate key {key!r}", file=file,
+                                  line=key_node.start_mark.line + 1)
+            out[key] = _convert(value_node, path + (key,), lines, file)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
+    return _scalar(node, file)
+
+
+def _scalar(node: yaml.Node, file: str) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        raise ConfigError("mapping keys must be plain values", file=file,
+                          line=node.start_mark.line + 1)
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+def line_of(lines: dict[Path_, int], loc: tuple[Any, ...]) -> int | None:
+    """The line of the longest prefix of ``loc`` that has one."""
+    for n in range(len(loc), -1, -1):
+        if tuple(loc[:n]) in lines:
+            return lines[tuple(loc[:n])]
+    return None
