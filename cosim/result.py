@@ -50,7 +50,8 @@ class Result:
     def plot(self, signals=None, path: str | Path | None = None):
         """Plot signals (globs allowed) grouped by unit; save to ``path`` if given."""
         from .results import RunData, plot
-        data = RunData.from_dataframe(self.df, units=self.units)
+        data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
+                                      status=self.status)
         return plot(data, signals, path=path)
 
     def __repr__(self) -> str:

@@ -1,5 +1,12 @@
-"""Python blocks: the Block base class and built-in blocks."""
+"""Python blocks: the Block base class and the built-in blocks."""
 
 from .base import Block, Param, Port
+from .constant import Constant
+from .pid import PID
+from .registry import BUILTIN_BLOCKS, resolve_block
+from .signals import Ramp, Step
+from .surrogate import Surrogate
+from .table import TimeTable
 
-__all__ = ["Block", "Param", "Port"]
+__all__ = ["BUILTIN_BLOCKS", "PID", "Block", "Constant", "Param", "Port", "Ramp", "Step",
+           "Surrogate", "TimeTable", "resolve_block"]

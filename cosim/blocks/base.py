@@ -50,6 +50,7 @@ from ..variables import (
     OUTPUT,
     PARAMETER,
     REAL,
+    STRING,
     Interface,
     Variable,
 )
@@ -121,8 +122,8 @@ class Block:
             variables.append(_port_variable(name, port, OUTPUT, deps))
         for name, spec in self.parameters.items():
             value = getattr(self, name)
-            kind = BOOLEAN if isinstance(value, bool) else INTEGER if isinstance(value, int) \
-                else REAL
+            kind = (BOOLEAN if isinstance(value, bool) else INTEGER if isinstance(value, int)
+                    else REAL if isinstance(value, float) or value is None else STRING)
             variables.append(Variable(name, PARAMETER, kind, spec.unit, value,
                                       variability="fixed", description=spec.description))
         return Interface.of(variables)

@@ -108,7 +108,8 @@ def check(args) -> int:
         print("  unconnected inputs (their start values are used):")
         for name in report.unconnected_inputs:
             node, _, var = name.partition(".")
-            start = report.nodes[node].interface[var].start
+            start = topo.graph.nodes[node]["start"].get(
+                var, report.nodes[node].interface[var].start)
             print(f"    {name} = {start}")
     return 0
 

@@ -37,8 +37,13 @@ def algebraic_loops(topology, interfaces: dict[str, Interface]) -> list[list[str
     for comp in sorted((sorted(c) for c in nx.strongly_connected_components(g)
                         if len(c) > 1), key=lambda c: c[0]):
         sub = g.subgraph(comp)
-        cycle = nx.find_cycle(sub, source=comp[0])
-        loops.append([u for u, _ in cycle])
+        # start at the first output feeding a connection, so the path reads a.y -> b.u ...
+        sources = sorted(u for u, v, d in sub.edges(data=True) if "connection" in d)
+        cycle = [u for u, _ in nx.find_cycle(sub, source=sources[0] if sources else comp[0])]
+        if sources and sources[0] in cycle:
+            k = cycle.index(sources[0])
+            cycle = cycle[k:] + cycle[:k]
+        loops.append(cycle)
     return loops
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CosimError, Problem
-from ..fmu import description
+from ..fmu import archive, description
 from ..variables import Interface
 
 
@@ -44,6 +44,8 @@ def describe(topology) -> tuple[dict[str, NodeInfo], list[Problem]]:
 def _describe_fmu(topology, name: str) -> NodeInfo:
     info = description.read(topology.fmu_path(name))
     description.check_binary(info)
+    with archive.open_archive(info.path) as zf:
+        archive.check_entries(zf, info.path)
     return NodeInfo(name, "fmu", info.interface, fmu=info)
 
 

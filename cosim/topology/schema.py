@@ -98,6 +98,8 @@ class TopologySpec(_Strict):
     @field_validator("connections", mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
+        if value is None:
+            return []
         if not isinstance(value, list):
             return value
         return [parse_arrow(c) if isinstance(c, str) else c for c in value]

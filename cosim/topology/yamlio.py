@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -11,13 +12,24 @@ from ..errors import ConfigError
 Path_ = tuple[Any, ...]
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads ``1e6`` and ``1.0e6`` as floats (YAML 1.2 does;
+    PyYAML's YAML 1.1 rules would make them strings)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
 def load(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     """Parse YAML; return the data and ``{path: line}`` (1-based) for every value.
 
     Malformed YAML raises ConfigError with the file, line and column.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
@@ -53,7 +65,7 @@ def _scalar(node: yaml.Node, file: str) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         raise ConfigError("mapping keys must be plain values", file=file,
                           line=node.start_mark.line + 1)
-    loader = yaml.SafeLoader("")
+    loader = _Loader("")
     try:
         return loader.construct_object(node, deep=True)
     finally:

@@ -1,0 +1,1 @@
+"""cosim benchmarks: ``python -m bench <name>``. They print figures; they are not tests."""

@@ -1,0 +1,272 @@
+"""Stream a run into an HDF5 file while it goes (result layout version 1).
+
+The layout is described in ``docs/results-format.md``; in short::
+
+    /                       attrs: cosim_layout_version=1, name, start, stop, step,
+                                   algorithm, created, status, error (+ finished, n_rows)
+    /time                   float64 [n], dimension scale "time", units "s"
+    /<node>.<variable>      one 1-D dataset per signal, attached to /time
+    /row_kind               int8 [n] (RowKind), attached to /time
+    /parameters/<node>.<p>  scalar, attr units
+    /meta/<key>             scalar (dicts and lists as JSON strings, attr encoding="json")
+
+Crash safety: every dataset is created first, then the file switches to SWMR mode. Rows
+are buffered in a preallocated array and written a chunk at a time (or every
+``flush_seconds``): signals first, ``/time`` last (the commit marker), then a flush.
+A reader opening the file with ``swmr=True`` after a crash sees every row up to the last
+flush; it takes ``len(/time)`` as the number of rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time as _time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ..errors import ResultsError
+from ..variables import BOOLEAN, INTEGER, REAL
+from .base import Observer, RowKind, RunInfo, Signal
+
+LAYOUT_VERSION = 1
+LIBVER = ("v110", "v110")
+DTYPES: dict[str, type[np.generic]] = {REAL: np.float64, INTEGER: np.int64, BOOLEAN: np.int8}
+RESERVED = frozenset({"time", "row_kind", "parameters", "meta"})
+#: Upper bound of the row buffer, whatever ``chunk_rows`` is (many signals × long chunks).
+MAX_BUFFER_BYTES = 32 * 1024 * 1024
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _check_name(name: str, what: str, path: Path) -> None:
+    if not name or "/" in name or name in (".", ".."):
+        raise ResultsError(f"{what} name {name!r} cannot be stored in HDF5 "
+                           f"(empty, '.', '..' or containing '/')", path=str(path))
+
+
+def _jsonable(obj: Any) -> Any:
+    return obj.tolist() if isinstance(obj, np.ndarray | np.generic) else str(obj)
+
+
+def _scalar(group: h5py.Group, name: str, value: Any) -> h5py.Dataset:
+    """Store one value as a scalar dataset: strings and numbers as such, the rest as JSON."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        ds = group.create_dataset(name, data=np.int8(value))
+        ds.attrs["encoding"] = "boolean"
+    elif isinstance(value, str):
+        ds = group.create_dataset(name, data=value, dtype=h5py.string_dtype())
+    elif isinstance(value, float) or (isinstance(value, int) and -2**63 <= value < 2**63):
+        ds = group.create_dataset(name, data=value)
+    else:
+        ds = group.create_dataset(name, data=json.dumps(value, default=_jsonable),
+                                  dtype=h5py.string_dtype())
+        ds.attrs["encoding"] = "json"
+    return ds
+
+
+class HDF5Recorder(Observer):
+    """Record every row of a run into ``path`` (overwritten), streaming and crash-safe.
+
+    ``chunk_rows`` is the HDF5 chunk length and the normal write batch; ``flush_seconds``
+    bounds how old the unwritten rows may get (so a crash loses at most that much).
+    """
+
+    def __init__(self, path: str | Path, *, chunk_rows: int = 4096, flush_seconds: float = 2.0):
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
+        if not flush_seconds > 0:
+            raise ValueError(f"flush_seconds must be > 0, got {flush_seconds}")
+        self.path = Path(path)
+        self.chunk_rows = int(chunk_rows)
+        self.flush_seconds = float(flush_seconds)
+        self.n_rows = 0  # rows committed to the file (len(/time))
+        self._file: h5py.File | None = None
+        self._done = False
+        self._signals: list[Signal] = []
+        self._datasets: list[h5py.Dataset] = []
+        self._dtypes: list[np.dtype] = []
+        self._time_ds: h5py.Dataset | None = None
+        self._kind_ds: h5py.Dataset | None = None
+        self._n = 0  # rows in the buffer
+        self._last_write = 0.0
+
+    # -- observer protocol ------------------------------------------------------------
+
+    def started(self, info: RunInfo) -> None:
+        if self._file is not None or self._done:
+            raise ResultsError("recorder already used for a run: create one per run",
+                               path=str(self.path))
+        self._validate(info)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = h5py.File(self.path, "w", libver=LIBVER, track_order=True)
+            self._create_layout(info)
+            self._file.swmr_mode = True
+        except ResultsError:
+            self._close_quietly()
+            raise
+        except (OSError, ValueError, TypeError, RuntimeError) as err:
+            self._close_quietly()
+            raise ResultsError(f"cannot create result file: {err}", path=str(self.path)) from err
+        n = len(self._signals)
+        rows = max(1, min(self.chunk_rows, MAX_BUFFER_BYTES // (8 * (n + 1))))
+        self._buf = np.empty((rows, n), dtype=np.float64)
+        self._tbuf = np.empty(rows, dtype=np.float64)
+        self._kbuf = np.empty(rows, dtype=np.int8)
+        self._last_write = _time.monotonic()
+
+    def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
+                ) -> None:
+        if self._file is None:
+            raise ResultsError("stepped() called outside a run (before started() or after "
+                               "finished())", path=str(self.path))
+        i = self._n
+        try:
+            self._buf[i] = values
+        except ValueError as err:
+            raise ResultsError(f"row at t={t:g} s has {np.shape(values)} values, expected "
+                               f"{len(self._signals)}", path=str(self.path)) from err
+        self._tbuf[i] = t
+        self._kbuf[i] = kind
+        self._n = i + 1
+        if self._n == len(self._tbuf) or _time.monotonic() - self._last_write >= self.flush_seconds:
+            self._write()
+
+    def finished(self, error: BaseException | None) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self._file is None:
+            return  # started() never succeeded: nothing recorded
+        write_error: ResultsError | None = None
+        try:
+            self._write()
+        except ResultsError as err:
+            write_error = err
+        try:
+            self._file.close()
+        except (OSError, RuntimeError) as err:
+            write_error = write_error or ResultsError(f"cannot close result file: {err}",
+                                                      path=str(self.path))
+        self._file = None
+        failure = error if error is not None else write_error
+        self._set_final_status(failure)
+        if write_error is not None:
+            raise write_error
+
+    def _set_final_status(self, error: BaseException | None) -> None:
+        try:
+            with h5py.File(self.path, "r+", libver=LIBVER) as f:
+                f.attrs["status"] = "completed" if error is None else "failed"
+                f.attrs["error"] = "" if error is None else (str(error) or type(error).__name__)
+                f.attrs["finished"] = utc_now()
+                f.attrs["n_rows"] = np.int64(self.n_rows)
+        except (OSError, ValueError, RuntimeError, KeyError) as err:
+            raise ResultsError(f"cannot set the final status: {err}", path=str(self.path)) from err
+
+    # -- internals --------------------------------------------------------------------
+
+    def _validate(self, info: RunInfo) -> None:
+        seen: set[str] = set()
+        for sig in info.signals:
+            name = sig.name
+            _check_name(name, "signal", self.path)
+            if name in seen or name in RESERVED:
+                raise ResultsError(f"signal {name!r} recorded twice or reserved",
+                                   path=str(self.path), dataset=name)
+            if sig.variable.kind not in DTYPES:
+                raise ResultsError(f"signal {name!r} is of kind {sig.variable.kind!r}: only "
+                                   f"real, integer and boolean signals can be recorded",
+                                   path=str(self.path), dataset=name)
+            seen.add(name)
+        for name in info.parameters:
+            _check_name(name, "parameter", self.path)
+        for key in info.meta:
+            _check_name(str(key), "meta key", self.path)
+
+    def _series(self, name: str, dtype: Any, **kwargs: Any) -> h5py.Dataset:
+        assert self._file is not None
+        return self._file.create_dataset(
+            name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(self.chunk_rows,),
+            compression="gzip", shuffle=True, **kwargs)
+
+    def _create_layout(self, info: RunInfo) -> None:
+        f = self._file
+        assert f is not None
+        f.attrs.update({
+            "cosim_layout_version": np.int64(LAYOUT_VERSION), "name": info.name,
+            "start": float(info.start), "stop": float(info.stop), "step": float(info.step),
+            "algorithm": info.algorithm, "created": utc_now(), "status": "running",
+            "error": "",
+        })
+        tds = self._series("time", np.float64, fillvalue=np.nan)  # padding shows as NaN
+        tds.attrs["units"] = "s"
+        tds.make_scale("time")
+        self._time_ds = tds
+        self._signals = list(info.signals)
+        for sig in self._signals:
+            ds = self._series(sig.name, DTYPES[sig.variable.kind])
+            ds.dims[0].attach_scale(tds)
+            self._signal_attrs(ds, sig)
+            self._datasets.append(ds)
+            self._dtypes.append(ds.dtype)
+        kds = self._series("row_kind", np.int8)
+        kds.dims[0].attach_scale(tds)
+        kds.attrs["description"] = "why each row was recorded: " + ", ".join(
+            f"{k.value}={k.name.lower()}" for k in RowKind)
+        self._kind_ds = kds
+        params = f.create_group("parameters", track_order=True)
+        for name, (value, unit) in info.parameters.items():
+            ds = _scalar(params, name, value)
+            ds.attrs["units"] = unit or ""
+        meta = f.create_group("meta", track_order=True)
+        for key, value in info.meta.items():
+            _scalar(meta, str(key), value)
+
+    @staticmethod
+    def _signal_attrs(ds: h5py.Dataset, sig: Signal) -> None:
+        var = sig.variable
+        attrs = {"units": var.unit or "", "kind": var.kind, "fmi_type": var.fmi_type or "",
+                 "causality": var.causality, "node": sig.node, "variable": var.name,
+                 "description": var.description or ""}
+        if var.nominal is not None and math.isfinite(float(var.nominal)):
+            attrs["nominal"] = float(var.nominal)
+        ds.attrs.update(attrs)
+
+    def _write(self) -> None:
+        """Append the buffered rows: signals first, then row_kind, then time; flush."""
+        n = self._n
+        self._last_write = _time.monotonic()
+        if n == 0 or self._file is None:
+            return
+        old, new = self.n_rows, self.n_rows + n
+        try:
+            for j, ds in enumerate(self._datasets):
+                ds.resize((new,))
+                ds[old:new] = self._buf[:n, j].astype(self._dtypes[j])
+            for ds, data in ((self._kind_ds, self._kbuf), (self._time_ds, self._tbuf)):
+                assert ds is not None
+                ds.resize((new,))
+                ds[old:new] = data[:n]
+            self._file.flush()
+        except (OSError, ValueError, RuntimeError) as err:
+            raise ResultsError(f"cannot write rows {old}..{new - 1}: {err}",
+                               path=str(self.path)) from err
+        self.n_rows = new
+        self._n = 0
+
+    def _close_quietly(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(Exception):  # already failing: keep the first error
+                self._file.close()
+            self._file = None

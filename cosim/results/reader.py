@@ -1,0 +1,229 @@
+"""Read cosim result files (HDF5 layout version 1) into pandas / numpy / xarray.
+
+:func:`read` accepts files from finished runs, failed runs and runs whose writer was
+killed (``status == "running"``). Files still marked as open by a writer (live or killed)
+are opened in SWMR read mode, the others plainly. The row count is ``len(/time)`` (the
+commit marker; more exactly, the shortest series), so a partial flush is never seen.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from ..errors import ResultsError
+
+SUPPORTED_LAYOUTS = (1,)
+_NOT_SIGNALS = ("time", "row_kind")
+
+
+def _py(value: Any) -> Any:
+    """An HDF5 attribute or scalar as a plain Python value."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        return [_py(v) for v in value.tolist()] if value.dtype.kind in "OS" else value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _attrs(obj: h5py.HLObject) -> dict[str, Any]:
+    skip = ("DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "_Netcdf4Dimid")
+    return {k: _py(v) for k, v in obj.attrs.items() if k not in skip}
+
+
+def _scalar(ds: h5py.Dataset) -> Any:
+    value = _py(ds[()])
+    encoding = _py(ds.attrs.get("encoding", ""))
+    if encoding == "json":
+        return json.loads(value)
+    if encoding == "boolean":
+        return bool(value)
+    return value
+
+
+@dataclass
+class RunData:
+    """A run's results: signals as a DataFrame (index "time", seconds) plus metadata.
+
+    ``status`` is "completed", "failed" (see ``error``) or "running" — the writer stopped
+    without finishing (killed, crashed): the rows up to its last flush are all here.
+    """
+
+    df: pd.DataFrame
+    units: dict[str, str | None] = field(default_factory=dict)
+    status: str = "completed"
+    error: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_units: dict[str, str | None] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    row_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
+    signal_attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def from_dataframe(cls, df: pd.DataFrame, units: Mapping[str, str | None] | None = None, *,
+                       name: str = "", status: str = "completed") -> RunData:
+        """Wrap in-memory results: ``df`` indexed by time in seconds, one column per signal."""
+        df = df.copy()
+        df.index = pd.Index(np.asarray(df.index, dtype=np.float64), name="time")
+        df.columns = [str(c) for c in df.columns]
+        units = dict(units or {})
+        unknown = sorted(set(units) - set(df.columns))
+        if unknown:
+            raise ResultsError(f"units given for signals not in the data: {unknown}")
+        return cls(df=df, units={c: units.get(c) or None for c in df.columns}, status=status,
+                   attrs={"name": name, "status": status, "error": ""},
+                   row_kind=np.zeros(len(df), dtype=np.int8))
+
+    @property
+    def name(self) -> str:
+        return str(self.attrs.get("name", ""))
+
+    @property
+    def signals(self) -> list[str]:
+        return list(self.df.columns)
+
+    @property
+    def time(self) -> np.ndarray:
+        return self.df.index.to_numpy()
+
+    def signal(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, y)`` of one signal as numpy arrays."""
+        if name not in self.df.columns:
+            close = difflib.get_close_matches(name, self.signals, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ResultsError(f"no signal {name!r} in the results{hint}",
+                               path=str(self.path) if self.path else None, dataset=name)
+        return self.time, self.df[name].to_numpy()
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.Dataset`` on the ``time`` dimension (needs xarray installed).
+
+        Built from the arrays already read, so it works for files still being written or
+        left by a killed writer (``xarray.open_dataset`` would see the raw lengths).
+        """
+        import xarray as xr
+
+        data_vars = {}
+        for name in self.df.columns:
+            attrs = dict(self.signal_attrs.get(name, {}))
+            if self.units.get(name):
+                attrs["units"] = self.units[name]
+            data_vars[name] = ("time", self.df[name].to_numpy(), attrs)
+        data_vars["row_kind"] = ("time", self.row_kind, {})
+        coords = {"time": ("time", self.time, {"units": "s"})}
+        attrs = {k: v for k, v in self.attrs.items() if isinstance(v, str | int | float)}
+        return xr.Dataset(data_vars, coords=coords, attrs=attrs)
+
+
+def _open(p: Path) -> h5py.File:
+    if not p.exists():
+        raise ResultsError("no such file", path=str(p))
+    if not p.is_file():
+        raise ResultsError("not a file", path=str(p))
+    try:
+        is_hdf5 = h5py.is_hdf5(p)
+    except OSError as err:
+        raise ResultsError(f"cannot read: {err}", path=str(p)) from err
+    if not is_hdf5:
+        raise ResultsError("not an HDF5 file", path=str(p))
+    try:
+        return h5py.File(p, "r")
+    except OSError as err:
+        if "already open" not in str(err):
+            raise ResultsError(f"corrupt or truncated HDF5 file, cannot open it ({err})",
+                               path=str(p)) from err
+    # Marked as open for writing: a live SWMR writer, or one that was killed. Only then
+    # read in SWMR mode, which retries (with growing sleeps) on metadata checksum errors
+    # and would hang for minutes on a corrupt file.
+    try:
+        return h5py.File(p, "r", swmr=True)
+    except OSError as err:
+        raise ResultsError(f"file is still being created by its writer or is corrupt, "
+                           f"cannot open it in SWMR mode ({err})", path=str(p)) from err
+
+
+def _check_layout(f: h5py.File, p: Path) -> None:
+    if "cosim_layout_version" not in f.attrs:
+        raise ResultsError("no cosim_layout_version attribute: not a cosim result file",
+                           path=str(p))
+    version = _py(f.attrs["cosim_layout_version"])
+    if version not in SUPPORTED_LAYOUTS:
+        raise ResultsError(f"layout version {version} not supported (this cosim reads "
+                           f"{', '.join(map(str, SUPPORTED_LAYOUTS))}): upgrade cosim",
+                           path=str(p))
+    time = f.get("time")
+    if not isinstance(time, h5py.Dataset):
+        raise ResultsError("no /time dataset: not a cosim result file", path=str(p))
+
+
+def _series_names(f: h5py.File) -> list[str]:
+    return [name for name, obj in f.items()
+            if isinstance(obj, h5py.Dataset) and obj.ndim == 1 and name not in _NOT_SIGNALS]
+
+
+def _read_series(f: h5py.File, names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
+    """Read every series (time, row_kind, signals) cut to the shortest length."""
+    present = [n for n in (*_NOT_SIGNALS, *names) if n in f]
+    n = min(f[name].shape[0] for name in present)
+    return n, {name: f[name][:n] for name in present}
+
+
+def _read_group(f: h5py.File, group: str) -> tuple[dict[str, Any], dict[str, str | None]]:
+    values: dict[str, Any] = {}
+    units: dict[str, str | None] = {}
+    g = f.get(group)
+    if not isinstance(g, h5py.Group):
+        return values, units
+    for name, ds in g.items():
+        if isinstance(ds, h5py.Dataset):
+            values[name] = _scalar(ds)
+            units[name] = _py(ds.attrs.get("units", "")) or None
+    return values, units
+
+
+def read(path: str | Path) -> RunData:
+    """Read a cosim result file (also from a failed or killed run).
+
+    Raises :class:`~cosim.errors.ResultsError` naming the path (and dataset) when the file
+    is missing, not HDF5, corrupt, or not a cosim result file.
+    """
+    p = Path(path)
+    f = _open(p)
+    try:
+        with f:
+            _check_layout(f, p)
+            return _read_run(f, p)
+    except ResultsError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as err:
+        raise ResultsError(f"corrupt or truncated result file: {err}", path=str(p)) from err
+
+
+def _read_run(f: h5py.File, p: Path) -> RunData:
+    names = _series_names(f)
+    n, series = _read_series(f, names)
+    time = series.pop("time")
+    row_kind = series.pop("row_kind", np.zeros(n, dtype=np.int8))
+    df = pd.DataFrame({name: series[name] for name in names},
+                      index=pd.Index(time, name="time"), columns=names)
+    signal_attrs = {name: _attrs(f[name]) for name in names}
+    units = {name: (a.pop("units", "") or None) for name, a in signal_attrs.items()}
+    parameters, parameter_units = _read_group(f, "parameters")
+    meta, _ = _read_group(f, "meta")
+    attrs = _attrs(f)
+    return RunData(df=df, units=units, status=str(attrs.get("status", "running")),
+                   error=str(attrs.get("error", "")), attrs=attrs, parameters=parameters,
+                   parameter_units=parameter_units, meta=meta, row_kind=row_kind,
+                   signal_attrs=signal_attrs, path=p)

@@ -1,0 +1,123 @@
+"""Helpers for the tests of the project's own FMUs (fmus/): an instance driver."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from fmpy import extract, read_model_description
+from fmpy.fmi2 import (
+    FMU2Model,
+    FMU2Slave,
+    fmi2CallbackAllocateMemoryTYPE,
+    fmi2CallbackFreeMemoryTYPE,
+    fmi2CallbackFunctions,
+    fmi2CallbackLoggerTYPE,
+)
+from fmpy.fmi3 import FMU3Model, FMU3Slave
+
+MODELS = ("Ball", "Cooler", "Decay", "Faulty", "Gain", "Oscillator", "Rack", "Spring")
+ME_MODELS = ("Ball", "Decay", "Oscillator")
+VERSIONS = (2, 3)
+
+_unzipped: dict[tuple[str, int], str] = {}
+TEMPDIRS: list[str] = []
+
+
+def unzipped(paths: dict[tuple[str, int], Path], model: str, version: int) -> str:
+    """One extraction per FMU and session: instances of a model share the binary."""
+    key = (model, version)
+    if key not in _unzipped:
+        d = tempfile.mkdtemp(prefix=f"fmu-{model}-{version}-")
+        TEMPDIRS.append(d)
+        _unzipped[key] = extract(str(paths[key]), unzipdir=d)
+    return _unzipped[key]
+
+
+class Instance:
+    """A thin driver for one instance of one of our FMUs, capturing its log messages.
+
+    Variables are addressed by name; ``kind`` is "CS" or "ME"; FMI 3 co-simulation options
+    ``event_mode`` / ``early_return`` are passed to fmi3InstantiateCoSimulation.
+    """
+
+    def __init__(self, paths, model: str, version: int, kind: str = "CS", *,
+                 event_mode: bool = False, early_return: bool = False, name: str = "inst"):
+        self.version, self.kind = version, kind
+        self.md = read_model_description(str(paths[(model, version)]))
+        self.vars = {v.name: v for v in self.md.modelVariables}
+        self.log: list[tuple[int, str]] = []
+        args = dict(guid=self.md.guid, unzipDirectory=unzipped(paths, model, version),
+                    modelIdentifier=model, instanceName=name)
+        if version == 2:
+            cls = FMU2Slave if kind == "CS" else FMU2Model
+            self.fmu = cls(**args)
+            self._callbacks = fmi2CallbackFunctions()
+            self._callbacks.logger = fmi2CallbackLoggerTYPE(self._log2)
+            # canNotUseMemoryManagementFunctions="true": allocation callbacks that always
+            # fail prove the FMU does not use them
+            self._callbacks.allocateMemory = fmi2CallbackAllocateMemoryTYPE(lambda n, s: None)
+            self._callbacks.freeMemory = fmi2CallbackFreeMemoryTYPE(lambda p: None)
+            # no fmpy.logging.addLoggerProxy: it keeps ONE process-wide logger, so
+            # per-instance loggers would cross (and dangle once an instance is gone)
+            self.fmu.instantiate(callbacks=self._callbacks)
+        elif kind == "CS":
+            self.fmu = FMU3Slave(**args)
+            self.fmu.instantiate(eventModeUsed=event_mode, earlyReturnAllowed=early_return,
+                                 logMessage=self._log3)
+        else:
+            self.fmu = FMU3Model(**args)
+            self.fmu.instantiate(logMessage=self._log3)
+
+    def _log2(self, env, name, status, category, message):
+        self.log.append((status, message.decode()))
+
+    def _log3(self, env, status, category, message):
+        self.log.append((status, message.decode()))
+
+    def vr(self, name: str) -> int:
+        return self.vars[name].valueReference
+
+    def _typed(self, name: str) -> tuple[str, int]:
+        t = self.vars[name].type
+        if self.version == 2:
+            return t, self.vr(name)
+        return {"Float64": "Real", "Int32": "Integer"}.get(t, t), self.vr(name)
+
+    def set(self, **values) -> None:
+        for name, value in values.items():
+            t, vr = self._typed(name)
+            if self.version == 2:
+                getattr(self.fmu, f"set{t}")([vr], [value])
+            else:
+                getattr(self.fmu, {"Real": "setFloat64", "Integer": "setInt32",
+                                   "Boolean": "setBoolean"}[t])([vr], [value])
+
+    def get(self, name: str):
+        t, vr = self._typed(name)
+        if self.version == 2:
+            return getattr(self.fmu, f"get{t}")([vr])[0]
+        return getattr(self.fmu, {"Real": "getFloat64", "Integer": "getInt32",
+                                  "Boolean": "getBoolean"}[t])([vr])[0]
+
+    def init(self, start_time: float = 0.0, **start) -> Instance:
+        self.set(**start)
+        if self.version == 2:
+            self.fmu.setupExperiment(startTime=start_time)
+            self.fmu.enterInitializationMode()
+            self.fmu.exitInitializationMode()
+        else:
+            self.fmu.enterInitializationMode(startTime=start_time)
+            self.fmu.exitInitializationMode()
+        return self
+
+    def step(self, t: float, dt: float):
+        return self.fmu.doStep(t, dt)
+
+    def run(self, t_end: float, dt: float, names: tuple[str, ...]) -> list[tuple[float, ...]]:
+        """Step from 0 to t_end with dt, recording (t, *names) after every step."""
+        rows, n = [], round(t_end / dt)
+        for i in range(n):
+            self.step(i * dt, dt)
+            rows.append(((i + 1) * dt, *(self.get(name) for name in names)))
+        return rows
