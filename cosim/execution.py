@@ -39,12 +39,13 @@ def run(topology: Topology | str | Path, *, output: str | Path | None = None,
         start: float | None = None, stop: float | None = None, step: float | None = None,
         algorithm: str | None = None, parameters: dict[str, Any] | None = None,
         progress: bool = False, observers: Iterable[Observer] = (),
-        keep_in_memory: bool = True, trace: bool = False) -> Result:
+        keep_in_memory: bool = True, trace: bool = False, fast: bool = True) -> Result:
     """Run a topology (a :class:`Topology` or a file path) and return its :class:`Result`.
 
     ``start``/``stop``/``step`` [s] and ``algorithm`` override the topology's run
     settings; ``parameters`` maps ``"node.parameter"`` to a value and overrides the
     topology's. ``output`` streams results to an HDF5 file as the run goes.
+    ``fast=False`` forces the Python step loop even where a compiled one is available.
     """
     topo = load(topology) if isinstance(topology, (str, Path)) else topology.copy()
     overrides = {k: v for k, v in dict(start=start, stop=stop, step=step,
@@ -58,7 +59,7 @@ def run(topology: Topology | str | Path, *, output: str | Path | None = None,
     report = topo.check()
     report.raise_if_problems()
     return Execution(topo, report, output=output, progress=progress, observers=observers,
-                     keep_in_memory=keep_in_memory, trace=trace).run()
+                     keep_in_memory=keep_in_memory, trace=trace, fast=fast).run()
 
 
 def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:
@@ -78,7 +79,8 @@ class Execution:
     """Owns everything during one run; short step loop, everything released in finally."""
 
     def __init__(self, topology: Topology, report, *, output=None, progress=False,
-                 observers: Iterable[Observer] = (), keep_in_memory=True, trace=False):
+                 observers: Iterable[Observer] = (), keep_in_memory=True, trace=False,
+                 fast: bool = True):
         self.topology, self.report = topology, report
         self.run_spec = topology.run
         self.algorithm = make_algorithm(self.run_spec.algorithm)
@@ -93,6 +95,7 @@ class Execution:
             self.observers.append(ProgressBar())
         self.observers.extend(observers)
         self.trace: list | None = [] if trace else None
+        self.fast = fast and not trace
 
     def _plan(self) -> tuple[int, int, int, int]:
         run = self.run_spec
@@ -140,6 +143,17 @@ class Execution:
         observers, y, rec = self.observers, system.y, system.record_index
         for obs in observers:
             obs.stepped(start, y[rec])
+        from .fast import compile_loop
+        fast = compile_loop(system, self.algorithm, self.run_spec) if self.fast else None
+        if fast is not None:
+            fast.run(t0, t1, h, 1, n_steps, observers)
+            return
+        self._python_steps(system, t0, t1, h, n_steps)
+
+    def _python_steps(self, system: CoupledSystem, t0: int, t1: int, h: int, n_steps: int
+                      ) -> None:
+        """Macro steps 1..n_steps in Python (the reference the fast path must match)."""
+        observers, y, rec = self.observers, system.y, system.record_index
         step, allow_nonfinite = self.algorithm.step, self.run_spec.allow_nonfinite
         isfinite = _isfinite_all
         t_prev = t0

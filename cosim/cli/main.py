@@ -27,41 +27,29 @@ EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import commands
-
     parser = argparse.ArgumentParser(
         prog="cosim", description="FMI co-simulation orchestrator for digital twins.")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("run", help="run a topology (or a single .fmu)")
-    p.add_argument("topology", help="topology file (.yaml) or an .fmu")
-    p.add_argument("-o", "--output", help="HDF5 result file to write")
-    p.add_argument("--start", type=float, help="start time [s]")
-    p.add_argument("--stop", type=float, help="stop time [s]")
-    p.add_argument("--step", type=float, help="communication step [s]")
-    p.add_argument("--algorithm", choices=["gauss-seidel", "jacobi"])
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a parameter (node.name=value; for an .fmu just name=value)")
-    p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose columns drive "
-                   "inputs of the same name (first column: time [s])")
-    p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=commands.run)
-
-    p = sub.add_parser("check", help="check a topology without running it")
-    p.add_argument("topology")
-    p.set_defaults(func=commands.check)
-
-    p = sub.add_parser("inspect", help="show an FMU's variables and capabilities")
-    p.add_argument("fmu")
-    p.set_defaults(func=commands.inspect)
-
-    p = sub.add_parser("graph", help="draw a topology as a PNG")
-    p.add_argument("topology")
-    p.add_argument("-o", "--output", default="topology.png")
-    p.set_defaults(func=commands.graph)
+    for module in command_modules():
+        module.register(sub)
     return parser
+
+
+def command_modules() -> list:
+    """Every ``cosim/cli/cmd_*.py`` module, in a fixed order (each has ``register``)."""
+    import importlib
+    import pkgutil
+
+    from .. import cli
+    names = sorted(m.name for m in pkgutil.iter_modules(cli.__path__)
+                   if m.name.startswith("cmd_"))
+    first = [f"cmd_{n}" for n in ORDER if f"cmd_{n}" in names]
+    return [importlib.import_module(f"{cli.__name__}.{n}")
+            for n in first + [n for n in names if n not in first]]
+
+
+ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot")
 
 
 def _version() -> str:

@@ -11,6 +11,9 @@ Call order, guaranteed by the execution::
                                      every communication point; ``t`` in seconds (float),
                                      ``values`` a read-only float64 array aligned with
                                      ``info.signals``; ``kind`` a RowKind
+    stepped_block(times, values)     (instead of many ``stepped``) a block of rows at once,
+                                     from a compiled loop: ``times`` (n,), ``values``
+                                     (n, len(signals)); the default calls ``stepped``
     finished(error)                  exactly once, on every path; ``error`` is None when
                                      the run completed, else the exception that ended it
 
@@ -79,6 +82,10 @@ class Observer:
     def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
                 ) -> None:
         pass
+
+    def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
+        for t, row in zip(times.tolist(), values, strict=True):
+            self.stepped(t, row)
 
     def finished(self, error: BaseException | None) -> None:
         pass

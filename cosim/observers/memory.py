@@ -36,6 +36,15 @@ class MemoryRecorder(Observer):
         self.data[n] = values
         self.rows = n + 1
 
+    def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
+        n, k = self.rows, len(times)
+        while n + k > len(self.times):
+            self._grow()
+        self.times[n:n + k] = times
+        self.kinds[n:n + k] = RowKind.COMMUNICATION_POINT
+        self.data[n:n + k] = values
+        self.rows = n + k
+
     def _grow(self) -> None:
         capacity = 2 * len(self.times) + 1
         self.times = np.resize(self.times, capacity)

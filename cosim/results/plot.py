@@ -56,7 +56,8 @@ def plot(run: RunData | str | Path, signals: str | Iterable[str] | None = None, 
     for ax, (unit, members) in zip(axes, groups.items(), strict=False):
         for name in members:
             kind = run.signal_attrs.get(name, {}).get("kind")
-            style = "steps-post" if kind in _DISCRETE else "default"
+            discrete = kind in _DISCRETE if kind else run.df[name].dtype.kind in "biu"
+            style = "steps-post" if discrete else "default"
             ax.plot(x, np.asarray(run.df[name], dtype=float), label=name, drawstyle=style)
         ax.set_ylabel(f"[{unit}]" if unit else "(no unit)")
         ax.grid(True, alpha=0.3)

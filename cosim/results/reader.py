@@ -55,6 +55,8 @@ def _scalar(ds: h5py.Dataset) -> Any:
 class RunData:
     """A run's results: signals as a DataFrame (index "time", seconds) plus metadata.
 
+    ``df.attrs["units"]`` repeats ``units`` for code that only passes the DataFrame on.
+
     ``status`` is "completed", "failed" (see ``error``) or "running" — the writer stopped
     without finishing (killed, crashed): the rows up to its last flush are all here.
     """
@@ -78,11 +80,13 @@ class RunData:
         df = df.copy()
         df.index = pd.Index(np.asarray(df.index, dtype=np.float64), name="time")
         df.columns = [str(c) for c in df.columns]
-        units = dict(units or {})
+        units = dict(units if units is not None else df.attrs.get("units", {}))
         unknown = sorted(set(units) - set(df.columns))
         if unknown:
             raise ResultsError(f"units given for signals not in the data: {unknown}")
-        return cls(df=df, units={c: units.get(c) or None for c in df.columns}, status=status,
+        units = {c: units.get(c) or None for c in df.columns}
+        df.attrs["units"] = dict(units)
+        return cls(df=df, units=units, status=status,
                    attrs={"name": name, "status": status, "error": ""},
                    row_kind=np.zeros(len(df), dtype=np.int8))
 
@@ -220,6 +224,7 @@ def _read_run(f: h5py.File, p: Path) -> RunData:
                       index=pd.Index(time, name="time"), columns=names)
     signal_attrs = {name: _attrs(f[name]) for name in names}
     units = {name: (a.pop("units", "") or None) for name, a in signal_attrs.items()}
+    df.attrs["units"] = dict(units)
     parameters, parameter_units = _read_group(f, "parameters")
     meta, _ = _read_group(f, "meta")
     attrs = _attrs(f)

@@ -8,6 +8,7 @@ value-reference arrays and pointers into the coupled system's buffers.
 from __future__ import annotations
 
 import ctypes
+import weakref
 from ctypes import byref
 from typing import Any
 
@@ -23,7 +24,7 @@ from fmpy.fmi2 import (
 from ..errors import SubsystemError
 from ..variables import BOOLEAN, INTEGER, REAL, STRING
 from .base import STEP_OK, StepOutcome, StepStatus
-from .fmu_common import FMUSubsystem, convert
+from .fmu_common import FMULog, FMUSubsystem, convert
 
 _CTYPES = {REAL: ctypes.c_double, INTEGER: ctypes.c_int, BOOLEAN: ctypes.c_int}
 _SETTERS = {REAL: "fmi2SetReal", INTEGER: "fmi2SetInteger", BOOLEAN: "fmi2SetBoolean"}
@@ -35,6 +36,41 @@ def _kind(var) -> str:
     return var.kind
 
 
+# fmpy's native logger proxy formats the FMU's variadic messages but keeps ONE logger
+# for the whole process. So cosim registers one callbacks structure, once, that routes
+# each message to the log of the instance that sent it (by instance name, made unique).
+_LOGS: weakref.WeakValueDictionary[str, FMULog] = weakref.WeakValueDictionary()
+_CALLBACKS: list[fmi2CallbackFunctions] = []
+
+
+def _route(component, instance, status, category, message) -> None:
+    log = _LOGS.get((instance or b"").decode("utf-8", "replace"))
+    if log is not None:
+        log.add(status, category, message)
+
+
+def _shared_callbacks() -> fmi2CallbackFunctions:
+    if not _CALLBACKS:
+        from fmpy.logging import addLoggerProxy
+        cb = fmi2CallbackFunctions()
+        cb.logger = fmi2CallbackLoggerTYPE(_route)
+        cb.allocateMemory = fmi2CallbackAllocateMemoryTYPE(calloc)
+        cb.freeMemory = fmi2CallbackFreeMemoryTYPE(free)
+        addLoggerProxy(byref(cb))
+        _CALLBACKS.append(cb)  # lives as long as the process: never dangles
+    return _CALLBACKS[0]
+
+
+def _register_log(name: str, log: FMULog) -> str:
+    """A process-unique instance name for ``name``, whose messages go to ``log``."""
+    unique, k = name, 1
+    while unique in _LOGS:
+        k += 1
+        unique = f"{name}~{k}"
+    _LOGS[unique] = log
+    return unique
+
+
 class FMI2Subsystem(FMUSubsystem):
     """An FMI 2.0 co-simulation FMU as a subsystem."""
 
@@ -44,13 +80,12 @@ class FMI2Subsystem(FMUSubsystem):
         try:
             self.fmu = FMU2Slave(guid=md.guid, unzipDirectory=str(folder),
                                  modelIdentifier=md.coSimulation.modelIdentifier,
-                                 instanceName=self.name)
+                                 instanceName=_register_log(self.name, self.log))
         except OSError as err:
             raise SubsystemError(f"cannot load the FMU's binary: {err}",
                                  node=self.name) from None
-        self._callbacks = self._make_callbacks()
         try:
-            self.fmu.instantiate(callbacks=self._callbacks, loggingOn=False)
+            self.fmu.instantiate(callbacks=_shared_callbacks(), loggingOn=False)
         except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
             raise SubsystemError(f"fmi2Instantiate failed: {err} {self.log.last()}".strip(),
                                  node=self.name) from None
@@ -63,20 +98,6 @@ class FMI2Subsystem(FMUSubsystem):
         self.guarded("fmi2EnterInitializationMode", self.fmu.enterInitializationMode,
                      time=start)
         self._bind_calls()
-
-    def _make_callbacks(self) -> fmi2CallbackFunctions:
-        from fmpy.logging import addLoggerProxy
-
-        def logger(component, instance, status, category, message):
-            self.log.add(status, category, message)
-
-        cb = fmi2CallbackFunctions()
-        cb.logger = fmi2CallbackLoggerTYPE(logger)
-        cb.allocateMemory = fmi2CallbackAllocateMemoryTYPE(calloc)
-        cb.freeMemory = fmi2CallbackFreeMemoryTYPE(free)
-        addLoggerProxy(byref(cb))
-        self._logger_ref = logger
-        return cb
 
     def _bind_calls(self) -> None:
         dll, self._c = self.fmu.dll, self.fmu.component

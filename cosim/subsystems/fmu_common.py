@@ -7,6 +7,7 @@ ports are exchanged without a copy, integer and boolean ports are converted.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import shutil
 from collections import deque
@@ -148,17 +149,14 @@ class FMUSubsystem(Subsystem):
 
     def close(self) -> None:
         try:
+            # freeing must never mask the error that ended the run
             if self.fmu is not None and self.instantiated:
                 self.instantiated = False
-                try:
+                with contextlib.suppress(Exception):
                     self.fmu.freeInstance()
-                except Exception:  # noqa: BLE001 - freeing must not mask the real error
-                    pass
             elif self.fmu is not None:
-                try:
+                with contextlib.suppress(Exception):
                     self.fmu.freeLibrary()
-                except Exception:  # noqa: BLE001
-                    pass
         finally:
             self.fmu = None
             if self.folder is not None:

@@ -242,7 +242,8 @@ bool core_can_set(Instance *inst, const char *fn, unsigned vr, VarType type) {
     }
     if (!ok)
         core_error(inst, "%s: variable '%s' (vr %u, %s) cannot be set in %s", fn, var->name, vr,
-                   var->variability == V_FIXED ? "fixed parameter" : "tunable parameter",
+                   var->causality == C_INPUT ? "input"
+                   : var->variability == V_FIXED ? "fixed parameter" : "tunable parameter",
                    mode_name(mode));
     return ok;
 }

@@ -14,7 +14,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import expected_rows, record
+from results_helpers import expected_rows, record
 
 from cosim.errors import ResultsError
 from cosim.results import read

@@ -9,9 +9,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import N_ROWS, expected_rows, make_info, record
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from results_helpers import N_ROWS, expected_rows, make_info, record
 
 from cosim.errors import ResultsError
 from cosim.observers.base import RowKind, RunInfo, Signal
@@ -72,6 +72,7 @@ def test_read_is_bit_identical(result_file):
     t, values, kinds = expected_rows()
     run = read(result_file)
     assert run.status == "completed" and run.error == ""
+    assert run.df.attrs["units"] == run.units
     assert run.signals == NAMES and list(run.df.columns) == NAMES
     assert run.df.index.name == "time" and np.array_equal(run.df.index.to_numpy(), t)
     for j, name in enumerate(NAMES):
@@ -244,6 +245,9 @@ def test_from_dataframe():
     assert run.units == {"a.x": "K", "a.n": None} and run.df.index.name == "time"
     assert run.status == "completed" and run.name == "mem"
     assert run.to_xarray().sizes["time"] == 2
+    assert run.df.attrs["units"] == run.units
+    again = RunData.from_dataframe(run.df)  # units travel in df.attrs
+    assert again.units == run.units
     with pytest.raises(ResultsError, match="not in the data"):
         RunData.from_dataframe(df, units={"b.y": "K"})
 

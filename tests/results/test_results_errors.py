@@ -7,7 +7,7 @@ import re
 import h5py
 import numpy as np
 import pytest
-from conftest import record
+from results_helpers import record
 
 from cosim.errors import ResultsError
 from cosim.results import read

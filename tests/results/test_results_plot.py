@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import record
+from results_helpers import record
 
 from cosim.errors import ResultsError
 from cosim.results import RunData, plot, read
@@ -31,6 +31,9 @@ def test_all_signals_one_axes_per_unit(run_file, tmp_path):
     assert "roundtrip" in fig._suptitle.get_text() and "completed" in fig._suptitle.get_text()
     assert png.read_bytes()[:8] == PNG
     assert [line.get_label() for line in fig.axes[0].lines] == ["rack2.T_cpu", "rack1.T_cpu"]
+    styles = {line.get_label(): line.get_drawstyle() for line in fig.axes[2].lines}
+    assert styles == {"ctrl.stage": "steps-post", "ctrl.on": "steps-post",
+                      "ctrl.u": "default"}
 
 
 def test_glob_selection(run_file, tmp_path):

@@ -1,4 +1,4 @@
-"""The CLI commands. Each takes the parsed arguments and returns an exit code."""
+"""``cosim run TOPOLOGY|FMU`` — run and print a summary (and final values)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,23 @@ import yaml
 
 from ..errors import ConfigError
 from ..topology import Topology, load
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run a topology (or a single .fmu)")
+    p.add_argument("topology", help="topology file (.yaml) or an .fmu")
+    p.add_argument("-o", "--output", help="HDF5 result file to write")
+    p.add_argument("--start", type=float, help="start time [s]")
+    p.add_argument("--stop", type=float, help="stop time [s]")
+    p.add_argument("--step", type=float, help="communication step [s]")
+    p.add_argument("--algorithm", choices=["gauss-seidel", "jacobi"])
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter (node.name=value; for an .fmu just name=value)")
+    p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose columns drive "
+                   "inputs of the same name (first column: time [s])")
+    p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
 
 
 def _parse_params(items: list[str], node: str | None = None) -> dict:
@@ -94,57 +111,3 @@ def _print_final(df, units, limit: int = 12) -> None:
         print(f"  ... and {len(df.columns) - limit} more")
 
 
-def check(args) -> int:
-    topo = load(args.topology)
-    report = topo.check()
-    report.raise_if_problems()
-    print(f"{args.topology}: OK")
-    print(f"  nodes ({len(report.order)}, in stepping order): {', '.join(report.order)}")
-    print(f"  connections: {topo.graph.number_of_edges()}")
-    print(f"  recorded signals: {len(report.recorded)}")
-    run = topo.run
-    print(f"  run: {run.start:g} to {run.stop:g} s, step {run.step:g} s, {run.algorithm}")
-    if report.unconnected_inputs:
-        print("  unconnected inputs (their start values are used):")
-        for name in report.unconnected_inputs:
-            node, _, var = name.partition(".")
-            start = topo.graph.nodes[node]["start"].get(
-                var, report.nodes[node].interface[var].start)
-            print(f"    {name} = {start}")
-    return 0
-
-
-def inspect(args) -> int:
-    from ..fmu import description
-    info = description.read(args.fmu)
-    md = info.description
-    caps = info.co_simulation
-    print(f"{args.fmu}: {md.modelName} (FMI {md.fmiVersion}), {md.generationTool or ''}")
-    print(f"  guid: {info.guid}")
-    print(f"  sha256: {info.sha256}")
-    if caps is not None:
-        flags = ["canHandleVariableCommunicationStepSize", "canGetAndSetFMUstate",
-                 "canGetAndSetFMUState", "hasEventMode", "mightReturnEarlyFromDoStep",
-                 "providesDirectionalDerivative", "providesDirectionalDerivatives"]
-        shown = [f"{f}={getattr(caps, f)}" for f in flags if hasattr(caps, f)]
-        print(f"  co-simulation: {', '.join(shown)}")
-    print(f"  model exchange: {'yes' if md.modelExchange is not None else 'no'}")
-    rows = [("name", "causality", "variability", "type", "unit", "start", "depends on")]
-    for v in info.interface.variables.values():
-        deps = "" if v.causality != "output" else (
-            "(all inputs)" if v.depends_on is None else ", ".join(v.depends_on) or "-")
-        rows.append((v.name, v.causality, v.variability, v.fmi_type or v.kind,
-                     v.unit or "", "" if v.start is None else str(v.start), deps))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-    return 0
-
-
-def graph(args) -> int:
-    from ..topology.draw import draw
-    topo = load(args.topology)
-    draw(topo, args.output)
-    print(f"graph: {args.output} ({topo.graph.number_of_nodes()} nodes, "
-          f"{topo.graph.number_of_edges()} connections)")
-    return 0

@@ -1,0 +1,33 @@
+"""``cosim check TOPOLOGY`` — every problem at once, or the order and loose ends."""
+
+from __future__ import annotations
+
+from ..topology import load
+
+
+def register(sub) -> None:
+    p = sub.add_parser("check", help="check a topology without running it")
+    p.add_argument("topology")
+    p.set_defaults(func=check)
+
+
+def check(args) -> int:
+    topo = load(args.topology)
+    report = topo.check()
+    report.raise_if_problems()
+    print(f"{args.topology}: OK")
+    print(f"  nodes ({len(report.order)}, in stepping order): {', '.join(report.order)}")
+    print(f"  connections: {topo.graph.number_of_edges()}")
+    print(f"  recorded signals: {len(report.recorded)}")
+    run = topo.run
+    print(f"  run: {run.start:g} to {run.stop:g} s, step {run.step:g} s, {run.algorithm}")
+    if report.unconnected_inputs:
+        print("  unconnected inputs (their start values are used):")
+        for name in report.unconnected_inputs:
+            node, _, var = name.partition(".")
+            start = topo.graph.nodes[node]["start"].get(
+                var, report.nodes[node].interface[var].start)
+            print(f"    {name} = {start}")
+    return 0
+
+
