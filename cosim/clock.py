@@ -28,6 +28,12 @@ def to_ticks(seconds: float, *, what: str = "time") -> int:
     return round(seconds * TICKS_PER_SECOND)
 
 
+def ceil_ticks(seconds: float) -> int:
+    """The first tick at or after ``seconds`` (so a step to it contains that time)."""
+    ticks = to_ticks(seconds)
+    return ticks + 1 if to_seconds(ticks) < seconds else ticks
+
+
 def to_seconds(ticks: int) -> float:
     """Convert ticks to seconds (the nearest float to ``ticks`` ns)."""
     return ticks / TICKS_PER_SECOND

@@ -25,7 +25,7 @@ from . import __version__
 from .clock import to_seconds, to_ticks
 from .errors import ConfigError, CosimError, NonFiniteError, Problem, TopologyError
 from .master import make_algorithm
-from .observers.base import Observer, RunInfo
+from .observers.base import Observer, RowKind, RunInfo
 from .observers.memory import MemoryRecorder
 from .result import Result
 from .subsystems.factory import make_subsystem
@@ -83,7 +83,8 @@ class Execution:
                  fast: bool = True):
         self.topology, self.report = topology, report
         self.run_spec = topology.run
-        self.algorithm = make_algorithm(self.run_spec.algorithm)
+        self.algorithm = make_algorithm(self.run_spec.algorithm, self.run_spec.loops)
+        self.events: list = []
         self.memory = MemoryRecorder() if keep_in_memory else None
         self.observers: list[Observer] = [o for o in [self.memory] if o is not None]
         self.output = Path(output) if output is not None else None
@@ -113,8 +114,12 @@ class Execution:
         error: BaseException | None = None
         clock = time.perf_counter()
         try:
+            event_mode = not self.report.cannot_roll_back
             for name in self.report.order:
                 sub = make_subsystem(self.topology, name, self.report.nodes[name])
+                if event_mode and getattr(sub, "capabilities", None) is not None \
+                        and sub.capabilities.has_event_mode and hasattr(sub, "event_mode"):
+                    sub.event_mode = True  # FMI 3: events and early returns, with rollback
                 subsystems[name] = TracingSubsystem(sub, self.trace) if self.trace is not None \
                     else sub
             system = CoupledSystem(self.topology, self.report, subsystems)
@@ -140,6 +145,12 @@ class Execution:
         for sub in system.subsystems:
             sub.exit_initialization()
         self._check_finite(system, start)
+        self.system = system
+        if self._needs_event_loop(system):
+            from .eventloop import EventLoop
+            rollback = any(getattr(s, "events_used", False) for s in system.subsystems)
+            EventLoop(self, system, rollback).run(t0, t1, h)
+            return
         observers, y, rec = self.observers, system.y, system.record_index
         for obs in observers:
             obs.stepped(start, y[rec])
@@ -168,6 +179,17 @@ class Execution:
             values = y[rec]
             for obs in observers:
                 obs.stepped(now, values)
+
+    def _needs_event_loop(self, system: CoupledSystem) -> bool:
+        topo = self.topology
+        return bool(topo.events or topo.monitors or any(
+            getattr(s, "events_used", False) for s in system.subsystems))
+
+    def _emit(self, t: float, kind: RowKind = RowKind.COMMUNICATION_POINT) -> None:
+        """Hand the recorded outputs at ``t`` [s] to every observer."""
+        values = self.system.y[self.system.record_index]
+        for obs in self.observers:
+            obs.stepped(t, values, kind)
 
     def _check_finite(self, system: CoupledSystem, t: float) -> None:
         if self.run_spec.allow_nonfinite:
@@ -200,7 +222,7 @@ class Execution:
         self.result = Result(
             name=self.topology.name, status="completed" if final is None else "failed",
             error=final, path=self.output, info=getattr(self, "info", None),
-            memory=self.memory, trace=self.trace, wall_time=wall)
+            memory=self.memory, trace=self.trace, wall_time=wall, events=self.events)
         if isinstance(final, CosimError):
             final.result = self.result
         if error is None and late is not None:

@@ -16,6 +16,9 @@ class Result:
     ``df`` has one column per recorded signal (``node.variable``) and the time [s] as
     index; ``units`` maps each column to its unit. ``status`` is ``"completed"`` or
     ``"failed"`` (then ``error`` holds the exception). ``path`` is the HDF5 file, if any.
+    ``events`` lists what happened (time [s], kind, name, description); at an event time
+    the DataFrame holds two rows with the same time, the left and the right limit
+    (``df.attrs["row_kind"]``: 1 before, 2 after; see :class:`~cosim.observers.base.RowKind`).
     """
 
     name: str
@@ -26,6 +29,7 @@ class Result:
     memory: Any = None
     trace: list | None = None
     wall_time: float = 0.0
+    events: list = field(default_factory=list)
     _df: pd.DataFrame | None = field(default=None, repr=False)
 
     @property

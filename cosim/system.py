@@ -14,7 +14,18 @@ per-variable dictionary look-up, and the loop can later be compiled as it is.
 
 Nodes are indexed in stepping order (the Gauss-Seidel order of the check report).
 ``delayed`` connections read ``y_prev``, the outputs at the previous communication
-point, which :meth:`CoupledSystem.snapshot` saves.
+point, which :meth:`CoupledSystem.snapshot` saves. ``stages`` groups the nodes of each
+algebraic loop (solved together by the loop solver); every other stage is one node.
+
+Extrapolation (per connection: 0 hold, 1 linear, 2 quadratic): the value an input holds
+over a step ``[t, t + h]`` is the polynomial through the source's latest samples,
+evaluated at the step's midpoint ``t + h/2``. Every value carries the time it stands
+for: an output without direct feedthrough stands for the end of its node's step; an
+output with direct feedthrough for the time of the inputs it depends on (a spring fed
+midpoint values yields a midpoint force). ``commit`` adds each output's new sample to
+its history; under Gauss-Seidel a source that has already stepped contributes its fresh
+sample too. Hold is the plain value: fresh under Gauss-Seidel, the last communication
+point's under Jacobi.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ class CoupledSystem:
         self.subsystems: list[Subsystem] = [subsystems[n] for n in self.names]
         conns = sorted(topology.connections(),
                        key=lambda c: (self.index[c.target_node], c.target_var, c.source))
-        recorded = set(report.recorded)
+        recorded = set(report.recorded) | set(report.monitored)
         n = len(self.names)
         self.in_lo, self.in_hi = np.zeros(n, np.intp), np.zeros(n, np.intp)
         self.out_lo, self.out_hi = np.zeros(n, np.intp), np.zeros(n, np.intp)
@@ -52,6 +63,8 @@ class CoupledSystem:
             [self.out_lo[self.index[s.node]] + outputs[self.index[s.node]].index(
                 s.variable.name) for s in self.signals], dtype=np.intp)
         self._fill_output_starts(report)
+        self._build_stages(report)
+        self._build_extrapolation(topology, conns, report)
 
     def _ports(self, report, conns, recorded):
         inputs, outputs = [], []
@@ -99,6 +112,77 @@ class CoupledSystem:
               bool(self.delayed[k])) for k in range(self.c_lo[i], self.c_hi[i])]
             for i in range(n)]
 
+    def _build_stages(self, report) -> None:
+        groups: list[set[int]] = []
+        for loop in report.loops:
+            members = {self.index[p.partition(".")[0]] for p in loop}
+            for g in [g for g in groups if g & members]:
+                members |= g
+                groups.remove(g)
+            groups.append(members)
+        self.stages: list[tuple[int, ...]] = []
+        self.loop_stage: list[bool] = []
+        done: set[int] = set()
+        for i in range(len(self.names)):
+            if i in done:
+                continue
+            group = next((g for g in groups if i in g), {i})
+            self.stages.append(tuple(sorted(group)))
+            self.loop_stage.append(len(group) > 1 or any(i in g for g in groups))
+            done |= group
+        self.has_loops = any(self.loop_stage)
+        # loop connections: both ends inside one loop stage, not delayed
+        stage_of = {i: k for k, st in enumerate(self.stages) for i in st}
+        src_node = np.searchsorted(self.out_hi, self.src, side="right")
+        dst_node = np.searchsorted(self.in_hi, self.dst, side="right")
+        self.src_node, self.dst_node = src_node, dst_node
+        self.stage_tears = [
+            np.array([k for k in range(len(self.src)) if not self.delayed[k]
+                      and stage_of[int(src_node[k])] == s and stage_of[int(dst_node[k])] == s],
+                     dtype=np.intp) if self.loop_stage[s] else np.zeros(0, np.intp)
+            for s in range(len(self.stages))]
+
+    def _build_extrapolation(self, topology, conns, report) -> None:
+        default = topology.run.extrapolation
+        degrees = {"hold": 0, "linear": 1, "quadratic": 2}
+        self.degree = np.array([degrees[c.extrapolation or default] for c in conns], np.intp)
+        self.extrapolating = bool(self.degree.any())
+        ny, nu = len(self.y), len(self.u)
+        self.y_time = np.zeros(ny)   # the time each output value stands for [s]
+        self.u_time = np.zeros(nu)   # the time each held input value stands for [s]
+        self.hist_t = np.full((3, ny), np.nan)  # samples per output, newest last
+        self.hist_v = np.full((3, ny), np.nan)
+        # per node: for each exchanged output, the positions in u of the connected
+        # inputs it depends on directly (empty: it stands for the end of the step)
+        self.out_deps: list[list[np.ndarray]] = []
+        for i, sub in enumerate(self.subsystems):
+            iface = report.nodes[self.names[i]].interface
+            deps = []
+            for name in sub.outputs:
+                pos = [self.in_lo[i] + sub.inputs.index(d)
+                       for d in iface.direct_dependencies(name) if d in sub.inputs]
+                deps.append(np.array(pos, dtype=np.intp))
+            self.out_deps.append(deps)
+
+    def label_outputs(self, i: int, t_end: float) -> None:
+        """Set the times node ``i``'s outputs stand for, after a step ending at ``t_end``."""
+        lo = self.out_lo[i]
+        for k, pos in enumerate(self.out_deps[i]):
+            self.y_time[lo + k] = self.u_time[pos].mean() if pos.size else t_end
+
+    def commit(self, t: float) -> None:
+        """Add every output's new sample to its history (at communication points)."""
+        if not self.extrapolating:
+            return
+        if t is not None and not np.isfinite(self.hist_t[-1]).any():
+            self.y_time[:] = t  # initialization: every value stands for the start time
+        new = ~(self.y_time <= self.hist_t[-1])  # NaN (empty history) counts as new
+        if new.any():
+            self.hist_t[:, new] = np.roll(self.hist_t[:, new], -1, axis=0)
+            self.hist_v[:, new] = np.roll(self.hist_v[:, new], -1, axis=0)
+            self.hist_t[-1, new] = self.y_time[new]
+            self.hist_v[-1, new] = self.y[new]
+
     def _fill_output_starts(self, report) -> None:
         """Start values of outputs, where declared, until initialization computes them."""
         for i, sub in enumerate(self.subsystems):
@@ -121,11 +205,68 @@ class CoupledSystem:
             else:
                 self.u[self.dst] = self.gain * self.y[self.src] + self.offset
 
-    def exchange_into(self, i: int) -> None:
-        """The inputs of node ``i`` from the current outputs (delayed ones: previous)."""
+    def exchange_into(self, i: int, t: float = 0.0, h: float = 0.0, fresh: bool = False
+                      ) -> None:
+        """The inputs of node ``i`` for its step ``[t, t + h]`` [s].
+
+        Hold: the current outputs (delayed connections: the previous point's).
+        ``fresh`` (Gauss-Seidel): sources stepped earlier in this macro step are at
+        ``t + h`` and join the extrapolation polynomial.
+        """
+        if self.extrapolating:
+            self._extrapolate_into(i, t, h, fresh)
+            return
         u, y, y_prev = self.u, self.y, self.y_prev
         for dst, src, gain, offset, delayed in self.node_rows[i]:
             u[dst] = gain * (y_prev[src] if delayed else y[src]) + offset
+
+    def _extrapolate_into(self, i: int, t: float, h: float, fresh: bool) -> None:
+        u, y, y_prev = self.u, self.y, self.y_prev
+        mid = t + 0.5 * h
+        for k in range(self.c_lo[i], self.c_hi[i]):
+            src, delayed, degree = int(self.src[k]), bool(self.delayed[k]), int(self.degree[k])
+            dst = self.dst[k]
+            points = [] if degree == 0 or h <= 0 else [
+                (tk, vk) for tk, vk in zip(self.hist_t[:, src], self.hist_v[:, src],
+                                           strict=True) if tk == tk]
+            if not points:  # hold (and initialization, and an empty history)
+                value = y_prev[src] if delayed else y[src]
+                self.u_time[dst] = self.y_time[src]
+            else:
+                if delayed:
+                    points = points[:-1] or points
+                elif fresh and int(self.src_node[k]) < i and \
+                        (not points or self.y_time[src] > points[-1][0]):
+                    points.append((self.y_time[src], y[src]))
+                value = lagrange(points[-(degree + 1):], mid)
+                self.u_time[dst] = mid
+            u[dst] = self.gain[k] * value + self.offset[k]
+
+    # -- rollback --------------------------------------------------------------------
+
+    def save(self, nodes=None) -> tuple:
+        """States of ``nodes`` (indices; all by default) and of the exchange buffers."""
+        nodes = range(len(self.subsystems)) if nodes is None else nodes
+        states = [(i, self.subsystems[i].save_state()) for i in nodes]
+        return (states, self.u.copy(), self.y.copy(), self.y_prev.copy(), self.hist_t.copy(),
+                self.hist_v.copy(), self.y_time.copy(), self.u_time.copy())
+
+    def restore(self, saved: tuple) -> None:
+        states, u, y, y_prev, hist_t, hist_v, y_time, u_time = saved
+        for i, state in states:
+            self.subsystems[i].restore_state(state)
+        self.u[:], self.y[:], self.y_prev[:] = u, y, y_prev
+        self.hist_t[:], self.hist_v[:], self.y_time[:], self.u_time[:] = (
+            hist_t, hist_v, y_time, u_time)
+
+    def free(self, saved: tuple) -> None:
+        for i, state in saved[0]:
+            self.subsystems[i].free_state(state)
+
+    def value(self, node: str, var: str) -> float:
+        """The current value of an exchanged or recorded output."""
+        i = self.index[node]
+        return float(self.y[self.out_lo[i] + self.subsystems[i].outputs.index(var)])
 
     def first_nonfinite(self) -> tuple[str, str] | None:
         """The first output (node, variable) holding NaN or an infinity, if any."""
@@ -135,3 +276,15 @@ class CoupledSystem:
         k = int(bad[0])
         i = int(np.searchsorted(self.out_hi, k, side="right"))
         return self.names[i], self.subsystems[i].outputs[k - self.out_lo[i]]
+
+
+def lagrange(points: list[tuple[float, float]], t: float) -> float:
+    """The polynomial through ``points`` [(t_k, v_k)] evaluated at ``t``."""
+    total = 0.0
+    for j, (tj, vj) in enumerate(points):
+        weight = 1.0
+        for m, (tm, _) in enumerate(points):
+            if m != j:
+                weight *= (t - tm) / (tj - tm)
+        total += weight * vj
+    return total

@@ -21,6 +21,16 @@ def check(args) -> int:
     print(f"  recorded signals: {len(report.recorded)}")
     run = topo.run
     print(f"  run: {run.start:g} to {run.stop:g} s, step {run.step:g} s, {run.algorithm}")
+    if report.loops:
+        print("  algebraic loops (solved by iteration at every step):")
+        for loop in report.loops:
+            print(f"    {' -> '.join(loop + [loop[0]])}")
+    if report.cannot_roll_back:
+        print(f"  cannot roll back: {', '.join(report.cannot_roll_back)} — so adaptive "
+              "steps, monitors (state events) and FMU event mode are unavailable; the "
+              "fixed-step masters (and loops not through these nodes) work")
+    if topo.events or topo.monitors:
+        print(f"  events: {len(topo.events)} scheduled, {len(topo.monitors)} monitors")
     if report.unconnected_inputs:
         print("  unconnected inputs (their start values are used):")
         for name in report.unconnected_inputs:

@@ -94,6 +94,12 @@ def run(args) -> int:
     if args.plot:
         result.plot(path=args.plot)
         print(f"plot: {args.plot}")
+    if result.events:
+        print(f"events ({len(result.events)}):")
+        for ev in result.events[:10]:
+            print(f"  {ev.time:>12.6g} s  {ev.kind:<9}  {ev.description}")
+        if len(result.events) > 10:
+            print(f"  ... and {len(result.events) - 10} more")
     _print_final(df, result.units)
     return 0
 

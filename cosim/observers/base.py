@@ -14,6 +14,9 @@ Call order, guaranteed by the execution::
     stepped_block(times, values)     (instead of many ``stepped``) a block of rows at once,
                                      from a compiled loop: ``times`` (n,), ``values``
                                      (n, len(signals)); the default calls ``stepped``
+    event(t, kind, name, text)       an event happened at ``t`` [s] (kind: scheduled,
+                                     monitor, fmu); between its EVENT_BEFORE and
+                                     EVENT_AFTER rows
     finished(error)                  exactly once, on every path; ``error`` is None when
                                      the run completed, else the exception that ended it
 
@@ -81,6 +84,9 @@ class Observer:
 
     def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
                 ) -> None:
+        pass
+
+    def event(self, t: float, kind: str, name: str, description: str) -> None:
         pass
 
     def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:

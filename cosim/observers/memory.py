@@ -66,4 +66,5 @@ class MemoryRecorder(Observer):
             if s.variable.kind in ("integer", "boolean"):
                 df[s.name] = df[s.name].astype("int64")
         df.attrs["units"] = {s.name: s.variable.unit for s in info.signals} if info else {}
+        df.attrs["row_kind"] = self.kinds[:self.rows].copy()
         return df

@@ -143,6 +143,7 @@ class FMI3Subsystem(FMUSubsystem):
             raise SubsystemError(f"event iteration did not settle after "
                                  f"{MAX_EVENT_ITERATIONS} updates", node=self.name,
                                  time=self.time)
+        self.get_outputs()  # the right limit, read in event mode
         self.guarded("fmi3EnterStepMode", fmu.enterStepMode, time=self.time)
         return next_time if defined else None
 

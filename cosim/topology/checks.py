@@ -41,6 +41,9 @@ class CheckReport:
     unconnected_inputs: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     recorded: list[tuple[str, str]] = field(default_factory=list)
+    loops: list[list[str]] = field(default_factory=list)
+    cannot_roll_back: list[str] = field(default_factory=list)
+    monitored: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -60,17 +63,90 @@ def check(topology) -> CheckReport:
     _check_connections(topology, interfaces, report)
     for name, info in infos.items():
         _check_values(topology, name, info, report)
-    for loop in algebraic_loops(topology, interfaces):
-        first = loop[0].partition(".")[0]
-        path = " -> ".join(loop + [loop[0]])
-        report.problems.append(Problem(
-            f"algebraic loop: {path}; mark one of its connections 'delayed: true' to break it "
-            "(the loop is then solved with a one-step delay)",
-            topology.graph.nodes[first].get("where", ""), first))
+    report.cannot_roll_back = sorted(n for n, i in infos.items() if not _can_roll_back(i))
+    report.loops = algebraic_loops(topology, interfaces)
+    for loop in report.loops:
+        stuck = sorted({p.partition(".")[0] for p in loop} & set(report.cannot_roll_back))
+        if stuck:
+            first = loop[0].partition(".")[0]
+            path = " -> ".join(loop + [loop[0]])
+            report.problems.append(Problem(
+                f"algebraic loop: {path}; it is solved by iteration with rollback, but "
+                f"{', '.join(stuck)} cannot save and restore its state; mark one of the "
+                "loop's connections 'delayed: true' to break it with a one-step delay",
+                topology.graph.nodes[first].get("where", ""), first))
+    _check_events(topology, interfaces, report)
     report.order = _order(topology, interfaces, report)
     report.recorded = _recorded(topology, interfaces, report)
     report.unconnected_inputs = _unconnected(topology, interfaces)
     return report
+
+
+def _can_roll_back(info: NodeInfo) -> bool:
+    if info.kind != "fmu":
+        return True
+    cs = info.fmu.co_simulation
+    return bool(getattr(cs, "canGetAndSetFMUstate", False)
+                or getattr(cs, "canGetAndSetFMUState", False))
+
+
+def _settable(iface: Interface, var: str, driven: set[str], node: str) -> str | None:
+    """Why ``node.var`` cannot be set by an event (None when it can)."""
+    v = iface.get(var)
+    if v is None:
+        return "unknown variable"
+    if v.causality == INPUT:
+        return "is driven by a connection" if f"{node}.{var}" in driven else None
+    if v.causality in PARAMETER_CAUSALITIES and v.variability in ("tunable", "continuous",
+                                                                   "discrete"):
+        return None
+    if v.causality in PARAMETER_CAUSALITIES:
+        return f"is a {v.variability} parameter; only tunable parameters change during a run"
+    return f"is {_a(v.causality)}; events set inputs and tunable parameters"
+
+
+def _check_events(topology, interfaces, report: CheckReport) -> None:
+    run = topology.run
+    driven = {c.target for c in topology.connections()}
+    for spec, where in topology.graph.graph["events"]:
+        node, _, var = spec.set.partition(".")
+        if node not in interfaces:
+            report.problems.append(Problem("event sets a variable of an unknown node", where,
+                                           node, var))
+            continue
+        why = _settable(interfaces[node], var, driven, node)
+        if why:
+            report.problems.append(Problem(f"event cannot set it: {why}", where, node, var))
+        if not run.start <= spec.at <= run.stop:
+            report.problems.append(Problem(f"event at {spec.at} s is outside the run "
+                                           f"({run.start} to {run.stop} s)", where, node, var))
+    for spec, where in topology.graph.graph["monitors"]:
+        from .schema import parse_condition
+        port = parse_condition(spec.when)[0]
+        node, _, var = port.partition(".")
+        iface = interfaces.get(node)
+        if iface is None:
+            report.problems.append(Problem("monitor watches an unknown node", where, node, var))
+        elif var not in iface or iface[var].causality != OUTPUT:
+            report.problems.append(Problem("a monitor watches an output; this is not one "
+                                           "of the node's outputs", where, node, var))
+        else:
+            report.monitored.append((node, var))
+        if spec.action == "set":
+            tnode, _, tvar = spec.set.partition(".")
+            why = _settable(interfaces[tnode], tvar, driven, tnode) if tnode in interfaces \
+                else "unknown node"
+            if why:
+                report.problems.append(Problem(f"monitor action cannot set it: {why}", where,
+                                               tnode, tvar))
+    needs = [what for what, on in (("monitors (state events)",
+                                    topology.graph.graph["monitors"]),
+                                   ("adaptive steps", run.adaptive)) if on]
+    if needs and report.cannot_roll_back:
+        report.problems.append(Problem(
+            f"{' and '.join(needs)} need every node to save and restore its state, but "
+            f"{', '.join(report.cannot_roll_back)} cannot (canGetAndSetFMUstate is false); "
+            "fixed-step Jacobi and Gauss-Seidel work without it", topology.source or ""))
 
 
 def _check_run(topology, report: CheckReport) -> None:

@@ -27,7 +27,15 @@ import networkx as nx
 import yaml
 
 from ..errors import ConfigError, Problem, TopologyError
-from .schema import ConnectionSpec, NodeSpec, RunSpec, TopologySpec, split_port
+from .schema import (
+    ConnectionSpec,
+    EventSpec,
+    MonitorSpec,
+    NodeSpec,
+    RunSpec,
+    TopologySpec,
+    split_port,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,7 @@ class Connection:
     delayed: bool = False
     check_units: bool = True
     where: str = ""
+    extrapolation: str | None = None
 
     @property
     def source(self) -> str:
@@ -80,6 +89,8 @@ class Topology:
             base_dir=Path(base_dir) if base_dir is not None else Path.cwd(),
             source=str(source) if source is not None else None,
             problems=[],
+            events=[],   # [(EventSpec, where)]
+            monitors=[],  # [(MonitorSpec, where)]
         )
 
     # -- properties ------------------------------------------------------------------
@@ -116,7 +127,17 @@ class Topology:
         for src, dst, data in self.graph.edges(data=True):
             yield Connection(src, data["source_var"], dst, data["target_var"], data["gain"],
                              data["offset"], data["delayed"], data["check_units"],
-                             data["where"])
+                             data["where"], data.get("extrapolation"))
+
+    @property
+    def events(self) -> list[EventSpec]:
+        """Scheduled events (set or ramp a value at a time), in the order given."""
+        return [e for e, _ in self.graph.graph["events"]]
+
+    @property
+    def monitors(self) -> list[MonitorSpec]:
+        """State events: conditions on signals, located by rollback when they turn true."""
+        return [m for m, _ in self.graph.graph["monitors"]]
 
     def fmu_path(self, node: str) -> Path:
         """The FMU file of an FMU node, resolved against ``base_dir``."""
@@ -150,15 +171,31 @@ class Topology:
                             start=dict(spec.start), step=step, description=description,
                             where=where)
 
+    def add_event(self, at: float, set: str, value, *, until: float | None = None,
+                  name: str | None = None, where: str = "") -> Topology:
+        """At ``at`` [s] set ``set`` (node.variable) to ``value`` (ramp it with ``until``)."""
+        spec = EventSpec(at=at, set=set, value=value, until=until, name=name)
+        self.graph.graph["events"].append((spec, where))
+        return self
+
+    def add_monitor(self, when: str, *, action: str = "log", set: str | None = None,
+                    value=None, name: str | None = None, where: str = "") -> Topology:
+        """Watch ``when`` (e.g. ``"rack1.T_cpu > 358.15"``); see :class:`MonitorSpec`."""
+        spec = MonitorSpec(when=when, action=action, set=set, value=value, name=name)
+        self.graph.graph["monitors"].append((spec, where))
+        return self
+
     def connect(self, source: str, target: str, *, gain: float = 1.0, offset: float = 0.0,
-                delayed: bool = False, check_units: bool = True, where: str = "") -> Topology:
+                delayed: bool = False, check_units: bool = True,
+                extrapolation: str | None = None, where: str = "") -> Topology:
         """Connect ``node.output`` to ``node.input``: ``target = gain * source + offset``.
 
         Unknown nodes are an error at once; unknown variables are reported by
         :meth:`check`, with every other problem.
         """
         spec = ConnectionSpec(**{"from": source, "to": target}, gain=gain, offset=offset,
-                              delayed=delayed, check_units=check_units)
+                              delayed=delayed, check_units=check_units,
+                              extrapolation=extrapolation)
         src, svar = split_port(spec.source)
         dst, dvar = split_port(spec.target)
         missing = [n for n in (src, dst) if n not in self.graph]
@@ -169,7 +206,8 @@ class Topology:
                                  for m in missing])
         self.graph.add_edge(src, dst, key=f"{spec.source}->{spec.target}", source_var=svar,
                             target_var=dvar, gain=float(gain), offset=float(offset),
-                            delayed=bool(delayed), check_units=bool(check_units), where=where)
+                            delayed=bool(delayed), check_units=bool(check_units), where=where,
+                            extrapolation=extrapolation)
         return self
 
     def copy(self) -> Topology:
@@ -181,6 +219,8 @@ class Topology:
             data["start"] = dict(data["start"])
         other.graph.graph["run"] = self.run.model_copy()
         other.graph.graph["problems"] = list(self.graph.graph.get("problems", []))
+        other.graph.graph["events"] = list(self.graph.graph["events"])
+        other.graph.graph["monitors"] = list(self.graph.graph["monitors"])
         return other
 
     # -- checking --------------------------------------------------------------------
@@ -209,17 +249,21 @@ class Topology:
                                    start=data["start"], step=data["step"],
                                    description=data["description"])
         conns = [ConnectionSpec(**{"from": c.source, "to": c.target}, gain=c.gain,
-                                offset=c.offset, delayed=c.delayed, check_units=c.check_units)
+                                offset=c.offset, delayed=c.delayed, check_units=c.check_units,
+                                extrapolation=c.extrapolation)
                  for c in self.connections()]
         return TopologySpec(name=self.name, description=self.graph.graph["description"],
-                            run=self.run, nodes=nodes, connections=conns)
+                            run=self.run, nodes=nodes, connections=conns,
+                            events=self.events, monitors=self.monitors)
 
     def save(self, path: str | Path) -> Path:
         """Write the topology as YAML; FMU paths are rewritten relative to the new file."""
         p = Path(path)
         spec = self.to_spec(relative_to=p.resolve().parent)
         data = spec.model_dump(by_alias=True, exclude_defaults=True)
-        data["run"] = spec.run.model_dump()
+        run = spec.run.model_dump(exclude_defaults=True)
+        data["run"] = {**{k: getattr(spec.run, k) for k in ("start", "stop", "step",
+                                                           "algorithm")}, **run}
         data["connections"] = [_compact(c) for c in data.get("connections", [])]
         p.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
         return p
@@ -240,9 +284,13 @@ class Topology:
             try:
                 topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,
                              delayed=c.delayed, check_units=c.check_units,
-                             where=where("connections", i))
+                             extrapolation=c.extrapolation, where=where("connections", i))
             except TopologyError as err:
                 topo.graph.graph["problems"].extend(err.problems)
+        topo.graph.graph["events"] = [(e, where("events", i))
+                                      for i, e in enumerate(spec.events)]
+        topo.graph.graph["monitors"] = [(m, where("monitors", i))
+                                        for i, m in enumerate(spec.monitors)]
         return topo
 
     def __repr__(self) -> str:

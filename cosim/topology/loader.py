@@ -15,8 +15,14 @@ from .graph import Topology
 from .schema import TopologySpec
 
 
-def load(path: str | Path) -> Topology:
-    """Read a topology file (YAML or JSON); raise ConfigError/TopologyError if invalid."""
+def load(path: str | Path, _seen: tuple = ()) -> Topology:
+    """Read a topology file (YAML or JSON); raise ConfigError/TopologyError if invalid.
+
+    ``extends: base.yaml`` (relative to the file) starts from another topology: its run
+    settings are updated key by key, its nodes replaced by name, and connections,
+    events and monitors appended. The base's FMU paths are rebased onto this file's
+    folder; Python blocks named ``module:Class`` are imported from this file's folder.
+    """
     p = Path(path)
     shown = str(path)
     try:
@@ -29,6 +35,8 @@ def load(path: str | Path) -> Topology:
     if not isinstance(data, dict):
         raise ConfigError("a topology file must be a mapping with 'nodes' (and usually "
                           "'run' and 'connections')", file=shown, line=1)
+    if "extends" in data:
+        data = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
 
     def where(*loc) -> str:
         line = yamlio.line_of(lines, loc)
@@ -51,3 +59,30 @@ def _problem(error: dict, where) -> Problem:
     elif error["type"] == "missing":
         msg = f"missing required key {loc[-1]!r}"
     return Problem(f"{field}: {msg}" if field else msg, where(*loc), node)
+
+
+def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
+    base_path = (path.resolve().parent / str(data["extends"])).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise ConfigError(f"'extends' forms a cycle through {base_path.name}", file=shown,
+                          line=line)
+    try:
+        base = load(base_path, seen + (path.resolve(),))
+    except ConfigError as err:
+        raise ConfigError(f"in the topology it extends ({data['extends']}): {err}",
+                          file=shown, line=line) from None
+    spec = base.to_spec(relative_to=path.resolve().parent).model_dump(by_alias=True)
+    merged = dict(spec)
+    merged.pop("extends", None)
+    for key, value in data.items():
+        if key == "extends":
+            continue
+        if key == "run":
+            merged["run"] = {**spec["run"], **value}
+        elif key == "nodes":
+            merged["nodes"] = {**spec["nodes"], **value}
+        elif key in ("connections", "events", "monitors"):
+            merged[key] = list(spec.get(key) or []) + list(value or [])
+        else:
+            merged[key] = value
+    return merged

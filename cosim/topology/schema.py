@@ -30,8 +30,46 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+EXTRAPOLATIONS = ("hold", "linear", "quadratic")
+
+
+class LoopSpec(_Strict):
+    """How algebraic loops are solved at every communication point (and initialization).
+
+    Fixed-point iteration with ``relaxation`` first (cheap), then Newton (scipy's
+    ``root``, Jacobian by finite differences on rollback). Converged when every loop
+    input changes by at most ``tolerance * (1 + |value|)``.
+    """
+
+    method: Literal["newton", "fixed-point"] = "newton"
+    tolerance: float = Field(1e-10, gt=0)
+    max_iterations: int = Field(100, ge=1)
+    relaxation: float = Field(1.0, gt=0, le=1)
+
+
+class AdaptiveSpec(_Strict):
+    """Error-controlled macro steps (step doubling); needs every node to roll back.
+
+    A step is accepted when ``max |y_half - y_full| / (atol + rtol * |y_half|) <= 1`` over
+    all exchanged real outputs. Steps in seconds.
+    """
+
+    rtol: float = Field(1e-4, gt=0)
+    atol: float = Field(1e-6, gt=0)
+    min_step: float = Field(1e-6, gt=0)
+    max_step: float | None = Field(None, gt=0)
+    initial_step: float | None = Field(None, gt=0)
+    safety: float = Field(0.9, gt=0, le=1)
+
+
 class RunSpec(_Strict):
-    """Run settings. ``record``: ``"all"`` outputs, or glob patterns like ``rack*.T_cpu``."""
+    """Run settings. ``record``: ``"all"`` outputs, or glob patterns like ``rack*.T_cpu``.
+
+    ``extrapolation`` (default for every connection): the value an input holds over a
+    step is the source's last value (``hold``), or its linear / quadratic polynomial
+    through the latest communication points evaluated at the step's midpoint.
+    ``event_tolerance`` [s]: how closely state events (monitors) are located.
+    """
 
     start: float = 0.0
     stop: float = 1.0
@@ -40,6 +78,11 @@ class RunSpec(_Strict):
     record: Literal["all"] | list[str] = "all"
     order: list[str] | None = None
     allow_nonfinite: bool = False
+    extrapolation: Literal["hold", "linear", "quadratic"] = "hold"
+    loops: LoopSpec = Field(default_factory=LoopSpec)
+    adaptive: AdaptiveSpec | None = None
+    event_tolerance: float = Field(1e-9, gt=0)
+    max_event_iterations: int = Field(50, ge=1)
 
     @model_validator(mode="after")
     def _times(self) -> RunSpec:
@@ -79,6 +122,7 @@ class ConnectionSpec(_Strict):
     offset: float = 0.0
     delayed: bool = False
     check_units: bool = True
+    extrapolation: Literal["hold", "linear", "quadratic"] | None = None
 
     @field_validator("source", "target")
     @classmethod
@@ -88,12 +132,71 @@ class ConnectionSpec(_Strict):
         return value
 
 
+class EventSpec(_Strict):
+    """A scheduled event: at ``at`` [s] set ``set`` (``node.variable``: a tunable
+    parameter or an input that no connection drives) to ``value``; with ``until`` [s],
+    ramp it linearly from its value at ``at`` to ``value`` at ``until``."""
+
+    at: float
+    set: str
+    value: float | int | bool
+    until: float | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _ramp(self) -> EventSpec:
+        if "." not in self.set:
+            raise ValueError(f"set: {self.set!r} is not of the form node.variable")
+        if self.until is not None and not self.until > self.at:
+            raise ValueError(f"until ({self.until} s) must be after at ({self.at} s)")
+        return self
+
+
+class MonitorSpec(_Strict):
+    """A state event: ``when`` is ``node.variable OP value`` with OP one of
+    ``> >= < <=``. When the condition becomes true (false -> true) between two
+    communication points, the master rolls back and locates the crossing within
+    ``run.event_tolerance``, then applies ``action``: ``log`` (record it), ``stop``
+    (end the run there) or ``set`` (``set: node.variable`` to ``value``)."""
+
+    when: str
+    name: str | None = None
+    action: Literal["log", "stop", "set"] = "log"
+    set: str | None = None
+    value: float | int | bool | None = None
+
+    @model_validator(mode="after")
+    def _action(self) -> MonitorSpec:
+        parse_condition(self.when)
+        if self.action == "set" and (self.set is None or self.value is None):
+            raise ValueError("action 'set' needs 'set: node.variable' and 'value'")
+        return self
+
+
+_CONDITION = re.compile(r"^\s*([A-Za-z_][\w\-]*\.\S+)\s*(>=|<=|>|<)\s*(\S+)\s*$")
+
+
+def parse_condition(text: str) -> tuple[str, str, float]:
+    """``"rack1.T_cpu > 358.15"`` -> ``("rack1.T_cpu", ">", 358.15)``."""
+    m = _CONDITION.match(text)
+    if not m:
+        raise ValueError(f"condition {text!r} is not of the form 'node.variable > value' "
+                         "(operators: > >= < <=)")
+    try:
+        threshold = float(m.group(3))
+    except ValueError:
+        raise ValueError(f"condition {text!r}: {m.group(3)!r} is not a number") from None
+    return m.group(1), m.group(2), threshold
+
+
 class TopologySpec(_Strict):
     name: str | None = None
     description: str = ""
     run: RunSpec = Field(default_factory=RunSpec)
     nodes: dict[str, NodeSpec]
     connections: list[ConnectionSpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+    monitors: list[MonitorSpec] = Field(default_factory=list)
 
     @field_validator("connections", mode="before")
     @classmethod

@@ -31,9 +31,23 @@ def test_check_reports_problems_with_exit_2(tmp_path, capsys, fmu):
     p.write_text(f"run: {{stop: 1, step: 0.1}}\nnodes:\n  g: {{fmu: {fmu('Gain')}}}\n"
                  "connections:\n  - g.y -> g.u\n  - g.yy -> g.u\n")
     code, _, err = cli(capsys, "check", p)
-    # a self-loop through a feedthrough port, an input driven twice, an unknown output
-    assert code == 2 and "3 problems" in err and f"{p}:5" in err and f"{p}:6" in err
-    assert "algebraic loop: g.y -> g.u -> g.y" in err and "did you mean 'y'" in err
+    # an input driven twice and an unknown output (the self-loop itself is solvable)
+    assert code == 2 and "2 problems" in err and f"{p}:5" in err and f"{p}:6" in err
+    assert "driven by 2 connections" in err and "did you mean 'y'" in err
+
+
+def test_check_lists_loops_and_what_rollback_allows(tmp_path, capsys, fmu):
+    from tests.core.test_topology_errors import no_rollback
+    stiff = no_rollback(fmu("Gain"), tmp_path / "stiff.fmu")
+    p = tmp_path / "loop.yaml"
+    p.write_text(f"run: {{stop: 1, step: 0.1}}\nnodes:\n  g: {{fmu: {fmu('Gain')}}}\n"
+                 f"  h: {{fmu: {fmu('Gain')}}}\n  s: {{fmu: {stiff}}}\n"
+                 "connections:\n  - g.y -> h.u\n  - h.y -> g.u\n")
+    code, out, _ = cli(capsys, "check", p)
+    assert code == 0
+    assert "algebraic loops (solved by iteration at every step):" in out
+    assert "g.y -> h.u -> h.y -> g.u -> g.y" in out
+    assert "cannot roll back: s" in out and "fixed-step" in out
 
 
 def test_inspect_shows_variables_units_and_dependencies(capsys, fmu):

@@ -109,17 +109,39 @@ def test_input_driven_twice(tmp_path, fmu):
     assert f":{line_of(p, 'g.y -> b.u')}" in str(probs[0])
 
 
-def test_algebraic_loop_reported_with_cycle(tmp_path, fmu):
-    text = HEADER.replace("  b: {fmu: FMU_B}", "  h: {fmu: FMU_G}")
+def no_rollback(src: Path, dst: Path) -> Path:
+    """A copy of an FMU whose model description says it cannot get/set its state."""
+    import zipfile
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "modelDescription.xml":
+                data = data.replace(b'canGetAndSetFMUstate="true"',
+                                    b'canGetAndSetFMUstate="false"')
+            zout.writestr(info, data)
+    return dst
+
+
+def test_algebraic_loop_through_a_node_without_rollback(tmp_path, fmu):
+    stiff = no_rollback(fmu("Gain"), tmp_path / "stiff.fmu")
+    text = HEADER.replace("  b: {fmu: FMU_B}", f"  h: {{fmu: {stiff}}}")
     p = write(tmp_path, fmu, "  - g.y -> h.u\n  - h.y -> g.u\n", header=text)
     [prob] = problems(p)
-    assert "algebraic loop" in str(prob)
+    assert "algebraic loop" in str(prob) and "h cannot save and restore its state" in str(prob)
     assert "g.y -> h.u -> h.y -> g.u -> g.y" in str(prob)
     assert prob.node == "g" and prob.where.endswith(f":{line_of(p, '  g: ')}")
 
 
-def test_delayed_edge_breaks_the_loop(tmp_path, fmu):
+def test_solvable_algebraic_loop_is_not_a_problem(tmp_path, fmu):
     text = HEADER.replace("  b: {fmu: FMU_B}", "  h: {fmu: FMU_G}")
+    p = write(tmp_path, fmu, "  - g.y -> h.u\n  - h.y -> g.u\n", header=text)
+    report = cosim.load(p).check()
+    assert report.ok and report.loops == [["g.y", "h.u", "h.y", "g.u"]]
+
+
+def test_delayed_edge_breaks_the_loop(tmp_path, fmu):
+    stiff = no_rollback(fmu("Gain"), tmp_path / "stiff.fmu")
+    text = HEADER.replace("  b: {fmu: FMU_B}", f"  h: {{fmu: {stiff}}}")
     p = write(tmp_path, fmu, "  - g.y -> h.u\n  - {from: h.y, to: g.u, delayed: true}\n",
               header=text)
     assert cosim.load(p).check().ok
