@@ -51,6 +51,14 @@ class EventLoop:
         self.events_at_instant = 0
         self.last_event_time: int | None = None
         self.stopped = False
+        self.sync: int | None = None
+        self.controller = None
+        if self.run_spec.adaptive is not None:
+            from .master.adaptive import StepController
+            order = 2 if self.system.extrapolating else 1
+            self.controller = StepController(self.run_spec.adaptive, self.run_spec.step,
+                                             self.run_spec.stop - self.run_spec.start, order)
+            execution.stats = self.controller.stats
 
     # -- the loop --------------------------------------------------------------------
 
@@ -58,11 +66,12 @@ class EventLoop:
         t, n = t0, 0
         self._at_instant(t, [], [])  # scheduled events at the start time
         while t < t1 and not self.stopped:
-            grid = t0 + (n + 1) * h
+            grid = t0 + (n + 1) * h if self.controller is None else t1
             limit = min(grid, t1)
             nxt = self.schedule.next_time(t)
             if nxt is not None:
                 limit = min(limit, nxt)
+            self.sync = min(t1, nxt) if nxt is not None else t1
             t_new, outcome, crossed = self._advance(t, limit)
             t = t_new
             if t >= grid:
@@ -72,17 +81,30 @@ class EventLoop:
             self._at_instant(t, fmu_events, crossed,
                              early=outcome is not None and outcome.early)
 
+    def _step(self, t: int, target: int, sync: int | None = None):
+        """One macro step of the algorithm from ``t`` to ``target`` (ticks)."""
+        if hasattr(self.algorithm, "horizon"):  # multirate: where slow steps must end
+            self.algorithm.horizon = sync if sync is not None else target
+        return self.algorithm.step(self.system, to_seconds(t),
+                                   to_seconds(target) - to_seconds(t))
+
     def _advance(self, t: int, limit: int):
-        """Step from ``t`` towards ``limit``; return (time reached, outcome, monitors)."""
-        system, step = self.system, self.algorithm.step
-        saved = system.save() if self.rollback else None
+        """Step from ``t`` towards ``limit``; return (time reached, outcome, monitors).
+
+        With adaptive steps the controller picks (and may shorten) the step and leaves
+        the system in the accepted state; FMU early returns are then not expected.
+        """
+        system = self.system
         before = [m.holds(system.y) for m in self.monitors]
+        saved = system.save() if self.rollback else None
         try:
-            outcome = step(system, to_seconds(t), to_seconds(limit) - to_seconds(t))
-            reached = limit
-            if outcome is not None and outcome.early:
-                reached = self._early(saved, t, outcome)
-                outcome = self._redo(saved, t, reached)
+            if self.controller is not None:
+                outcome, reached = None, self.controller.advance(self, t, limit)
+            else:
+                outcome, reached = self._step(t, limit, self.sync), limit
+                if outcome is not None and outcome.early:
+                    reached = self._early(saved, t, outcome)
+                    outcome = self._redo(saved, t, reached)
             crossed = self._crossed(before)
             if crossed:
                 reached, outcome, crossed = self._locate(saved, t, reached, before)
@@ -101,8 +123,7 @@ class EventLoop:
     def _redo(self, saved, t: int, target: int):
         """Roll everyone back to ``t`` and step them to ``target``."""
         self.system.restore(saved)
-        outcome = self.algorithm.step(self.system, to_seconds(t),
-                                      to_seconds(target) - to_seconds(t))
+        outcome = self._step(t, target)
         if outcome is not None and outcome.early and \
                 to_ticks(outcome.reached) < target - self.tol:
             raise SimulationError(f"stepping to the event at t={to_seconds(target):g} s "
@@ -123,14 +144,13 @@ class EventLoop:
         while hi - lo > self.tol:
             mid = (lo + hi) // 2
             self.system.restore(saved)
-            self.algorithm.step(self.system, to_seconds(t), to_seconds(mid) - to_seconds(t))
+            self._step(t, mid)
             if self._crossed(before):
                 hi = mid
             else:
                 lo = mid
         self.system.restore(saved)
-        outcome = self.algorithm.step(self.system, to_seconds(t),
-                                      to_seconds(hi) - to_seconds(t))
+        outcome = self._step(t, hi)
         if outcome is not None:
             outcome.early = False
         return hi, outcome, self._crossed(before)

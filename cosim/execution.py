@@ -83,8 +83,9 @@ class Execution:
                  fast: bool = True):
         self.topology, self.report = topology, report
         self.run_spec = topology.run
-        self.algorithm = make_algorithm(self.run_spec.algorithm, self.run_spec.loops)
+        self.algorithm = self._algorithm()
         self.events: list = []
+        self.stats: dict = {}
         self.memory = MemoryRecorder() if keep_in_memory else None
         self.observers: list[Observer] = [o for o in [self.memory] if o is not None]
         self.output = Path(output) if output is not None else None
@@ -97,6 +98,17 @@ class Execution:
         self.observers.extend(observers)
         self.trace: list | None = [] if trace else None
         self.fast = fast and not trace
+
+    def _algorithm(self):
+        """The master: Jacobi or Gauss-Seidel, or multirate when nodes have own steps."""
+        run = self.run_spec
+        base = to_ticks(run.step, what="step")
+        steps = [to_ticks(self.topology.graph.nodes[n].get("step") or run.step, what="step")
+                 for n in self.report.order]
+        if all(s == base for s in steps):
+            return make_algorithm(run.algorithm, run.loops)
+        from .master.multirate import Multirate
+        return Multirate(run.loops, run.algorithm, steps)
 
     def _plan(self) -> tuple[int, int, int, int]:
         run = self.run_spec
@@ -182,8 +194,9 @@ class Execution:
 
     def _needs_event_loop(self, system: CoupledSystem) -> bool:
         topo = self.topology
-        return bool(topo.events or topo.monitors or any(
-            getattr(s, "events_used", False) for s in system.subsystems))
+        return bool(topo.events or topo.monitors or self.run_spec.adaptive or any(
+            getattr(s, "events_used", False) for s in system.subsystems)
+            or getattr(self.algorithm, "steps", None))
 
     def _emit(self, t: float, kind: RowKind = RowKind.COMMUNICATION_POINT) -> None:
         """Hand the recorded outputs at ``t`` [s] to every observer."""
@@ -222,7 +235,8 @@ class Execution:
         self.result = Result(
             name=self.topology.name, status="completed" if final is None else "failed",
             error=final, path=self.output, info=getattr(self, "info", None),
-            memory=self.memory, trace=self.trace, wall_time=wall, events=self.events)
+            memory=self.memory, trace=self.trace, wall_time=wall, events=self.events,
+            stats=self.stats)
         if isinstance(final, CosimError):
             final.result = self.result
         if error is None and late is not None:
@@ -247,7 +261,9 @@ class Execution:
             "subsystems": {s.name: s.provenance() for s in system.subsystems},
             "versions": _versions(),
             "algorithm": {**self.algorithm.settings(), "start": run.start, "stop": run.stop,
-                          "step": run.step, "order": system.names},
+                          "step": run.step, "order": system.names,
+                          "extrapolation": run.extrapolation,
+                          "adaptive": run.adaptive.model_dump() if run.adaptive else None},
         }
         return RunInfo(name=self.topology.name, signals=system.signals, start=run.start,
                        stop=run.stop, step=run.step, algorithm=self.algorithm.name,

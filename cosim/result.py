@@ -30,6 +30,7 @@ class Result:
     trace: list | None = None
     wall_time: float = 0.0
     events: list = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
     _df: pd.DataFrame | None = field(default=None, repr=False)
 
     @property

@@ -63,6 +63,9 @@ class CoupledSystem:
             [self.out_lo[self.index[s.node]] + outputs[self.index[s.node]].index(
                 s.variable.name) for s in self.signals], dtype=np.intp)
         self._fill_output_starts(report)
+        self.real_outputs = np.array(
+            [report.nodes[self.names[i]].interface[name].kind == "real"
+             for i, sub in enumerate(self.subsystems) for name in outputs[i]], dtype=bool)
         self._build_stages(report)
         self._build_extrapolation(topology, conns, report)
 
@@ -147,11 +150,15 @@ class CoupledSystem:
         degrees = {"hold": 0, "linear": 1, "quadratic": 2}
         self.degree = np.array([degrees[c.extrapolation or default] for c in conns], np.intp)
         self.extrapolating = bool(self.degree.any())
+        multirate = any(topology.graph.nodes[n].get("step") not in (None, topology.run.step)
+                        for n in self.names)
+        self.sampled = self.extrapolating or multirate  # samples kept
         ny, nu = len(self.y), len(self.u)
         self.y_time = np.zeros(ny)   # the time each output value stands for [s]
         self.u_time = np.zeros(nu)   # the time each held input value stands for [s]
-        self.hist_t = np.full((3, ny), np.nan)  # samples per output, newest last
-        self.hist_v = np.full((3, ny), np.nan)
+        self.hist_t = np.full((4, ny), np.nan)  # samples per output, newest last
+        self.hist_v = np.full((4, ny), np.nan)
+        self.node_end = np.zeros(len(self.names))  # multirate: where each node has got to
         # per node: for each exchanged output, the positions in u of the connected
         # inputs it depends on directly (empty: it stands for the end of the step)
         self.out_deps: list[list[np.ndarray]] = []
@@ -172,7 +179,7 @@ class CoupledSystem:
 
     def commit(self, t: float) -> None:
         """Add every output's new sample to its history (at communication points)."""
-        if not self.extrapolating:
+        if not self.sampled:
             return
         if t is not None and not np.isfinite(self.hist_t[-1]).any():
             self.y_time[:] = t  # initialization: every value stands for the start time
@@ -205,41 +212,48 @@ class CoupledSystem:
             else:
                 self.u[self.dst] = self.gain * self.y[self.src] + self.offset
 
-    def exchange_into(self, i: int, t: float = 0.0, h: float = 0.0, fresh: bool = False
-                      ) -> None:
+    def exchange_into(self, i: int, t: float = 0.0, h: float = 0.0,
+                      bound: float | None = None) -> None:
         """The inputs of node ``i`` for its step ``[t, t + h]`` [s].
 
-        Hold: the current outputs (delayed connections: the previous point's).
-        ``fresh`` (Gauss-Seidel): sources stepped earlier in this macro step are at
-        ``t + h`` and join the extrapolation polynomial.
+        Without extrapolation or multirate: the current outputs (delayed connections:
+        the previous point's). Otherwise each input takes its source's samples that
+        stand for times up to ``bound`` (Jacobi: ``t``; Gauss-Seidel: ``t + h``), and
+        holds the latest or evaluates their polynomial at ``t + h/2``.
         """
-        if self.extrapolating:
-            self._extrapolate_into(i, t, h, fresh)
+        if bound is not None:
+            self._sampled_into(i, t, h, bound)
             return
         u, y, y_prev = self.u, self.y, self.y_prev
         for dst, src, gain, offset, delayed in self.node_rows[i]:
             u[dst] = gain * (y_prev[src] if delayed else y[src]) + offset
 
-    def _extrapolate_into(self, i: int, t: float, h: float, fresh: bool) -> None:
-        u, y, y_prev = self.u, self.y, self.y_prev
+    def _samples(self, src: int, bound: float, delayed: bool) -> list[tuple[float, float]]:
+        """Samples of output ``src`` standing for times <= ``bound`` (oldest first)."""
+        points = [(tk, vk) for tk, vk in zip(self.hist_t[:, src], self.hist_v[:, src],
+                                             strict=True) if tk == tk and tk <= bound]
+        now = self.y_time[src]
+        if not delayed and now <= bound and (not points or now > points[-1][0]):
+            points.append((now, self.y[src]))
+        if delayed and len(points) > 1:
+            points.pop()
+        return points
+
+    def _sampled_into(self, i: int, t: float, h: float, bound: float) -> None:
+        u = self.u
         mid = t + 0.5 * h
+        tol = 1e-12 * max(1.0, abs(bound))
         for k in range(self.c_lo[i], self.c_hi[i]):
             src, delayed, degree = int(self.src[k]), bool(self.delayed[k]), int(self.degree[k])
             dst = self.dst[k]
-            points = [] if degree == 0 or h <= 0 else [
-                (tk, vk) for tk, vk in zip(self.hist_t[:, src], self.hist_v[:, src],
-                                           strict=True) if tk == tk]
-            if not points:  # hold (and initialization, and an empty history)
-                value = y_prev[src] if delayed else y[src]
-                self.u_time[dst] = self.y_time[src]
+            points = self._samples(src, bound + tol, delayed)
+            if not points:  # nothing visible yet (start): the current value
+                value, stamp = self.y[src], self.y_time[src]
+            elif degree == 0 or h <= 0 or len(points) == 1:
+                value, stamp = points[-1][1], points[-1][0]
             else:
-                if delayed:
-                    points = points[:-1] or points
-                elif fresh and int(self.src_node[k]) < i and \
-                        (not points or self.y_time[src] > points[-1][0]):
-                    points.append((self.y_time[src], y[src]))
-                value = lagrange(points[-(degree + 1):], mid)
-                self.u_time[dst] = mid
+                value, stamp = lagrange(points[-(degree + 1):], mid), mid
+            self.u_time[dst] = stamp
             u[dst] = self.gain[k] * value + self.offset[k]
 
     # -- rollback --------------------------------------------------------------------
@@ -249,10 +263,12 @@ class CoupledSystem:
         nodes = range(len(self.subsystems)) if nodes is None else nodes
         states = [(i, self.subsystems[i].save_state()) for i in nodes]
         return (states, self.u.copy(), self.y.copy(), self.y_prev.copy(), self.hist_t.copy(),
-                self.hist_v.copy(), self.y_time.copy(), self.u_time.copy())
+                self.hist_v.copy(), self.y_time.copy(), self.u_time.copy(),
+                self.node_end.copy())
 
     def restore(self, saved: tuple) -> None:
-        states, u, y, y_prev, hist_t, hist_v, y_time, u_time = saved
+        states, u, y, y_prev, hist_t, hist_v, y_time, u_time, node_end = saved
+        self.node_end[:] = node_end
         for i, state in states:
             self.subsystems[i].restore_state(state)
         self.u[:], self.y[:], self.y_prev[:] = u, y, y_prev

@@ -37,7 +37,7 @@ class GaussSeidel(MasterAlgorithm):
 
         def step_node(i, apply_tears=None):
             nonlocal result
-            system.exchange_into(i, t, dt, fresh=True)
+            system.exchange_into(i, t, dt, bound=t + dt)
             if apply_tears is not None:
                 apply_tears()
             subs[i].set_inputs()

@@ -35,7 +35,7 @@ class Jacobi(MasterAlgorithm):
         subs = system.subsystems
         result: MacroOutcome | None = None
         for i in range(len(subs)):
-            system.exchange_into(i, t, dt, fresh=False)
+            system.exchange_into(i, t, dt, bound=t)
 
         def step_node(i, apply_tears=None):
             nonlocal result

@@ -152,12 +152,20 @@ def _check_events(topology, interfaces, report: CheckReport) -> None:
 def _check_run(topology, report: CheckReport) -> None:
     run = topology.run
     where = topology.source or ""
+    multirate = False
     for name, data in topology.graph.nodes(data=True):
-        if data.get("step") is not None and abs(data["step"] - run.step) > 1e-12 * run.step:
+        step = data.get("step")
+        if step is None:
+            continue
+        ratio = step / run.step
+        if abs(ratio - round(ratio)) > 1e-9 * ratio or round(ratio) < 1:
             report.problems.append(Problem(
-                f"has its own step {data['step']} s but the fixed-step masters use one step "
-                f"for all nodes (run.step = {run.step} s); remove 'step' or set it equal",
+                f"its step {step} s must be an integer multiple of run.step ({run.step} s)",
                 data.get("where", where), name))
+        multirate = multirate or round(ratio) != 1
+    if multirate and run.adaptive is not None:
+        report.problems.append(Problem("adaptive steps need one step for all nodes; remove "
+                                       "the nodes' own steps or run.adaptive", where))
 
 
 def _unknown(node: str, var: str, iface: Interface, where: str, role: str) -> Problem:
