@@ -139,7 +139,8 @@ class EventLoop:
                 if not was and m.holds(y)]
 
     def _locate(self, saved, t: int, hi: int, before: list[bool]):
-        """Bisect on time, stepping from ``t`` each time, to the first crossing."""
+        """Bisect on time, stepping from ``t`` each time, to a crossing (the first one if
+        the condition changes once within the step)."""
         lo = t
         while hi - lo > self.tol:
             mid = (lo + hi) // 2
@@ -169,21 +170,27 @@ class EventLoop:
             return
         self._guard(t, fmu_events, crossed, due)
         now = to_seconds(t)
+        system = self.system
         self.ex._emit(now, RowKind.EVENT_BEFORE)
-        subs = self.system.subsystems
+        left = system.y.copy()
+        subs = system.subsystems
         for i in fmu_events:
             reported = getattr(subs[i], "time", now)
             subs[i].handle_event()
             self._log(now, "fmu", subs[i].name,
                       f"{subs[i].name}: FMU event at t={reported!r} s (reported by the FMU)")
+        # monitors made true by the event itself (a jump at an FMU event)
+        crossed = crossed + [m for m in self.monitors if m not in crossed
+                             and not m.holds(left) and m.holds(system.y)]
         for m in crossed:
             self._fire(m, now)
         for item in due + ramps:
-            text = self.schedule.apply(self.system, item, t)
+            text = self.schedule.apply(system, item, t)
             if item in due:
                 self._log(now, "scheduled", item.name, text)
-        self.system.snapshot()
-        self.system.commit(now)
+        system.restart_samples(system.y != left, now)
+        system.snapshot()
+        system.commit(now)
         self.ex._emit(now, RowKind.EVENT_AFTER)
 
     def _fire(self, monitor, now: float) -> None:
@@ -207,8 +214,9 @@ class EventLoop:
             names = sorted({self.system.names[i] for i in fmu_events} |
                            {m.name for m in crossed} | {e.name for e in due})
             raise SimulationError(
-                f"chattering: {self.events_at_instant} events within "
-                f"{self.run_spec.event_tolerance:g} s (Zeno behaviour) involving "
+                f"chattering: {self.events_at_instant} events in a row, each within "
+                f"{self.run_spec.event_tolerance:g} s of the last (Zeno behaviour), at "
+                f"t={to_seconds(t)!r} s, involving "
                 f"{', '.join(names) or 'no node'}; the events keep re-triggering at one "
                 "instant — check the monitor's condition and action, or raise "
                 "run.max_event_iterations", time=to_seconds(t), nodes=names)

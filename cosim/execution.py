@@ -129,8 +129,8 @@ class Execution:
             event_mode = not self.report.cannot_roll_back
             for name in self.report.order:
                 sub = make_subsystem(self.topology, name, self.report.nodes[name])
-                if event_mode and getattr(sub, "capabilities", None) is not None \
-                        and sub.capabilities.has_event_mode and hasattr(sub, "event_mode"):
+                if event_mode and sub.capabilities.has_event_mode and \
+                        hasattr(sub, "event_mode"):
                     sub.event_mode = True  # FMI 3: events and early returns, with rollback
                 subsystems[name] = TracingSubsystem(sub, self.trace) if self.trace is not None \
                     else sub

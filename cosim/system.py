@@ -177,6 +177,14 @@ class CoupledSystem:
         for k, pos in enumerate(self.out_deps[i]):
             self.y_time[lo + k] = self.u_time[pos].mean() if pos.size else t_end
 
+    def restart_samples(self, changed: np.ndarray, t: float) -> None:
+        """Outputs that jumped at an event at ``t``: forget their samples before it, so
+        extrapolation starts afresh from the right limit."""
+        if self.sampled and changed.any():
+            self.hist_t[:, changed] = np.nan
+            self.hist_v[:, changed] = np.nan
+            self.y_time[changed] = t
+
     def commit(self, t: float) -> None:
         """Add every output's new sample to its history (at communication points)."""
         if not self.sampled:

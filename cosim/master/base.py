@@ -16,6 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from ..clock import ceil_ticks, to_ticks
 from ..errors import SimulationError
 from ..subsystems.base import STEP_OK, StepOutcome, StepStatus, Subsystem
 from ..topology.schema import LoopSpec
@@ -98,7 +99,10 @@ def note(result: MacroOutcome | None, i: int, outcome: StepOutcome, t: float, dt
          ) -> MacroOutcome:
     """Fold one node's event/early-return outcome into the macro step's."""
     result = result or MacroOutcome(reached=t + dt)
+    # early only if it stopped at least a tick short of the target (a redo aimed at the
+    # next tick after an event time ends within that tick: that is arriving)
     if outcome.status == StepStatus.EARLY_RETURN and outcome.reached is not None \
+            and ceil_ticks(outcome.reached) < to_ticks(t + dt) \
             and outcome.reached < result.reached:
         result.reached = outcome.reached
         result.early = True

@@ -39,8 +39,24 @@ class TracingSubsystem(Subsystem):
     def do_step(self, t: float, dt: float) -> StepOutcome:
         self.trace.append(("step", self.name, t, dt))
         outcome = self.inner.do_step(t, dt)
-        self.time = t + dt
+        self.time = outcome.reached if outcome.reached is not None else t + dt
         return outcome
+
+    @property
+    def event_mode(self) -> bool:
+        return getattr(self.inner, "event_mode", False)
+
+    @event_mode.setter
+    def event_mode(self, value: bool) -> None:
+        self.inner.event_mode = value
+
+    @property
+    def events_used(self) -> bool:
+        return getattr(self.inner, "events_used", False)
+
+    def handle_event(self, **kwargs):
+        self.trace.append(("event", self.name, self.time))
+        return self.inner.handle_event(**kwargs)
 
     def exit_initialization(self) -> None:
         self.inner.exit_initialization()
