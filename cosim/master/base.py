@@ -76,6 +76,27 @@ class MasterAlgorithm(ABC):
     @abstractmethod
     def step(self, system, t: float, dt: float) -> MacroOutcome | None: ...
 
+    def node_stepper(self, system, t: float, dt: float, bound: float | None):
+        """A function stepping one node in the general path: exchange (unless ``bound``
+        is None: inputs already set), apply loop tears, set, step, get, stamp outputs.
+        Its ``outcome`` attribute collects events and early returns."""
+        subs = system.subsystems
+
+        def step_node(i: int, apply_tears=None) -> None:
+            if bound is not None:
+                system.exchange_into(i, t, dt, bound=bound)
+            if apply_tears is not None:
+                apply_tears()
+            subs[i].set_inputs()
+            outcome = subs[i].do_step(t, dt)
+            if outcome is not STEP_OK and check_outcome(subs[i], outcome, t, dt):
+                step_node.outcome = note(step_node.outcome, i, outcome, t, dt)
+            subs[i].get_outputs()
+            system.label_outputs(i, t + dt)
+
+        step_node.outcome = None
+        return step_node
+
     def settings(self) -> dict:
         return {"name": self.name, "loops": self.loops.spec.model_dump()}
 

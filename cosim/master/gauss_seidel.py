@@ -32,27 +32,13 @@ class GaussSeidel(MasterAlgorithm):
         return result
 
     def _general_step(self, system, t: float, dt: float) -> MacroOutcome | None:
-        subs = system.subsystems
-        result: MacroOutcome | None = None
-
-        def step_node(i, apply_tears=None):
-            nonlocal result
-            system.exchange_into(i, t, dt, bound=t + dt)
-            if apply_tears is not None:
-                apply_tears()
-            subs[i].set_inputs()
-            outcome = subs[i].do_step(t, dt)
-            if outcome is not STEP_OK and check_outcome(subs[i], outcome, t, dt):
-                result = note(result, i, outcome, t, dt)
-            subs[i].get_outputs()
-            system.label_outputs(i, t + dt)
-
+        step_node = self.node_stepper(system, t, dt, bound=t + dt)
         for s, stage in enumerate(system.stages):
             if system.loop_stage[s]:
                 self.loops.solve(system, s, t, dt, exchange=True, step_node=step_node)
             else:
                 step_node(stage[0])
-            if result is not None and result.early:
-                return result
+            if step_node.outcome is not None and step_node.outcome.early:
+                return step_node.outcome
         system.commit(t + dt)
-        return result
+        return step_node.outcome

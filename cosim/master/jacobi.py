@@ -32,22 +32,9 @@ class Jacobi(MasterAlgorithm):
         return result
 
     def _general_step(self, system, t: float, dt: float) -> MacroOutcome | None:
-        subs = system.subsystems
-        result: MacroOutcome | None = None
-        for i in range(len(subs)):
+        for i in range(len(system.subsystems)):
             system.exchange_into(i, t, dt, bound=t)
-
-        def step_node(i, apply_tears=None):
-            nonlocal result
-            if apply_tears is not None:
-                apply_tears()
-            subs[i].set_inputs()
-            outcome = subs[i].do_step(t, dt)
-            if outcome is not STEP_OK and check_outcome(subs[i], outcome, t, dt):
-                result = note(result, i, outcome, t, dt)
-            subs[i].get_outputs()
-            system.label_outputs(i, t + dt)
-
+        step_node = self.node_stepper(system, t, dt, bound=None)
         # loops first, while every other output is still at t (Jacobi's inputs)
         for s in range(len(system.stages)):
             if system.loop_stage[s]:
@@ -56,4 +43,4 @@ class Jacobi(MasterAlgorithm):
             if not system.loop_stage[s]:
                 step_node(stage[0])
         system.commit(t + dt)
-        return result
+        return step_node.outcome

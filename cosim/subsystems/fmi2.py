@@ -74,6 +74,9 @@ def _register_log(name: str, log: FMULog) -> str:
 class FMI2Subsystem(FMUSubsystem):
     """An FMI 2.0 co-simulation FMU as a subsystem."""
 
+    STATE_CALLS = {"get": "fmi2GetFMUstate", "set": "fmi2SetFMUstate",
+                   "free": "fmi2FreeFMUstate", "terminate": "fmi2Terminate"}
+
     def setup(self, start: float, stop: float | None) -> None:
         folder = self.extract()
         md = self.info.description
@@ -152,16 +155,3 @@ class FMI2Subsystem(FMUSubsystem):
             err.variable = name
             err.locate()
             raise
-
-    def save_state(self) -> Any:
-        return self.guarded("fmi2GetFMUstate", self.fmu.getFMUstate, time=self.time)
-
-    def restore_state(self, state: Any) -> None:
-        self.guarded("fmi2SetFMUstate", self.fmu.setFMUstate, state, time=self.time)
-
-    def free_state(self, state: Any) -> None:
-        self.guarded("fmi2FreeFMUstate", self.fmu.freeFMUstate, state, time=self.time)
-
-    def terminate(self) -> None:
-        if self.instantiated:
-            self.guarded("fmi2Terminate", self.fmu.terminate, time=self.time)

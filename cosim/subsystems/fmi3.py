@@ -41,6 +41,9 @@ def _c_type_name(var) -> str:
 class FMI3Subsystem(FMUSubsystem):
     """An FMI 3.0 co-simulation FMU as a subsystem."""
 
+    STATE_CALLS = {"get": "fmi3GetFMUState", "set": "fmi3SetFMUState",
+                   "free": "fmi3FreeFMUState", "terminate": "fmi3Terminate"}
+
     event_mode = False
 
     def setup(self, start: float, stop: float | None) -> None:
@@ -166,16 +169,3 @@ class FMI3Subsystem(FMUSubsystem):
             err.variable = name
             err.locate()
             raise
-
-    def save_state(self) -> Any:
-        return self.guarded("fmi3GetFMUState", self.fmu.getFMUState, time=self.time)
-
-    def restore_state(self, state: Any) -> None:
-        self.guarded("fmi3SetFMUState", self.fmu.setFMUState, state, time=self.time)
-
-    def free_state(self, state: Any) -> None:
-        self.guarded("fmi3FreeFMUState", self.fmu.freeFMUState, state, time=self.time)
-
-    def terminate(self) -> None:
-        if self.instantiated:
-            self.guarded("fmi3Terminate", self.fmu.terminate, time=self.time)

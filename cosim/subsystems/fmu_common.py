@@ -143,6 +143,30 @@ class FMUSubsystem(Subsystem):
                 for key, (vrs, positions) in sorted(
                     by_key.items(), key=lambda kv: ctypes_of[kv[0]] is not ctypes.c_double)]
 
+    # FMI function names for state handling, set by each adapter
+    STATE_CALLS = {"get": "", "set": "", "free": "", "terminate": ""}
+
+    def _state_call(self, what: str, *args):
+        name = self.STATE_CALLS[what]
+        method = {"get": "getFMUstate", "set": "setFMUstate", "free": "freeFMUstate",
+                  "terminate": "terminate"}[what]
+        if name.startswith("fmi3"):
+            method = method.replace("FMUstate", "FMUState")
+        return self.guarded(name, getattr(self.fmu, method), *args, time=self.time)
+
+    def save_state(self) -> Any:
+        return self._state_call("get")
+
+    def restore_state(self, state: Any) -> None:
+        self._state_call("set", state)
+
+    def free_state(self, state: Any) -> None:
+        self._state_call("free", state)
+
+    def terminate(self) -> None:
+        if self.instantiated:
+            self._state_call("terminate")
+
     def initial_values(self) -> list[tuple[str, Any]]:
         """Parameters, then start values: what setup applies before initialization."""
         return list(self.parameters.items()) + list(self.start_values.items())
