@@ -65,6 +65,7 @@ def test() -> None:
     setup()
     _run(PYTHON, "-m", "ruff", "check", "cosim", "tests", "fmus", "bench", "dev.py")
     _run(PYTHON, "-m", "pytest", "-q")
+    _run(PYTHON, "-m", "cosim", "regress")  # exit 1 on a regression, 2 on a broken case
 
 
 TASKS = {"setup": setup, "demo": demo, "test": test}

@@ -6,6 +6,7 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.Topology(...)                     build one in Python
     cosim.run(topology_or_path, ...) -> Result
     cosim.read(path) -> RunData             read an HDF5 result file
+    cosim.compare(run, reference) -> Report compare by the regression tube
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
 """
 
@@ -27,6 +28,12 @@ from .result import Result  # noqa: E402
 from .topology import RunSpec, Topology, load  # noqa: E402
 
 
+def compare(run, reference, tolerances=None, **options):
+    """Compare a run with a reference by the tube rule (see docs/regression.md)."""
+    from .comparison import compare as _compare
+    return _compare(run, reference, tolerances, **options)
+
+
 def read(path):
     """Read an HDF5 result file written by cosim (see docs/results-format.md)."""
     from .results import read as _read
@@ -36,5 +43,5 @@ def read(path):
 __all__ = [
     "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
     "Result", "ResultsError", "RunSpec", "SimulationError", "SubsystemError", "Topology",
-    "TopologyError", "__version__", "load", "read", "run",
+    "TopologyError", "__version__", "compare", "load", "read", "run",
 ]
