@@ -19,10 +19,14 @@ flush; it takes ``len(/time)`` as the number of rows.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import math
+import queue
+import threading
 import time as _time
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -74,6 +78,59 @@ def _scalar(group: h5py.Group, name: str, value: Any) -> h5py.Dataset:
     return ds
 
 
+class _BackgroundWriter:
+    """One thread appending blocks of rows to the file, in order.
+
+    h5py releases the GIL while HDF5 compresses and writes, so with a compiled loop
+    stepping on one core the compression runs on another. At most ``depth`` blocks wait
+    (memory stays bounded); a failure is kept and raised at the next submit or close.
+    """
+
+    def __init__(self, append, depth: int = 2):
+        self._append = append
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: ResultsError | None = None
+        self._thread = threading.Thread(target=self._work, name="cosim-hdf5-writer",
+                                        daemon=True)
+        self._thread.start()
+        _LIVE_WRITERS.add(self)
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._append(*item)
+                except ResultsError as err:
+                    self.error = err
+                except Exception as err:  # noqa: BLE001 - reported by the main thread
+                    self.error = ResultsError(f"cannot write rows: {err}")
+
+    def submit(self, times: np.ndarray, values: np.ndarray, kinds: np.ndarray | None) -> None:
+        if self.error is not None:
+            raise self.error
+        self._queue.put((times.copy(), values.copy(), None if kinds is None else kinds.copy()))
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        _LIVE_WRITERS.discard(self)
+        if self.error is not None:
+            raise self.error
+
+
+_LIVE_WRITERS: weakref.WeakSet[_BackgroundWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _drain_writers() -> None:
+    """Finish writers of recorders never finished, before h5py closes its files at exit
+    (a daemon thread frozen inside h5py would otherwise hold its lock: a hang)."""
+    for writer in list(_LIVE_WRITERS):
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
 class HDF5Recorder(Observer):
     """Record every row of a run into ``path`` (overwritten), streaming and crash-safe.
 
@@ -99,6 +156,7 @@ class HDF5Recorder(Observer):
         self._kind_ds: h5py.Dataset | None = None
         self._n = 0  # rows in the buffer
         self._last_write = 0.0
+        self._writer: _BackgroundWriter | None = None  # started by stepped_block
 
     # -- observer protocol ------------------------------------------------------------
 
@@ -109,7 +167,11 @@ class HDF5Recorder(Observer):
         self._validate(info)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = h5py.File(self.path, "w", libver=LIBVER, track_order=True)
+            # A small chunk cache: rows are appended once, so old chunks are never
+            # needed again (HDF5 2.0's default, 8 MiB per dataset, makes memory grow with
+            # the run up to 8 MiB x signals); w0=1 evicts fully written chunks first.
+            self._file = h5py.File(self.path, "w", libver=LIBVER, track_order=True,
+                                   rdcc_nbytes=4 * 8 * self.chunk_rows, rdcc_w0=1.0)
             self._create_layout(info)
             self._file.swmr_mode = True
         except ResultsError:
@@ -153,6 +215,12 @@ class HDF5Recorder(Observer):
             self._write()
         except ResultsError as err:
             write_error = err
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except ResultsError as err:
+                write_error = write_error or err
+            self._writer = None
         try:
             self._file.close()
         except (OSError, RuntimeError) as err:
@@ -243,27 +311,80 @@ class HDF5Recorder(Observer):
             attrs["nominal"] = float(var.nominal)
         ds.attrs.update(attrs)
 
+    def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
+        """Rows ``times`` (n,) and ``values`` (n, signals) at once, all communication points.
+
+        Whole HDF5 chunks go to the file straight from the block (one write per dataset
+        for the lot); a remainder waits in the row buffer as with :meth:`stepped`. From
+        the first block on, writing (and compressing) happens on a background thread,
+        in order; :meth:`finished` waits for it.
+        """
+        if self._file is None:
+            raise ResultsError("stepped_block() called outside a run (before started() or "
+                               "after finished())", path=str(self.path))
+        if self._writer is None:
+            self._writer = _BackgroundWriter(self._append)
+        k = len(times)
+        if np.shape(values) != (k, len(self._signals)):
+            raise ResultsError(f"a block of {k} rows has values of shape {np.shape(values)}, "
+                               f"expected {(k, len(self._signals))}", path=str(self.path))
+        size, pos = len(self._tbuf), 0
+        while pos < k:
+            if self._n == 0 and k - pos >= size:
+                m = (k - pos) // size * size
+                self._writer.submit(times[pos:pos + m], values[pos:pos + m], None)
+                self._last_write = _time.monotonic()
+                pos += m
+                continue
+            take = min(size - self._n, k - pos)
+            i = self._n
+            self._buf[i:i + take] = values[pos:pos + take]
+            self._tbuf[i:i + take] = times[pos:pos + take]
+            self._kbuf[i:i + take] = RowKind.COMMUNICATION_POINT
+            self._n, pos = i + take, pos + take
+            if self._n == size:
+                self._write()
+        if self._n and _time.monotonic() - self._last_write >= self.flush_seconds:
+            self._write()
+
     def _write(self) -> None:
         """Append the buffered rows: signals first, then row_kind, then time; flush."""
         n = self._n
         self._last_write = _time.monotonic()
         if n == 0 or self._file is None:
             return
+        if self._writer is not None:
+            self._writer.submit(self._tbuf[:n], self._buf[:n], self._kbuf[:n])
+        else:
+            self._append(self._tbuf[:n], self._buf[:n], self._kbuf[:n])
+        self._n = 0
+
+    def _append(self, times: np.ndarray, values: np.ndarray, kinds: np.ndarray | None
+                ) -> None:
+        """Write rows to the file (kinds None: communication points) and flush.
+
+        ``/time`` is written last: it is the commit marker a reader of a crashed run's
+        file goes by.
+        """
+        n = len(times)
         old, new = self.n_rows, self.n_rows + n
+        if kinds is None:
+            kinds = np.full(n, RowKind.COMMUNICATION_POINT, dtype=np.int8)
+        columns = np.ascontiguousarray(np.transpose(values))
         try:
             for j, ds in enumerate(self._datasets):
                 ds.resize((new,))
-                ds[old:new] = self._buf[:n, j].astype(self._dtypes[j])
-            for ds, data in ((self._kind_ds, self._kbuf), (self._time_ds, self._tbuf)):
+                ds[old:new] = columns[j] if self._dtypes[j] == np.float64 else \
+                    columns[j].astype(self._dtypes[j])
+            for ds, data in ((self._kind_ds, kinds), (self._time_ds, times)):
                 assert ds is not None
                 ds.resize((new,))
-                ds[old:new] = data[:n]
+                ds[old:new] = data
             self._file.flush()
         except (OSError, ValueError, RuntimeError) as err:
             raise ResultsError(f"cannot write rows {old}..{new - 1}: {err}",
                                path=str(self.path)) from err
         self.n_rows = new
-        self._n = 0
 
     def _close_quietly(self) -> None:
         if self._file is not None:

@@ -1,0 +1,345 @@
+/* kernel.c -- cosim's compiled master loop (see cosim/fast/__init__.py and
+ * docs/performance.md).
+ *
+ * One call runs macro steps n_from..n_to of the Gauss-Seidel or Jacobi master over FMI 2
+ * and FMI 3 co-simulation FMUs (real ports only, called through the function pointers
+ * the Python adapters already resolved) and the built-in blocks that have a native form
+ * (constant, pid, surrogate over a numpy Polynomial, step, ramp). It reads and writes the
+ * coupled system's own buffers u, y and y_prev, so the state after a call is exactly
+ * what the Python loop leaves.
+ *
+ * The arithmetic replicates cosim/system.py, the masters (cosim/master) and the blocks' step()
+ * operation by operation; the file is compiled with -ffp-contract=off (no FMA), so every
+ * result is bit-identical to the Python loop.
+ *
+ * The call returns early -- at the failing step, before anything of it is recorded -- when
+ * an FMI function returns a status the masters do not accept (error, fatal; discard from
+ * doStep), when an FMI 3 doStep asks to terminate, or (unless allowed) an output is not
+ * finite. The Python side then raises exactly the error the Python loop raises. FMI 3
+ * event and early-return flags (possible only from FMUs that ignore eventModeUsed=false)
+ * are handled as the Python masters handle them: noted, and under Gauss-Seidel an early
+ * return ends the macro step.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KERNEL_ABI 5
+
+typedef int (*Fmi2SetReal)(void *, const uint32_t *, size_t, const double *);
+typedef int (*Fmi2GetReal)(void *, const uint32_t *, size_t, double *);
+typedef int (*Fmi2DoStep)(void *, double, double, int);
+typedef int (*Fmi3SetFloat64)(void *, const uint32_t *, size_t, const double *, size_t);
+typedef int (*Fmi3GetFloat64)(void *, const uint32_t *, size_t, double *, size_t);
+typedef int (*Fmi3DoStep)(void *, double, double, bool, bool *, bool *, bool *, double *);
+
+enum { K_FMI2 = 1, K_FMI3 = 2, K_CONSTANT = 3, K_PID = 4, K_POLY = 5, K_STEP = 6, K_RAMP = 7 };
+enum { PH_SET = 1, PH_STEP = 2, PH_GET = 3 };
+enum { R_DONE = 0, R_CALL = 1, R_NONFINITE = 2 };
+enum { FMI_WARNING = 1, FMI_DISCARD = 2, FLAGGED = 100 };
+
+/* Field order and types must match _Node in cosim/fast/loop.py. */
+typedef struct {
+    int64_t kind;
+    int64_t n_in, n_out;   /* exchanged (connected / needed) ports */
+    int64_t in_lo, out_lo; /* this node's slices of u and y */
+    int64_t c_lo, c_hi;    /* its connection rows (Gauss-Seidel) */
+    void *comp;            /* fmi2Component / fmi3Instance */
+    void *set, *get, *step;
+    const uint32_t *vr_in, *vr_out;
+    bool *event, *terminate, *early; /* FMI 3 doStep flags (the adapter's own c_bools) */
+    double *last_time;
+    const double *par;    /* block parameters */
+    const int64_t *ipar;  /* block integer parameters (ticks) */
+    double *state;        /* block state */
+    double *bin, *bout;   /* block inputs (all) and outputs (all) */
+    const int64_t *in_map, *out_map; /* exchanged port k -> index in bin / bout */
+    int64_t step_status;  /* scratch: this node's doStep status in the current step */
+} Node;
+
+/* Must match _Ctx in cosim/fast/loop.py. */
+typedef struct {
+    Node *nodes;
+    int64_t n_nodes;
+    int64_t jacobi;
+    double *u, *y, *y_prev;
+    int64_t n_y;
+    const int64_t *src, *dst;
+    const double *gain, *offset;
+    const uint8_t *delayed;
+    int64_t n_conn;
+    int64_t plain, has_delayed;
+    int64_t t0, t1, h;
+    const int64_t *rec;
+    int64_t n_rec;
+    double *rows, *times; /* [capacity][n_rec], [capacity] */
+    int64_t check_finite;
+} Ctx;
+
+/* Must match _Report in cosim/fast/loop.py. */
+typedef struct {
+    int64_t code, step, node, phase, status, step_status;
+} Report;
+
+int64_t cosim_fast_abi(void) { return KERNEL_ABI; }
+
+/* ------------------------------------------------------------------ built-in blocks */
+
+/* Python's min(max(v, lo), hi): max keeps v unless lo > v; min keeps it unless hi < it. */
+static inline double clip(double v, double lo, double hi) {
+    if (lo > v) v = lo;
+    if (hi < v) v = hi;
+    return v;
+}
+
+/* cosim.clock.to_ticks: round(seconds * 1e9), round half to even (the default mode);
+ * for finite |seconds| < 4.6e9 (callers check) */
+static inline int64_t to_ticks(double seconds) { return (int64_t)nearbyint(seconds * 1e9); }
+
+/* cosim.clock.ceil_ticks: the first tick at or after seconds */
+static inline int64_t ceil_ticks(double seconds) {
+    const int64_t k = to_ticks(seconds);
+    return (double)k / 1e9 < seconds ? k + 1 : k;
+}
+
+/* cosim.master.base.note: an FMI 3 early return ends a Gauss-Seidel macro step when it
+ * stopped at least a tick short of t + dt. 1: early, 0: not, -1: leave it to Python
+ * (a time to_ticks cannot take). */
+static inline int early_return(double reached, double t_end) {
+    if (!isfinite(reached) || fabs(reached) > 4e9) return -1;
+    return ceil_ticks(reached) < to_ticks(t_end) && reached < t_end;
+}
+
+/* cosim/blocks/pid.py PID.step; bin = [measurement, setpoint], bout = [u].
+ * par = kp ki kd tf lo hi reverse; state = integral derivative e_prev has_prev. */
+static void pid_step(const Node *nd, double dt) {
+    const double *p = nd->par;
+    double *s = nd->state;
+    double e = nd->bin[1] - nd->bin[0];
+    if (p[6] != 0.0) e = -e;
+    if (dt == 0) {
+        nd->bout[0] = clip(p[0] * e + p[1] * s[0] + p[2] * s[1], p[4], p[5]);
+        return;
+    }
+    double d;
+    if (s[3] == 0.0)
+        d = 0.0;
+    else
+        d = (p[3] * s[1] + (e - s[2])) / (p[3] + dt);
+    double integral = s[0] + e * dt;
+    const double u_try = p[0] * e + p[1] * integral + p[2] * d;
+    if ((u_try > p[5] && e > 0) || (u_try < p[4] && e < 0)) integral = s[0];
+    s[0] = integral, s[1] = d, s[2] = e, s[3] = 1.0;
+    nd->bout[0] = clip(p[0] * e + p[1] * integral + p[2] * d, p[4], p[5]);
+}
+
+/* numpy Polynomial.__call__: x = off + scl * x (mapdomain), then polyval (Horner);
+ * par = off scl c_0 .. c_{n-1}; ipar[0] = n. */
+static void poly_step(const Node *nd) {
+    const double *p = nd->par, *c = p + 2;
+    const int64_t n = nd->ipar[0];
+    const double x = p[0] + p[1] * nd->bin[0];
+    double c0 = c[n - 1] + x * 0.0;
+    for (int64_t i = 2; i <= n; i++) c0 = c[n - i] + c0 * x;
+    nd->bout[0] = c0;
+}
+
+/* cosim/blocks/signals.py Step.value_at(t + dt); par = before after; ipar = time_ticks */
+static void step_step(const Node *nd, double t_end) {
+    nd->bout[0] = to_ticks(t_end) >= nd->ipar[0] ? nd->par[1] : nd->par[0];
+}
+
+/* Ramp.value_at(t + dt); par = start_time duration height offset; ipar = start end ticks */
+static void ramp_step(const Node *nd, double t_end) {
+    const double *p = nd->par;
+    const int64_t ticks = to_ticks(t_end);
+    if (ticks >= nd->ipar[1]) {
+        nd->bout[0] = p[3] + p[2];
+        return;
+    }
+    if (ticks <= nd->ipar[0]) {
+        nd->bout[0] = p[3];
+        return;
+    }
+    double f = (t_end - p[0]) / p[1];
+    if (0.0 > f) f = 0.0;
+    if (1.0 < f) f = 1.0;
+    nd->bout[0] = p[3] + p[2] * f;
+}
+
+/* --------------------------------------------------------------- one node, one phase */
+
+/* FMI 2 calls inline, everything else out of line: small loop bodies matter here (a
+ * switch over all kinds inlined into the Jacobi phases cost ~15 ns per node and phase). */
+
+/* FMI 3 doStep flags, as the adapter reads them (event, early return, terminate) */
+enum { F_EVENT = 1, F_EARLY = 2, F_TERMINATE = 4 };
+
+__attribute__((noinline)) static int other_set(const Node *nd, const double *u) {
+    if (nd->kind == K_FMI3)
+        return nd->n_in ? ((Fmi3SetFloat64)nd->set)(nd->comp, nd->vr_in, (size_t)nd->n_in,
+                                                    u + nd->in_lo, (size_t)nd->n_in) : 0;
+    for (int64_t k = 0; k < nd->n_in; k++) nd->bin[nd->in_map[k]] = u[nd->in_lo + k];
+    return 0;
+}
+
+__attribute__((noinline)) static int other_step(const Node *nd, double t, double dt,
+                                                int *flags) {
+    switch (nd->kind) {
+    case K_FMI3: {
+        const int st = ((Fmi3DoStep)nd->step)(nd->comp, t, dt, true, nd->event,
+                                             nd->terminate, nd->early, nd->last_time);
+        if (st <= FMI_WARNING)
+            *flags = (*nd->event ? F_EVENT : 0) | (*nd->early ? F_EARLY : 0) |
+                     (*nd->terminate ? F_TERMINATE : 0);
+        return st;
+    }
+    case K_CONSTANT: nd->bout[0] = nd->par[0]; return 0;
+    case K_PID: pid_step(nd, dt); return 0;
+    case K_POLY: poly_step(nd); return 0;
+    case K_STEP: step_step(nd, t + dt); return 0;
+    case K_RAMP: ramp_step(nd, t + dt); return 0;
+    default: return 4;
+    }
+}
+
+__attribute__((noinline)) static int other_get(const Node *nd, double *y) {
+    if (nd->kind == K_FMI3)
+        return nd->n_out ? ((Fmi3GetFloat64)nd->get)(nd->comp, nd->vr_out, (size_t)nd->n_out,
+                                                     y + nd->out_lo, (size_t)nd->n_out) : 0;
+    for (int64_t k = 0; k < nd->n_out; k++) y[nd->out_lo + k] = nd->bout[nd->out_map[k]];
+    return 0;
+}
+
+static inline int node_set(const Node *nd, const double *u) {
+    if (nd->kind != K_FMI2) return other_set(nd, u);
+    return nd->n_in ? ((Fmi2SetReal)nd->set)(nd->comp, nd->vr_in, (size_t)nd->n_in,
+                                             u + nd->in_lo) : 0;
+}
+
+/* doStep of one node: returns the FMI status, sets *flags (FMI 3, status OK/warning) */
+static inline int node_step(const Node *nd, double t, double dt, int *flags) {
+    *flags = 0;
+    if (nd->kind != K_FMI2) return other_step(nd, t, dt, flags);
+    return ((Fmi2DoStep)nd->step)(nd->comp, t, dt, 1);
+}
+
+static inline int node_get(const Node *nd, double *y) {
+    if (nd->kind != K_FMI2) return other_get(nd, y);
+    return nd->n_out ? ((Fmi2GetReal)nd->get)(nd->comp, nd->vr_out, (size_t)nd->n_out,
+                                              y + nd->out_lo) : 0;
+}
+
+/* Stop at node i of step n. step_status: that node's doStep status in this step, with
+ * FLAGGED added when its FMI 3 flags were set (so Python can replay the adapter). */
+static inline bool failed(Report *r, int64_t n, int64_t i, int64_t phase, int st,
+                          int64_t step_status) {
+    r->code = R_CALL, r->step = n, r->node = i, r->phase = phase, r->status = st;
+    r->step_status = step_status;
+    return true;
+}
+
+static inline int64_t recorded(int st, int flags) { return flags ? FLAGGED + st : st; }
+
+/* ------------------------------------------------------------------------ the masters */
+
+/* cosim/master/gauss_seidel.py GaussSeidel.step (without loops or extrapolation):
+ * per node exchange, set, doStep, get, then the outcome check -- an error status raises
+ * in the adapter's do_step (before the get); discard and terminate raise after the get;
+ * an early return ends the macro step; an event is only noted. */
+static bool gauss_seidel(const Ctx *x, int64_t n, double t, double dt, Report *r) {
+    double *u = x->u, *y = x->y;
+    const double *yp = x->y_prev;
+    if (x->has_delayed) memcpy(x->y_prev, y, (size_t)x->n_y * sizeof *y);
+    for (int64_t i = 0; i < x->n_nodes; i++) {
+        const Node *nd = &x->nodes[i];
+        for (int64_t k = nd->c_lo; k < nd->c_hi; k++)
+            u[x->dst[k]] = x->gain[k] * (x->delayed[k] ? yp[x->src[k]] : y[x->src[k]]) +
+                           x->offset[k];
+        int st = node_set(nd, u);
+        if (st > FMI_WARNING) return failed(r, n, i, PH_SET, st, 0);
+        int flags;
+        st = node_step(nd, t, dt, &flags);
+        if (st > FMI_DISCARD) return failed(r, n, i, PH_STEP, st, st);
+        const int got = node_get(nd, y);
+        if (got > FMI_WARNING) return failed(r, n, i, PH_GET, got, recorded(st, flags));
+        if (st == FMI_DISCARD || (flags & F_TERMINATE))
+            return failed(r, n, i, PH_STEP, st, recorded(st, flags));
+        if (flags & F_EARLY) { /* MacroOutcome.early ends the macro step */
+            const int early = early_return(*nd->last_time, t + dt);
+            if (early < 0) return failed(r, n, i, PH_STEP, st, recorded(st, flags));
+            if (early) break;
+        }
+    }
+    return false;
+}
+
+/* cosim/master/jacobi.py Jacobi.step (without loops or extrapolation) with
+ * CoupledSystem.exchange_all: a failed doStep raises at once, before the next node. */
+static bool jacobi(const Ctx *x, int64_t n, double t, double dt, Report *r) {
+    double *u = x->u, *y = x->y;
+    if (x->plain) {
+        for (int64_t k = 0; k < x->n_conn; k++) u[x->dst[k]] = y[x->src[k]];
+    } else {
+        for (int64_t k = 0; k < x->n_conn; k++)
+            u[x->dst[k]] = x->gain[k] * y[x->src[k]] + x->offset[k];
+    }
+    for (int64_t i = 0; i < x->n_nodes; i++) {
+        const int st = node_set(&x->nodes[i], u);
+        if (st > FMI_WARNING) return failed(r, n, i, PH_SET, st, 0);
+    }
+    for (int64_t i = 0; i < x->n_nodes; i++) {
+        Node *nd = &x->nodes[i];
+        int flags;
+        const int st = node_step(nd, t, dt, &flags);
+        nd->step_status = recorded(st, flags);
+        if (st > FMI_WARNING || (flags & F_TERMINATE))
+            return failed(r, n, i, PH_STEP, st, nd->step_status);
+    }
+    for (int64_t i = 0; i < x->n_nodes; i++) {
+        const int st = node_get(&x->nodes[i], y);
+        if (st > FMI_WARNING) return failed(r, n, i, PH_GET, st, x->nodes[i].step_status);
+    }
+    return false;
+}
+
+static inline bool all_finite(const double *y, int64_t n) {
+    uint64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &y[i], sizeof bits);
+        bad |= (uint64_t)((bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL);
+    }
+    return bad == 0;
+}
+
+/* Macro steps n_from..n_to (step n ends at min(t0 + n*h, t1) ticks). Returns the number
+ * of steps completed; their rows are at rows/times[0..] when record is set. When it
+ * returns fewer than asked, *r says why (the failing step is not recorded). */
+int64_t cosim_fast_run(const Ctx *x, int64_t n_from, int64_t n_to, int64_t record, Report *r) {
+    r->code = R_DONE;
+    int64_t tp = x->t0 + (n_from - 1) * x->h;
+    if (tp > x->t1) tp = x->t1;
+    int64_t row = 0;
+    for (int64_t n = n_from; n <= n_to; n++) {
+        int64_t tn = x->t0 + n * x->h;
+        if (tn > x->t1) tn = x->t1;
+        /* cosim.clock.to_seconds: ticks / 10**9, exact for |ticks| < 2**53 */
+        const double t = (double)tp / 1e9, now = (double)tn / 1e9, dt = now - t;
+        if (x->jacobi ? jacobi(x, n, t, dt, r) : gauss_seidel(x, n, t, dt, r)) return row;
+        if (x->check_finite && !all_finite(x->y, x->n_y)) {
+            r->code = R_NONFINITE, r->step = n;
+            return row;
+        }
+        if (record) {
+            x->times[row] = now;
+            double *dst = x->rows + row * x->n_rec;
+            for (int64_t j = 0; j < x->n_rec; j++) dst[j] = x->y[x->rec[j]];
+        }
+        row++;
+        tp = tn;
+    }
+    return row;
+}
