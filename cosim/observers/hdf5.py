@@ -157,6 +157,7 @@ class HDF5Recorder(Observer):
         self._n = 0  # rows in the buffer
         self._last_write = 0.0
         self._writer: _BackgroundWriter | None = None  # started by stepped_block
+        self._events: list[tuple[float, str, str, str]] = []
 
     # -- observer protocol ------------------------------------------------------------
 
@@ -204,6 +205,11 @@ class HDF5Recorder(Observer):
         if self._n == len(self._tbuf) or _time.monotonic() - self._last_write >= self.flush_seconds:
             self._write()
 
+    def event(self, t: float, kind: str, name: str, description: str) -> None:
+        """Kept in memory; written as ``/events`` when the run ends (a killed run keeps
+        its event rows, marked in ``/row_kind``, but not this table)."""
+        self._events.append((float(t), kind, name, description))
+
     def finished(self, error: BaseException | None) -> None:
         if self._done:
             return
@@ -239,8 +245,20 @@ class HDF5Recorder(Observer):
                 f.attrs["error"] = "" if error is None else (str(error) or type(error).__name__)
                 f.attrs["finished"] = utc_now()
                 f.attrs["n_rows"] = np.int64(self.n_rows)
+                self._write_events(f)
         except (OSError, ValueError, RuntimeError, KeyError) as err:
             raise ResultsError(f"cannot set the final status: {err}", path=str(self.path)) from err
+
+    def _write_events(self, f: h5py.File) -> None:
+        group = f.create_group("events", track_order=True)
+        group.attrs["description"] = "events of the run: at [s], kind (scheduled, " \
+            "monitor, fmu), name, description; each has a left and a right row"
+        times = np.array([e[0] for e in self._events], dtype=np.float64)
+        # "at", not "time": a "time" here would shadow the root dimension in netCDF readers
+        group.create_dataset("at", data=times).attrs["units"] = "s"
+        for k, key in enumerate(("kind", "name", "description"), start=1):
+            group.create_dataset(key, data=[e[k] for e in self._events],
+                                 dtype=h5py.string_dtype())
 
     # -- internals --------------------------------------------------------------------
 

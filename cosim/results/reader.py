@@ -72,6 +72,8 @@ class RunData:
     row_kind: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     signal_attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["time", "kind", "name", "description"]))
 
     @classmethod
     def from_dataframe(cls, df: pd.DataFrame, units: Mapping[str, str | None] | None = None, *,
@@ -228,7 +230,12 @@ def _read_run(f: h5py.File, p: Path) -> RunData:
     parameters, parameter_units = _read_group(f, "parameters")
     meta, _ = _read_group(f, "meta")
     attrs = _attrs(f)
-    return RunData(df=df, units=units, status=str(attrs.get("status", "running")),
+    data = RunData(df=df, units=units, status=str(attrs.get("status", "running")),
                    error=str(attrs.get("error", "")), attrs=attrs, parameters=parameters,
                    parameter_units=parameter_units, meta=meta, row_kind=row_kind,
                    signal_attrs=signal_attrs, path=p)
+    if isinstance(f.get("events"), h5py.Group):
+        g = f["events"]
+        data.events = pd.DataFrame({"time": g["at"][()]} | {
+            key: [_py(v) for v in g[key][()]] for key in ("kind", "name", "description")})
+    return data

@@ -87,3 +87,20 @@ def test_sigkill_leaves_a_readable_partial_file(tmp_path, fmu):
     # Jacobi: g sees the ramp one step late; the ramp is y = t (height/duration = 1)
     g = data.df["g.y"].to_numpy()
     np.testing.assert_allclose(g[1:], 2.0 * t[:-1] + 1.0, rtol=1e-12, atol=1e-12)
+
+
+def test_events_table_in_hdf5(tmp_path, fmus):
+    out = tmp_path / "outage.h5"
+    result = cosim.run(TOPOLOGIES / "datacenter_outage.yaml", output=out)
+    data = cosim.read(out)
+    assert list(data.events["kind"]) == [e.kind for e in result.events]
+    np.testing.assert_array_equal(data.events["time"].to_numpy(),
+                                  [e.time for e in result.events])
+    assert data.events["time"].iloc[0] == 21600.0
+    # each event has its left and right rows, with that time
+    for t in data.events["time"]:
+        kinds = data.row_kind[data.df.index.to_numpy() == t]
+        assert list(kinds) == [1, 2]
+    xr = pytest.importorskip("xarray")
+    with xr.open_dataset(out, engine="h5netcdf", group="events", phony_dims="access") as ds:
+        assert ds.sizes == {"phony_dim_0": len(result.events)}

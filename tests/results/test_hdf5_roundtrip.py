@@ -31,7 +31,7 @@ def test_layout_with_h5py(result_file):
             "roundtrip", "jacobi", "completed", "")
         assert (a["start"], a["stop"], a["step"], a["n_rows"]) == (0.0, 100.0, 0.01, N_ROWS)
         assert a["created"].endswith("Z") and a["finished"] >= a["created"]
-        assert list(f.keys()) == ["time", *NAMES, "row_kind", "parameters", "meta"]
+        assert list(f.keys()) == ["time", *NAMES, "row_kind", "parameters", "meta", "events"]
 
         time = f["time"]
         assert time.dtype == np.float64 and time.maxshape == (None,)
