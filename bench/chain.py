@@ -1,8 +1,10 @@
 """Master overhead on a chain of N ``Gain`` FMUs (FMI 2.0 co-simulation).
 
 Prints ns per subsystem-step (one set, one doStep, one get per FMU per macro step) for
-cosim's Gauss-Seidel and Jacobi masters, with recording in memory and without, beside a
-plain fmpy loop (``FMU2Slave`` setReal/doStep/getReal) measured in the same run.
+cosim's Gauss-Seidel and Jacobi masters on the Python loop (with recording in memory and
+without) and on the compiled fast path, beside a plain fmpy loop (``FMU2Slave``
+setReal/doStep/getReal) measured in the same run. ``python -m bench overhead`` is the
+full comparison (C floor, libcosim, ecos).
 Set-up (extraction, instantiation) is excluded by subtracting a 1-step run.
 Medians of ``--repeats`` runs. Writes ``bench/results/chain.json``.
 
@@ -35,12 +37,13 @@ def gain_chain(n: int, steps: int, step: float = 1e-3) -> cosim.Topology:
     return topo
 
 
-def time_cosim(topo: cosim.Topology, algorithm: str, steps: int, record: bool) -> float:
+def time_cosim(topo: cosim.Topology, algorithm: str, steps: int, record: bool,
+               fast: bool = False) -> float:
     """Seconds for ``steps`` macro steps, set-up excluded."""
     def wall(n_steps: int) -> float:
         t0 = time.perf_counter()
         cosim.run(topo, algorithm=algorithm, stop=n_steps * topo.run.step,
-                  keep_in_memory=record)
+                  keep_in_memory=record, fast=fast)
         return time.perf_counter() - t0
     return wall(steps) - wall(1)
 
@@ -96,10 +99,15 @@ def main(argv: list[str]) -> int:
     topo = gain_chain(n, steps)
     cases = {
         "fmpy loop": lambda: time_fmpy(n, steps),
-        "cosim gauss-seidel": lambda: time_cosim(topo, "gauss-seidel", steps, False),
-        "cosim jacobi": lambda: time_cosim(topo, "jacobi", steps, False),
-        "cosim gauss-seidel + memory recording": lambda: time_cosim(
+        "cosim gauss-seidel, python loop": lambda: time_cosim(topo, "gauss-seidel", steps,
+                                                              False),
+        "cosim jacobi, python loop": lambda: time_cosim(topo, "jacobi", steps, False),
+        "cosim gauss-seidel, python loop + memory": lambda: time_cosim(
             topo, "gauss-seidel", steps, True),
+        "cosim gauss-seidel, fast path": lambda: time_cosim(topo, "gauss-seidel", steps,
+                                                            False, fast=True),
+        "cosim jacobi, fast path": lambda: time_cosim(topo, "jacobi", steps, False,
+                                                      fast=True),
     }
     records = []
     for name, fn in cases.items():
