@@ -7,6 +7,7 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.run(topology_or_path, ...) -> Result
     cosim.read(path) -> RunData             read an HDF5 result file
     cosim.compare(run, reference) -> Report compare by the regression tube
+    cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
 """
 
@@ -34,6 +35,12 @@ def compare(run, reference, tolerances=None, **options):
     return _compare(run, reference, tolerances, **options)
 
 
+def sweep(study, output=None, **options):
+    """Run a study (parameter grid, samples, scenarios); see docs/studies.md."""
+    from .studies import sweep as _sweep
+    return _sweep(study, output, **options)
+
+
 def read(path):
     """Read an HDF5 result file written by cosim (see docs/results-format.md)."""
     from .results import read as _read
@@ -43,5 +50,5 @@ def read(path):
 __all__ = [
     "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
     "Result", "ResultsError", "RunSpec", "SimulationError", "SubsystemError", "Topology",
-    "TopologyError", "__version__", "compare", "load", "read", "run",
+    "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
 ]

@@ -1,0 +1,64 @@
+"""``cosim plot FILE`` — plot a run's result file or a study file to PNG.
+
+A run (root attribute ``cosim_layout_version``): its signals by unit, as ``cosim run
+--plot`` does. A study (root attribute ``cosim_study_version``): scatter plots of each
+output against each varied parameter, and heat maps when the study has a grid of two
+or more keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ResultsError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("plot", help="plot a result file or a study file to PNG")
+    p.add_argument("file", help="HDF5 result file (cosim run -o) or study file (cosim sweep)")
+    p.add_argument("-o", "--output", metavar="PNG",
+                   help="image to write (default: next to FILE; a study gets FILE_scatter.png "
+                   "and FILE_heatmap.png)")
+    p.add_argument("--signals", nargs="+", metavar="GLOB", help="run: signals to plot")
+    p.add_argument("--outputs", nargs="+", metavar="NAME", help="study: outputs to plot")
+    p.add_argument("--parameters", nargs="+", metavar="KEY",
+                   help="study: parameters on the x axis of the scatter plots")
+    p.add_argument("--kind", choices=["scatter", "heatmap", "all"], default="all",
+                   help="study: which plots (default: all that apply)")
+    p.set_defaults(func=handler)
+
+
+def _kind(path: Path) -> str:
+    from ..studies.store import open_file
+    with open_file(path) as f:
+        if "cosim_study_version" in f.attrs:
+            return "study"
+        if "cosim_layout_version" in f.attrs:
+            return "run"
+    raise ResultsError("neither a cosim result file nor a study file (no "
+                       "cosim_layout_version or cosim_study_version attribute)", path=str(path))
+
+
+def handler(args) -> int:
+    path = Path(args.file)
+    if _kind(path) == "run":
+        from ..results import plot
+        out = Path(args.output) if args.output else path.with_suffix(".png")
+        plot(path, args.signals, path=out)
+        print(f"plot: {out}")
+        return 0
+    from ..studies import read_study
+    from ..studies.plot import plot_study
+    df = read_study(path)
+    kinds = ["scatter", "heatmap"] if args.kind == "all" else [args.kind]
+    if args.kind == "all" and len([g for g in df.attrs.get("grid", []) if g in df]) < 2:
+        kinds = ["scatter"]
+    for kind in kinds:
+        if args.output and len(kinds) == 1:
+            out = Path(args.output)
+        else:
+            base = Path(args.output) if args.output else path
+            out = base.with_name(f"{base.stem}_{kind}.png")
+        plot_study(df, kind=kind, outputs=args.outputs, parameters=args.parameters, path=out)
+        print(f"{kind}: {out}")
+    return 0
