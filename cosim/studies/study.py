@@ -141,21 +141,7 @@ class Study:
 def load_study(path: str | Path) -> Study:
     """Read and check a study file; raise :class:`StudyError` listing every problem."""
     p = Path(path)
-    shown = str(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise ConfigError("study file not found", file=shown) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read study file: {err}", file=shown) from None
-    data, lines = yamlio.load(text, shown)
-    if not isinstance(data, dict):
-        raise ConfigError("a study file must be a mapping with 'topology' and 'outputs'",
-                          file=shown, line=1)
-
-    def where(*loc) -> str:
-        line = yamlio.line_of(lines, loc)
-        return f"{shown}:{line}" if line else shown
+    data, _, where, text = yamlio.read_mapping(p, "study file", "'topology' and 'outputs'")
 
     try:
         spec = StudySpec.model_validate(data)

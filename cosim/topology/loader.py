@@ -25,22 +25,10 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     """
     p = Path(path)
     shown = str(path)
-    try:
-        text = p.read_text()
-    except FileNotFoundError:
-        raise ConfigError("topology file not found", file=shown) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read topology file: {err}", file=shown) from None
-    data, lines = yamlio.load(text, shown)
-    if not isinstance(data, dict):
-        raise ConfigError("a topology file must be a mapping with 'nodes' (and usually "
-                          "'run' and 'connections')", file=shown, line=1)
+    data, lines, where, _ = yamlio.read_mapping(
+        p, "topology file", "'nodes' (and usually 'run' and 'connections')")
     if "extends" in data:
         data = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
-
-    def where(*loc) -> str:
-        line = yamlio.line_of(lines, loc)
-        return f"{shown}:{line}" if line else shown
 
     try:
         spec = TopologySpec.model_validate(data)

@@ -78,3 +78,29 @@ def line_of(lines: dict[Path_, int], loc: tuple[Any, ...]) -> int | None:
         if tuple(loc[:n]) in lines:
             return lines[tuple(loc[:n])]
     return None
+
+
+def read_mapping(path, what: str, hint: str) -> tuple[dict, dict[Path_, int], Any, str]:
+    """Read a YAML file that must hold a mapping: ``(data, lines, where, text)``.
+
+    ``what`` names the kind of file in messages ("topology file"); ``hint`` says what
+    the mapping needs. ``where(*loc)`` gives ``file:line`` for a location in the data.
+    """
+    from pathlib import Path
+
+    shown = str(path)
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found", file=shown) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot read {what}: {err}", file=shown) from None
+    data, lines = load(text, shown)
+    if not isinstance(data, dict):
+        raise ConfigError(f"a {what} must be a mapping with {hint}", file=shown, line=1)
+
+    def where(*loc) -> str:
+        line = line_of(lines, loc)
+        return f"{shown}:{line}" if line else shown
+
+    return data, lines, where, text
