@@ -251,7 +251,9 @@ class Execution:
             for key, value in data["parameters"].items():
                 var = iface.get(key)
                 params[f"{name}.{key}"] = (value, var.unit if var else None)
-        spec = self.topology.to_spec().model_dump(mode="json", by_alias=True)
+        # parameters may hold objects (a fitted model given in Python): record their repr
+        spec = json.loads(json.dumps(self.topology.to_spec().model_dump(by_alias=True),
+                                     default=repr))
         spec_json = json.dumps(spec, sort_keys=True)
         meta = {
             "topology": spec,

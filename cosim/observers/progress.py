@@ -34,6 +34,12 @@ class ProgressBar(Observer):
             self.bar.refresh()
             self.last = t
 
+    def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
+        if len(times) and self.bar is not None:
+            self.count += len(times)
+            self.bar.n = float(times[-1]) - self.start
+            self.bar.refresh()
+
     def finished(self, error: BaseException | None) -> None:
         if self.bar is not None:
             if error is None:

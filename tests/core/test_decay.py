@@ -79,3 +79,18 @@ def test_python_block_gives_the_same_result_as_the_fmu(fmu):
         a = cosim.run(chain("fmu"), algorithm=algorithm).df
         b = cosim.run(chain("block"), algorithm=algorithm).df
         np.testing.assert_allclose(a[["a.x", "b.x"]], b[["a.x", "b.x"]], rtol=0, atol=1e-9)
+
+
+def test_in_memory_model_as_block_parameter(tmp_path, fmu):
+    """A fitted model object given in Python (not a file) runs, and is recorded by repr."""
+    from numpy.polynomial import Polynomial
+    poly = Polynomial.fit([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 1)  # y = 2u + 1
+    topo = cosim.Topology("surrogate", stop=1.0, step=0.5)
+    topo.add_block("src", "constant", parameters={"value": 0.25})
+    topo.add_block("s", "surrogate", parameters={"model": poly, "inputs": ["u"],
+                                                 "outputs": ["y"]})
+    topo.connect("src.y", "s.u")
+    out = tmp_path / "s.h5"
+    df = cosim.run(topo, output=out).df
+    np.testing.assert_allclose(df["s.y"], 1.5, rtol=1e-12)
+    assert "Polynomial" in str(cosim.read(out).meta["topology"]["nodes"]["s"]["parameters"])
