@@ -102,10 +102,12 @@ class CoupledSystem:
         self.has_delayed = bool(self.delayed.any())
         self.plain = bool(np.all(self.gain == 1.0) and np.all(self.offset == 0.0))
         target = np.array([r[5] for r in rows], dtype=np.intp)
-        source_node = np.searchsorted(self.out_hi, self.src, side="right")
+        # node index of each connection's source and target (in stepping order)
+        self.src_node = np.searchsorted(self.out_hi, self.src, side="right")
+        self.dst_node = target
         # True when every undelayed connection goes forward in stepping order: then one
         # initialization pass in that order is enough.
-        self.forward = bool(np.all((source_node < target) | self.delayed))
+        self.forward = bool(np.all((self.src_node < target) | self.delayed))
         n = len(self.names)
         self.c_lo = np.searchsorted(target, np.arange(n), side="left")
         self.c_hi = np.searchsorted(target, np.arange(n), side="right")
@@ -136,9 +138,7 @@ class CoupledSystem:
         self.has_loops = any(self.loop_stage)
         # loop connections: both ends inside one loop stage, not delayed
         stage_of = {i: k for k, st in enumerate(self.stages) for i in st}
-        src_node = np.searchsorted(self.out_hi, self.src, side="right")
-        dst_node = np.searchsorted(self.in_hi, self.dst, side="right")
-        self.src_node, self.dst_node = src_node, dst_node
+        src_node, dst_node = self.src_node, self.dst_node
         self.stage_tears = [
             np.array([k for k in range(len(self.src)) if not self.delayed[k]
                       and stage_of[int(src_node[k])] == s and stage_of[int(dst_node[k])] == s],

@@ -163,18 +163,13 @@ def study_from_spec(spec: StudySpec | dict, *, base_dir: str | Path | None = Non
 
 
 def _problem(error: dict, where: Callable[..., str]) -> Problem:
-    loc = tuple(x for x in error["loc"] if not (isinstance(x, str) and (
-        x.startswith("function-") or x in _DISTRIBUTION_TAGS)))
-    fld = ".".join(str(x) for x in loc)
-    msg = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}"
-    elif error["type"] == "missing":
-        msg = f"missing required key {loc[-1]!r}"
-    elif error["type"] == "union_tag_invalid":
-        msg = (f"unknown distribution {error.get('input', {}).get('distribution')!r} "
-               "(uniform, loguniform, normal, lognormal, triangular, choice, scipy)")
-    return Problem(f"{fld}: {msg}" if fld else msg, where(*loc))
+    problem = yamlio.validation_problem(error, where, ignore=_DISTRIBUTION_TAGS)
+    if error["type"] != "union_tag_invalid":
+        return problem
+    msg = (f"unknown distribution {error.get('input', {}).get('distribution')!r} "
+           "(uniform, loguniform, normal, lognormal, triangular, choice, scipy)")
+    field = problem.message.partition(": ")[0]
+    return Problem(f"{field}: {msg}", problem.where)
 
 
 _DISTRIBUTION_TAGS = ("uniform", "loguniform", "normal", "lognormal", "triangular", "choice",

@@ -74,8 +74,9 @@ def _register_log(name: str, log: FMULog) -> str:
 class FMI2Subsystem(FMUSubsystem):
     """An FMI 2.0 co-simulation FMU as a subsystem."""
 
-    STATE_CALLS = {"get": "fmi2GetFMUstate", "set": "fmi2SetFMUstate",
-                   "free": "fmi2FreeFMUstate", "terminate": "fmi2Terminate"}
+    STATE_CALLS = {"get": ("fmi2GetFMUstate", "getFMUstate"), "set": ("fmi2SetFMUstate", "setFMUstate"),
+                   "free": ("fmi2FreeFMUstate", "freeFMUstate"),
+                   "terminate": ("fmi2Terminate", "terminate")}
 
     def setup(self, start: float, stop: float | None) -> None:
         folder = self.extract()

@@ -41,8 +41,9 @@ def _c_type_name(var) -> str:
 class FMI3Subsystem(FMUSubsystem):
     """An FMI 3.0 co-simulation FMU as a subsystem."""
 
-    STATE_CALLS = {"get": "fmi3GetFMUState", "set": "fmi3SetFMUState",
-                   "free": "fmi3FreeFMUState", "terminate": "fmi3Terminate"}
+    STATE_CALLS = {"get": ("fmi3GetFMUState", "getFMUState"), "set": ("fmi3SetFMUState", "setFMUState"),
+                   "free": ("fmi3FreeFMUState", "freeFMUState"),
+                   "terminate": ("fmi3Terminate", "terminate")}
 
     event_mode = False
 

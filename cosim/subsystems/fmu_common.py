@@ -143,16 +143,12 @@ class FMUSubsystem(Subsystem):
                 for key, (vrs, positions) in sorted(
                     by_key.items(), key=lambda kv: ctypes_of[kv[0]] is not ctypes.c_double)]
 
-    # FMI function names for state handling, set by each adapter
-    STATE_CALLS = {"get": "", "set": "", "free": "", "terminate": ""}
+    # what -> (FMI function name for messages, fmpy method), set by each adapter
+    STATE_CALLS: dict[str, tuple[str, str]] = {}
 
     def _state_call(self, what: str, *args):
-        name = self.STATE_CALLS[what]
-        method = {"get": "getFMUstate", "set": "setFMUstate", "free": "freeFMUstate",
-                  "terminate": "terminate"}[what]
-        if name.startswith("fmi3"):
-            method = method.replace("FMUstate", "FMUState")
-        return self.guarded(name, getattr(self.fmu, method), *args, time=self.time)
+        function, method = self.STATE_CALLS[what]
+        return self.guarded(function, getattr(self.fmu, method), *args, time=self.time)
 
     def save_state(self) -> Any:
         return self._state_call("get")

@@ -27,6 +27,7 @@ from ..variables import (
 )
 from .analysis import algebraic_loops, gauss_seidel_order
 from .interfaces import NodeInfo, describe
+from .schema import parse_condition
 
 PARAMETER_CAUSALITIES = ("parameter", STRUCTURAL_PARAMETER)
 
@@ -121,7 +122,6 @@ def _check_events(topology, interfaces, report: CheckReport) -> None:
             report.problems.append(Problem(f"event at {spec.at} s is outside the run "
                                            f"({run.start} to {run.stop} s)", where, node, var))
     for spec, where in topology.graph.graph["monitors"]:
-        from .schema import parse_condition
         port = parse_condition(spec.when)[0]
         node, _, var = port.partition(".")
         iface = interfaces.get(node)

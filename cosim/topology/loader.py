@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, Problem, TopologyError
+from ..errors import ConfigError, TopologyError
 from . import yamlio
 from .graph import Topology
 from .schema import TopologySpec
@@ -33,20 +33,9 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     try:
         spec = TopologySpec.model_validate(data)
     except ValidationError as err:
-        raise TopologyError([_problem(e, where) for e in err.errors()]) from None
+        raise TopologyError([yamlio.validation_problem(e, where)
+                             for e in err.errors()]) from None
     return Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
-
-
-def _problem(error: dict, where) -> Problem:
-    loc = tuple(x for x in error["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-    node = loc[1] if len(loc) > 1 and loc[0] == "nodes" else None
-    field = ".".join(str(x) for x in loc)
-    msg = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}"
-    elif error["type"] == "missing":
-        msg = f"missing required key {loc[-1]!r}"
-    return Problem(f"{field}: {msg}" if field else msg, where(*loc), node)
 
 
 def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:

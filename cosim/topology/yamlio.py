@@ -104,3 +104,22 @@ def read_mapping(path, what: str, hint: str) -> tuple[dict, dict[Path_, int], An
         return f"{shown}:{line}" if line else shown
 
     return data, lines, where, text
+
+
+def validation_problem(error: dict, where, *, ignore: tuple[str, ...] = ()):
+    """A pydantic error as a :class:`~cosim.errors.Problem` at its ``file:line``.
+
+    ``ignore``: location tokens that are not keys of the file (union tags). A problem
+    under ``nodes.<name>`` names that node.
+    """
+    from ..errors import Problem
+    loc = tuple(x for x in error["loc"] if not (isinstance(x, str) and (
+        x.startswith("function-") or x in ignore)))
+    node = loc[1] if len(loc) > 1 and loc[0] == "nodes" else None
+    field = ".".join(str(x) for x in loc)
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    elif error["type"] == "missing":
+        msg = f"missing required key {loc[-1]!r}"
+    return Problem(f"{field}: {msg}" if field else msg, where(*loc), node)
