@@ -11,8 +11,7 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__  # noqa: E402
 from .blocks import Block, Param, Port  # noqa: E402
 from .errors import (  # noqa: E402
     ConfigError,

@@ -21,7 +21,7 @@ from typing import Any
 
 import networkx as nx
 
-from . import __version__
+from ._version import __version__
 from .clock import to_seconds, to_ticks
 from .errors import ConfigError, CosimError, NonFiniteError, Problem, TopologyError
 from .master import make_algorithm

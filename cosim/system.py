@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .observers.base import Signal
 from .subsystems.base import Subsystem
 from .topology.checks import CheckReport
+from .variables import Signal
 
 
 class CoupledSystem:

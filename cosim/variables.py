@@ -95,3 +95,16 @@ class Interface:
         if var.depends_on is None:
             return tuple(v.name for v in self.inputs)
         return var.depends_on
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A recorded signal: ``<node>.<variable>`` with its metadata."""
+
+    node: str
+    variable: Variable
+
+    @property
+    def name(self) -> str:
+        return f"{self.node}.{self.variable.name}"
+

@@ -55,8 +55,8 @@ def _map(func, items: list, jobs: int) -> list:
 
 
 def regress(args) -> int:
-    from ..comparison import regress as lib
     from ..comparison.api import default_jobs
+    from ..studies import regress as lib
     if args.update and not (args.why or "").strip():
         raise ConfigError("--update needs --why 'the reason the references change'")
     if args.why and not args.update:

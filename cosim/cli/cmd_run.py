@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from .. import algorithms
 from ..errors import ConfigError
 from ..topology import Topology, load
 
@@ -18,7 +19,7 @@ def register(sub) -> None:
     p.add_argument("--start", type=float, help="start time [s]")
     p.add_argument("--stop", type=float, help="stop time [s]")
     p.add_argument("--step", type=float, help="communication step [s]")
-    p.add_argument("--algorithm", choices=["gauss-seidel", "jacobi"])
+    p.add_argument("--algorithm", choices=algorithms.names(), help=algorithms.describe())
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="set a parameter (node.name=value; for an .fmu just name=value)")
     p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose columns drive "

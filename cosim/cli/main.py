@@ -53,7 +53,7 @@ ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plo
 
 
 def _version() -> str:
-    from .. import __version__
+    from .._version import __version__
     return f"cosim {__version__}"
 
 

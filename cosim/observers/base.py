@@ -26,33 +26,14 @@ Call order, guaranteed by the execution::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-from ..variables import Variable
+from ..results.layout import RowKind
+from ..variables import Signal
 
-
-class RowKind(IntEnum):
-    """Why a row was recorded (stored as int8 in HDF5 ``/row_kind``)."""
-
-    COMMUNICATION_POINT = 0
-    EVENT_BEFORE = 1
-    EVENT_AFTER = 2
-    EARLY_RETURN = 3
-
-
-@dataclass(frozen=True)
-class Signal:
-    """A recorded signal: ``<node>.<variable>`` with its metadata."""
-
-    node: str
-    variable: Variable
-
-    @property
-    def name(self) -> str:
-        return f"{self.node}.{self.variable.name}"
+__all__ = ["Observer", "RowKind", "RunInfo", "Signal"]
 
 
 @dataclass

@@ -21,13 +21,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
-import math
 import queue
 import threading
 import time as _time
 import weakref
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,47 +32,24 @@ import h5py
 import numpy as np
 
 from ..errors import ResultsError
-from ..variables import BOOLEAN, INTEGER, REAL
-from .base import Observer, RowKind, RunInfo, Signal
+from ..results.layout import (
+    DTYPES,
+    LAYOUT_VERSION,
+    LIBVER,
+    RESERVED,
+    ROW_KIND,
+    TIME,
+    VERSION_ATTR,
+    RowKind,
+    check_name,
+    signal_attributes,
+    utc_now,
+    write_scalar,
+)
+from .base import Observer, RunInfo, Signal
 
-LAYOUT_VERSION = 1
-LIBVER = ("v110", "v110")
-DTYPES: dict[str, type[np.generic]] = {REAL: np.float64, INTEGER: np.int64, BOOLEAN: np.int8}
-RESERVED = frozenset({"time", "row_kind", "parameters", "meta"})
 #: Upper bound of the row buffer, whatever ``chunk_rows`` is (many signals × long chunks).
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _check_name(name: str, what: str, path: Path) -> None:
-    if not name or "/" in name or name in (".", ".."):
-        raise ResultsError(f"{what} name {name!r} cannot be stored in HDF5 "
-                           f"(empty, '.', '..' or containing '/')", path=str(path))
-
-
-def _jsonable(obj: Any) -> Any:
-    return obj.tolist() if isinstance(obj, np.ndarray | np.generic) else str(obj)
-
-
-def _scalar(group: h5py.Group, name: str, value: Any) -> h5py.Dataset:
-    """Store one value as a scalar dataset: strings and numbers as such, the rest as JSON."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        ds = group.create_dataset(name, data=np.int8(value))
-        ds.attrs["encoding"] = "boolean"
-    elif isinstance(value, str):
-        ds = group.create_dataset(name, data=value, dtype=h5py.string_dtype())
-    elif isinstance(value, float) or (isinstance(value, int) and -2**63 <= value < 2**63):
-        ds = group.create_dataset(name, data=value)
-    else:
-        ds = group.create_dataset(name, data=json.dumps(value, default=_jsonable),
-                                  dtype=h5py.string_dtype())
-        ds.attrs["encoding"] = "json"
-    return ds
 
 
 class _BackgroundWriter:
@@ -266,7 +240,7 @@ class HDF5Recorder(Observer):
         seen: set[str] = set()
         for sig in info.signals:
             name = sig.name
-            _check_name(name, "signal", self.path)
+            check_name(name, "signal", self.path)
             if name in seen or name in RESERVED:
                 raise ResultsError(f"signal {name!r} recorded twice or reserved",
                                    path=str(self.path), dataset=name)
@@ -276,9 +250,9 @@ class HDF5Recorder(Observer):
                                    path=str(self.path), dataset=name)
             seen.add(name)
         for name in info.parameters:
-            _check_name(name, "parameter", self.path)
+            check_name(name, "parameter", self.path)
         for key in info.meta:
-            _check_name(str(key), "meta key", self.path)
+            check_name(str(key), "meta key", self.path)
 
     def _series(self, name: str, dtype: Any, **kwargs: Any) -> h5py.Dataset:
         assert self._file is not None
@@ -290,44 +264,34 @@ class HDF5Recorder(Observer):
         f = self._file
         assert f is not None
         f.attrs.update({
-            "cosim_layout_version": np.int64(LAYOUT_VERSION), "name": info.name,
+            VERSION_ATTR: np.int64(LAYOUT_VERSION), "name": info.name,
             "start": float(info.start), "stop": float(info.stop), "step": float(info.step),
             "algorithm": info.algorithm, "created": utc_now(), "status": "running",
             "error": "",
         })
-        tds = self._series("time", np.float64, fillvalue=np.nan)  # padding shows as NaN
+        tds = self._series(TIME, np.float64, fillvalue=np.nan)  # padding shows as NaN
         tds.attrs["units"] = "s"
-        tds.make_scale("time")
+        tds.make_scale(TIME)
         self._time_ds = tds
         self._signals = list(info.signals)
         for sig in self._signals:
             ds = self._series(sig.name, DTYPES[sig.variable.kind])
             ds.dims[0].attach_scale(tds)
-            self._signal_attrs(ds, sig)
+            ds.attrs.update(signal_attributes(sig))
             self._datasets.append(ds)
             self._dtypes.append(ds.dtype)
-        kds = self._series("row_kind", np.int8)
+        kds = self._series(ROW_KIND, np.int8)
         kds.dims[0].attach_scale(tds)
         kds.attrs["description"] = "why each row was recorded: " + ", ".join(
             f"{k.value}={k.name.lower()}" for k in RowKind)
         self._kind_ds = kds
         params = f.create_group("parameters", track_order=True)
         for name, (value, unit) in info.parameters.items():
-            ds = _scalar(params, name, value)
+            ds = write_scalar(params, name, value)
             ds.attrs["units"] = unit or ""
         meta = f.create_group("meta", track_order=True)
         for key, value in info.meta.items():
-            _scalar(meta, str(key), value)
-
-    @staticmethod
-    def _signal_attrs(ds: h5py.Dataset, sig: Signal) -> None:
-        var = sig.variable
-        attrs = {"units": var.unit or "", "kind": var.kind, "fmi_type": var.fmi_type or "",
-                 "causality": var.causality, "node": sig.node, "variable": var.name,
-                 "description": var.description or ""}
-        if var.nominal is not None and math.isfinite(float(var.nominal)):
-            attrs["nominal"] = float(var.nominal)
-        ds.attrs.update(attrs)
+            write_scalar(meta, str(key), value)
 
     def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
         """Rows ``times`` (n,) and ``values`` (n, signals) at once, all communication points.

@@ -34,6 +34,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..topology.schema import check_algorithm
+
 Scalar = bool | int | float | str
 Value = Scalar | list[Any] | dict[str, Any]
 OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -54,7 +56,12 @@ class RunOverrides(_Strict):
     start: float | None = None
     stop: float | None = None
     step: float | None = None
-    algorithm: Literal["gauss-seidel", "jacobi"] | None = None
+    algorithm: str | None = None
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str | None) -> str | None:
+        return None if value is None else check_algorithm(value)
 
 
 # -- distributions ------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ALGORITHMS = ("gauss-seidel", "jacobi")
+from .. import algorithms
+
+ALGORITHMS = algorithms.names()
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _ARROW = re.compile(r"^\s*(\S+)\s*->\s*(\S+)\s*$")
 
@@ -74,7 +76,7 @@ class RunSpec(_Strict):
     start: float = 0.0
     stop: float = 1.0
     step: float = 0.01
-    algorithm: Literal["gauss-seidel", "jacobi"] = "gauss-seidel"
+    algorithm: str = algorithms.DEFAULT
     record: Literal["all"] | list[str] = "all"
     order: list[str] | None = None
     allow_nonfinite: bool = False
@@ -83,6 +85,11 @@ class RunSpec(_Strict):
     adaptive: AdaptiveSpec | None = None
     event_tolerance: float = Field(1e-9, gt=0)
     max_event_iterations: int = Field(50, ge=1)
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        return check_algorithm(value)
 
     @model_validator(mode="after")
     def _times(self) -> RunSpec:
@@ -215,6 +222,14 @@ class TopologySpec(_Strict):
                 raise ValueError(f"node name {name!r} must start with a letter or _ and hold "
                                  "only letters, digits, _ and - (no dots)")
         return nodes
+
+
+def check_algorithm(name: str) -> str:
+    """``name`` if it is a registered master algorithm (:mod:`cosim.algorithms`)."""
+    if name not in algorithms.ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; choose one of "
+                         f"{', '.join(algorithms.names())}")
+    return name
 
 
 def parse_arrow(text: str) -> dict[str, str]:

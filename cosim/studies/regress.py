@@ -31,9 +31,9 @@ from typing import Any
 import h5py
 import yaml
 
+from ..comparison.report import Report
+from ..comparison.tolerances import Tolerances
 from ..errors import ConfigError, CosimError, ResultsError
-from .report import Report
-from .tolerances import Tolerances
 
 CASE_FILE, REFERENCE_FILE, TOLERANCE_FILE = "case.yaml", "reference.h5", "tolerances.toml"
 _CASE_KEYS = {"topology", "description", "run", "record", "parameters"}
@@ -186,7 +186,7 @@ def check_case(folder: str | Path) -> CaseResult:
 
 
 def _check(folder: Path) -> CaseResult:
-    from .api import compare
+    from ..comparison.api import compare
     case = load_case(folder)
     if not case.reference.is_file():
         raise ConfigError(f"no {REFERENCE_FILE}: create it with cosim regress --update "
@@ -214,7 +214,7 @@ def update_case(folder: str | Path, why: str) -> CaseResult:
 
 
 def _update(folder: Path, why: str) -> CaseResult:
-    from .api import compare
+    from ..comparison.api import compare
     case = load_case(folder)
     if not case.tolerances.is_file():
         case.tolerances.write_text(DEFAULT_TOLERANCES, encoding="utf-8")
@@ -257,7 +257,7 @@ def git_commit(where: Path) -> str:
 
 
 def provenance(case: Case, run_file: Path, why: str) -> dict[str, Any]:
-    from .. import __version__
+    from .._version import __version__
     with h5py.File(run_file, "r") as f:
         algorithm = _str(f.attrs.get("algorithm", ""))
         settings = _str(f["meta/algorithm"][()]) if "meta/algorithm" in f else "{}"
