@@ -5,6 +5,7 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.load(path) -> Topology            read a topology file
     cosim.Topology(...)                     build one in Python
     cosim.run(topology_or_path, ...) -> Result
+    cosim.Simulation(topology) -> built once: .run(until), .reset(parameters), .close()
     cosim.read(path) -> RunData             read an HDF5 result file
     cosim.compare(run, reference) -> Report compare by the regression tube
     cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
@@ -24,7 +25,8 @@ from .errors import (  # noqa: E402
     TopologyError,
 )
 from .execution import run  # noqa: E402
-from .result import Result  # noqa: E402
+from .result import Result, Termination  # noqa: E402
+from .simulation import Simulation  # noqa: E402
 from .topology import RunSpec, Topology, load  # noqa: E402
 
 
@@ -48,6 +50,6 @@ def read(path):
 
 __all__ = [
     "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
-    "Result", "ResultsError", "RunSpec", "SimulationError", "SubsystemError", "Topology",
-    "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
+    "Result", "ResultsError", "RunSpec", "Simulation", "SimulationError", "SubsystemError",
+    "Termination", "Topology", "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
 ]

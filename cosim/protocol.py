@@ -113,3 +113,7 @@ class NativeForm:
     out_map: Any = None
     names: dict[str, str] = field(default_factory=dict)  # C function names, for messages
     write_back: Any = None
+
+
+class NotNative(Exception):  # noqa: N818 - a reason, not a failure
+    """A node (or a run) has no compiled form; the message says why."""

@@ -3,19 +3,23 @@
 All exchanged values live in two float64 vectors owned here:
 
 * ``y`` — every exchanged or recorded output, node by node (node *i* owns
-  ``y[out_lo[i]:out_hi[i]]``);
+  ``y[out_lo[i]:out_hi[i]]``; variables read only to be recorded, such as locals and
+  states, sit there too);
 * ``u`` — every connected input, node by node (``u[in_lo[i]:in_hi[i]]``).
 
 Each connection is a row of the index arrays ``src`` (into ``y``), ``dst`` (into
 ``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset``. Rows are sorted
 by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
 Subsystems read and write these vectors through views, so the exchange needs no
-per-variable dictionary look-up, and the loop can later be compiled as it is.
+per-variable dictionary look-up, and the compiled loop (:mod:`cosim.fast`) works on the
+very same buffers (:meth:`CoupledSystem.layout`).
 
-Nodes are indexed in stepping order (the Gauss-Seidel order of the check report).
-``delayed`` connections read ``y_prev``, the outputs at the previous communication
-point, which :meth:`CoupledSystem.snapshot` saves. ``stages`` groups the nodes of each
-algebraic loop (solved together by the loop solver); every other stage is one node.
+The masters see the system through its methods (stages, exchange, stepping one node,
+save/restore), with times in integer ticks; they never touch a subsystem. Nodes are
+indexed in stepping order (the Gauss-Seidel order of the check report). ``delayed``
+connections read ``y_prev``, the outputs at the previous communication point, which
+:meth:`CoupledSystem.snapshot` saves. Each stage is one node, or the nodes of one
+algebraic loop (solved together by the loop solver).
 
 Extrapolation (per connection: 0 hold, 1 linear, 2 quadratic): the value an input holds
 over a step ``[t, t + h]`` is the polynomial through the source's latest samples,
@@ -26,15 +30,46 @@ midpoint values yields a midpoint force). ``commit`` adds each output's new samp
 its history; under Gauss-Seidel a source that has already stepped contributes its fresh
 sample too. Hold is the plain value: fresh under Gauss-Seidel, the last communication
 point's under Jacobi.
+
+Multirate: a node stepping over several base steps holds, for recording and for the
+read-only view, its last *completed* output until its step ends (sample and hold): a
+row never shows a value from a later time than its own.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from .clock import TICKS_PER_SECOND
+from .protocol import NativeForm, StepOutcome
 from .subsystems.base import Subsystem
 from .topology.checks import CheckReport
 from .variables import Signal
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The system's buffers and connection tables, published for the compiled loop."""
+
+    u: np.ndarray
+    y: np.ndarray
+    y_prev: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    gain: np.ndarray
+    offset: np.ndarray
+    delayed: np.ndarray
+    in_lo: np.ndarray
+    in_hi: np.ndarray
+    out_lo: np.ndarray
+    out_hi: np.ndarray
+    c_lo: np.ndarray
+    c_hi: np.ndarray
+    record_index: np.ndarray
+    plain: bool
+    has_delayed: bool
 
 
 class CoupledSystem:
@@ -43,31 +78,35 @@ class CoupledSystem:
         self.names: list[str] = list(report.order)
         self.index = {n: i for i, n in enumerate(self.names)}
         self.subsystems: list[Subsystem] = [subsystems[n] for n in self.names]
+        self.n = len(self.names)
+        self.current = -1  # the node being stepped (for error messages), -1: none
         conns = sorted(topology.connections(),
                        key=lambda c: (self.index[c.target_node], c.target_var, c.source))
         recorded = set(report.recorded) | set(report.monitored)
-        n = len(self.names)
+        n = self.n
         self.in_lo, self.in_hi = np.zeros(n, np.intp), np.zeros(n, np.intp)
         self.out_lo, self.out_hi = np.zeros(n, np.intp), np.zeros(n, np.intp)
         inputs, outputs = self._ports(report, conns, recorded)
         self.u = np.zeros(self.in_hi[-1] if n else 0)
         self.y = np.zeros(self.out_hi[-1] if n else 0)
         self.y_prev = self.y.copy()
-        self._build_connections(conns, inputs, outputs)
+        self._build_connections(conns, inputs, outputs, report)
         for i, sub in enumerate(self.subsystems):
             sub.bind(inputs[i], outputs[i], self.u[self.in_lo[i]:self.in_hi[i]],
                      self.y[self.out_lo[i]:self.out_hi[i]])
         self.signals = [Signal(node, report.nodes[node].interface[var])
                         for node, var in report.recorded]
-        self.record_index = np.array(
-            [self.out_lo[self.index[s.node]] + outputs[self.index[s.node]].index(
-                s.variable.name) for s in self.signals], dtype=np.intp)
-        self._fill_output_starts(report)
+        self.record_index = np.array([self.position(s.node, s.variable.name)
+                                      for s in self.signals], dtype=np.intp)
+        self._starts = self._output_starts(report)
+        self.y[:] = self._starts
         self.real_outputs = np.array(
             [report.nodes[self.names[i]].interface[name].kind == "real"
              for i, sub in enumerate(self.subsystems) for name in outputs[i]], dtype=bool)
         self._build_stages(report)
         self._build_extrapolation(topology, conns, report)
+
+    # -- construction ------------------------------------------------------------------
 
     def _ports(self, report, conns, recorded):
         inputs, outputs = [], []
@@ -75,10 +114,12 @@ class CoupledSystem:
         for i, name in enumerate(self.names):
             iface = report.nodes[name].interface
             connected_in = {c.target_var for c in conns if c.target_node == name}
-            needed_out = {c.source_var for c in conns if c.source_node == name}
-            needed_out |= {var for node, var in recorded if node == name}
+            needed = {c.source_var for c in conns if c.source_node == name}
+            needed |= {var for node, var in recorded if node == name}
             ins = [v.name for v in iface.inputs if v.name in connected_in]
-            outs = [v.name for v in iface.outputs if v.name in needed_out]
+            # outputs first (exchanged), then other variables read only to be recorded
+            outs = [v.name for v in iface.outputs if v.name in needed]
+            outs += [v for v in iface.variables if v in needed and v not in outs]
             self.in_lo[i], self.out_lo[i] = ui, yi
             ui += len(ins)
             yi += len(outs)
@@ -87,13 +128,15 @@ class CoupledSystem:
             outputs.append(outs)
         return inputs, outputs
 
-    def _build_connections(self, conns, inputs, outputs) -> None:
+    def _build_connections(self, conns, inputs, outputs, report) -> None:
         rows = []
+        effective = getattr(report, "conversions", {}) or {}
         for c in conns:
             i, j = self.index[c.source_node], self.index[c.target_node]
             src = self.out_lo[i] + outputs[i].index(c.source_var)
             dst = self.in_lo[j] + inputs[j].index(c.target_var)
-            rows.append((src, dst, c.gain, c.offset, c.delayed, j))
+            gain, offset = effective.get((c.source, c.target), (c.gain, c.offset))
+            rows.append((src, dst, gain, offset, c.delayed, j))
         self.src = np.array([r[0] for r in rows], dtype=np.intp)
         self.dst = np.array([r[1] for r in rows], dtype=np.intp)
         self.gain = np.array([r[2] for r in rows], dtype=float)
@@ -108,7 +151,7 @@ class CoupledSystem:
         # True when every undelayed connection goes forward in stepping order: then one
         # initialization pass in that order is enough.
         self.forward = bool(np.all((self.src_node < target) | self.delayed))
-        n = len(self.names)
+        n = self.n
         self.c_lo = np.searchsorted(target, np.arange(n), side="left")
         self.c_hi = np.searchsorted(target, np.arange(n), side="right")
         # Per-node rows as Python tuples: the cheapest form for the Python loop.
@@ -128,7 +171,7 @@ class CoupledSystem:
         self.stages: list[tuple[int, ...]] = []
         self.loop_stage: list[bool] = []
         done: set[int] = set()
-        for i in range(len(self.names)):
+        for i in range(self.n):
             if i in done:
                 continue
             group = next((g for g in groups if i in g), {i})
@@ -150,15 +193,17 @@ class CoupledSystem:
         degrees = {"hold": 0, "linear": 1, "quadratic": 2}
         self.degree = np.array([degrees[c.extrapolation or default] for c in conns], np.intp)
         self.extrapolating = bool(self.degree.any())
-        multirate = any(topology.graph.nodes[n].get("step") not in (None, topology.run.step)
-                        for n in self.names)
-        self.sampled = self.extrapolating or multirate  # samples kept
+        self.multirate = any(topology.graph.nodes[n].get("step") not in (None, topology.run.step)
+                             for n in self.names)
+        self.sampled = self.extrapolating or self.multirate  # samples kept
         ny, nu = len(self.y), len(self.u)
         self.y_time = np.zeros(ny)   # the time each output value stands for [s]
         self.u_time = np.zeros(nu)   # the time each held input value stands for [s]
         self.hist_t = np.full((4, ny), np.nan)  # samples per output, newest last
         self.hist_v = np.full((4, ny), np.nan)
-        self.node_end = np.zeros(len(self.names))  # multirate: where each node has got to
+        self.node_end = np.zeros(self.n)  # multirate: where each node has got to [s]
+        self.y_held = self.y.copy()  # multirate: each node's last completed outputs
+        self.slot_node = np.repeat(np.arange(self.n), self.out_hi - self.out_lo)
         # per node: for each exchanged output, the positions in u of the connected
         # inputs it depends on directly (empty: it stands for the end of the step)
         self.out_deps: list[list[np.ndarray]] = []
@@ -166,45 +211,136 @@ class CoupledSystem:
             iface = report.nodes[self.names[i]].interface
             deps = []
             for name in sub.outputs:
-                pos = [self.in_lo[i] + sub.inputs.index(d)
-                       for d in iface.direct_dependencies(name) if d in sub.inputs]
+                var = iface[name]
+                found = iface.direct_dependencies(name) if var.causality == "output" else ()
+                pos = [self.in_lo[i] + sub.inputs.index(d) for d in found if d in sub.inputs]
                 deps.append(np.array(pos, dtype=np.intp))
             self.out_deps.append(deps)
+        self.feedthrough = [any(p.size for p in deps) for deps in self.out_deps]
 
-    def label_outputs(self, i: int, t_end: float) -> None:
-        """Set the times node ``i``'s outputs stand for, after a step ending at ``t_end``."""
-        lo = self.out_lo[i]
-        for k, pos in enumerate(self.out_deps[i]):
-            self.y_time[lo + k] = self.u_time[pos].mean() if pos.size else t_end
-
-    def restart_samples(self, changed: np.ndarray, t: float) -> None:
-        """Outputs that jumped at an event at ``t``: forget their samples before it, so
-        extrapolation starts afresh from the right limit."""
-        if self.sampled and changed.any():
-            self.hist_t[:, changed] = np.nan
-            self.hist_v[:, changed] = np.nan
-            self.y_time[changed] = t
-
-    def commit(self, t: float) -> None:
-        """Add every output's new sample to its history (at communication points)."""
-        if not self.sampled:
-            return
-        if t is not None and not np.isfinite(self.hist_t[-1]).any():
-            self.y_time[:] = t  # initialization: every value stands for the start time
-        new = ~(self.y_time <= self.hist_t[-1])  # NaN (empty history) counts as new
-        if new.any():
-            self.hist_t[:, new] = np.roll(self.hist_t[:, new], -1, axis=0)
-            self.hist_v[:, new] = np.roll(self.hist_v[:, new], -1, axis=0)
-            self.hist_t[-1, new] = self.y_time[new]
-            self.hist_v[-1, new] = self.y[new]
-
-    def _fill_output_starts(self, report) -> None:
+    def _output_starts(self, report) -> np.ndarray:
         """Start values of outputs, where declared, until initialization computes them."""
+        starts = np.zeros(len(self.y))
         for i, sub in enumerate(self.subsystems):
             for k, name in enumerate(sub.outputs):
                 start = report.nodes[self.names[i]].interface[name].start
                 if isinstance(start, (int, float)):
-                    self.y[self.out_lo[i] + k] = float(start)
+                    starts[self.out_lo[i] + k] = float(start)
+        return starts
+
+    def clear(self) -> None:
+        """Back to the state before a run (buffers, samples), for the next run."""
+        self.u[:] = 0.0
+        self.y[:] = self._starts
+        self.y_prev[:] = self.y
+        self.y_time[:] = 0.0
+        self.u_time[:] = 0.0
+        self.hist_t[:] = np.nan
+        self.hist_v[:] = np.nan
+        self.node_end[:] = 0.0
+        self.y_held[:] = self.y
+        self.current = -1
+
+    # -- reading -----------------------------------------------------------------------
+
+    def position(self, node: str, variable: str) -> int:
+        """Where ``node.variable`` sits in ``y``."""
+        i = self.index[node]
+        return int(self.out_lo[i] + self.subsystems[i].outputs.index(variable))
+
+    def value(self, node: str, var: str) -> float:
+        """The current value of an exchanged or recorded output."""
+        return float(self.y[self.position(node, var)])
+
+    def recorded(self, t: float | None = None) -> np.ndarray:
+        """The recorded values at time ``t`` [s]: under multirate, a node whose step has
+        not ended by ``t`` shows its last completed outputs (sample and hold)."""
+        if not self.multirate or t is None:
+            return self.y[self.record_index]
+        rec = self.record_index
+        done = self.node_end[self.slot_node[rec]] <= t
+        return np.where(done, self.y[rec], self.y_held[rec])
+
+    def input_name(self, pos: int) -> str:
+        """``node.input`` of position ``pos`` in ``u``."""
+        i = int(np.searchsorted(self.in_hi, pos, side="right"))
+        return f"{self.names[i]}.{self.subsystems[i].inputs[pos - self.in_lo[i]]}"
+
+    def first_nonfinite(self) -> tuple[str, str] | None:
+        """The first output (node, variable) holding NaN or an infinity, if any."""
+        bad = np.flatnonzero(~np.isfinite(self.y))
+        if bad.size == 0:
+            return None
+        k = int(bad[0])
+        i = int(np.searchsorted(self.out_hi, k, side="right"))
+        return self.names[i], self.subsystems[i].outputs[k - self.out_lo[i]]
+
+    def layout(self) -> Layout:
+        return Layout(self.u, self.y, self.y_prev, self.src, self.dst, self.gain,
+                      self.offset, self.delayed, self.in_lo, self.in_hi, self.out_lo,
+                      self.out_hi, self.c_lo, self.c_hi, self.record_index, self.plain,
+                      self.has_delayed)
+
+    def native_forms(self) -> list[NativeForm]:
+        """Every node's compiled form (raises NotNative naming the first node without)."""
+        return [sub.native_form() for sub in self.subsystems]
+
+    # -- stepping one node -------------------------------------------------------------
+
+    def set_inputs(self, i: int) -> None:
+        self.subsystems[i].set_inputs()
+
+    def get_outputs(self, i: int) -> None:
+        self.subsystems[i].get_outputs()
+
+    def step(self, i: int, now: int, limit: int) -> StepOutcome:
+        """Node ``i``'s step from ``now`` to ``limit`` [ticks] (inputs already set)."""
+        self.current = i
+        return self.subsystems[i].step(now, limit)
+
+    def step_node(self, i: int, now: int, limit: int) -> StepOutcome:
+        """Set node ``i``'s inputs, step it from ``now`` to ``limit``, get its outputs."""
+        sub = self.subsystems[i]
+        self.current = i
+        sub.set_inputs()
+        outcome = sub.step(now, limit)
+        sub.get_outputs()
+        return outcome
+
+    def init_node(self, i: int) -> None:
+        """Initialization: node ``i``'s inputs from the current outputs, then its outputs."""
+        self.current = i
+        self.exchange_into(i)
+        self.subsystems[i].set_inputs()
+        self.subsystems[i].get_outputs()
+
+    def propagate(self, changed: np.ndarray) -> np.ndarray:
+        """Re-evaluate direct-feedthrough outputs downstream of the outputs ``changed`` (a
+        mask over ``y``), in stepping order, without stepping: the right limit after an
+        event, the outputs after initialization. Nodes whose outputs may not be read
+        after a set without a step (FMI 3 in Step Mode) keep theirs. Returns the mask of
+        every output that changed."""
+        changed = changed.copy()
+        for i in range(self.n):
+            sub = self.subsystems[i]
+            if not self.feedthrough[i] or not sub.capabilities.feedthrough_in_step_mode:
+                continue
+            rows = range(self.c_lo[i], self.c_hi[i])
+            if not any(changed[self.src[k]] and not self.delayed[k] for k in rows):
+                continue
+            lo, hi = self.out_lo[i], self.out_hi[i]
+            old = self.y[lo:hi].copy()
+            self.current = i
+            self.exchange_into(i)
+            sub.set_inputs()
+            sub.refresh_outputs()
+            changed[lo:hi] |= self.y[lo:hi] != old
+        return changed
+
+    def hold(self, i: int) -> None:
+        """Multirate: remember node ``i``'s outputs before it steps past the present."""
+        lo, hi = self.out_lo[i], self.out_hi[i]
+        self.y_held[lo:hi] = self.y[lo:hi]
 
     # -- exchange --------------------------------------------------------------------
 
@@ -220,21 +356,20 @@ class CoupledSystem:
             else:
                 self.u[self.dst] = self.gain * self.y[self.src] + self.offset
 
-    def exchange_into(self, i: int, t: float = 0.0, h: float = 0.0,
-                      bound: float | None = None) -> None:
-        """The inputs of node ``i`` for its step ``[t, t + h]`` [s].
-
-        Without extrapolation or multirate: the current outputs (delayed connections:
-        the previous point's). Otherwise each input takes its source's samples that
-        stand for times up to ``bound`` (Jacobi: ``t``; Gauss-Seidel: ``t + h``), and
-        holds the latest or evaluates their polynomial at ``t + h/2``.
-        """
-        if bound is not None:
-            self._sampled_into(i, t, h, bound)
-            return
+    def exchange_into(self, i: int) -> None:
+        """The inputs of node ``i`` from the current outputs (delayed connections: the
+        previous communication point's)."""
         u, y, y_prev = self.u, self.y, self.y_prev
         for dst, src, gain, offset, delayed in self.node_rows[i]:
             u[dst] = gain * (y_prev[src] if delayed else y[src]) + offset
+
+    def sample_into(self, i: int, now: int, limit: int, jacobi: bool) -> None:
+        """The inputs of node ``i`` for its step from ``now`` to ``limit`` [ticks] from the
+        sources' samples: those standing for times up to the step's start (Jacobi) or end
+        (Gauss-Seidel), held or extrapolated to the midpoint."""
+        t = now / TICKS_PER_SECOND
+        h = limit / TICKS_PER_SECOND - t
+        self._sampled_into(i, t, h, t if jacobi else t + h)
 
     def _samples(self, src: int, bound: float, delayed: bool) -> list[tuple[float, float]]:
         """Samples of output ``src`` standing for times <= ``bound`` (oldest first)."""
@@ -264,42 +399,65 @@ class CoupledSystem:
             self.u_time[dst] = stamp
             u[dst] = self.gain[k] * value + self.offset[k]
 
+    # -- samples (extrapolation, multirate) ----------------------------------------------
+
+    def label_outputs(self, i: int, t_end: float) -> None:
+        """Set the times node ``i``'s outputs stand for, after a step ending at ``t_end``
+        [s] (as the node computed it: ``t + dt``)."""
+        lo = self.out_lo[i]
+        for k, pos in enumerate(self.out_deps[i]):
+            self.y_time[lo + k] = self.u_time[pos].mean() if pos.size else t_end
+
+    def restart_samples(self, changed: np.ndarray, t: float) -> None:
+        """Outputs that jumped at an event at ``t`` [s]: forget their samples before it,
+        so extrapolation starts afresh from the right limit."""
+        if self.sampled and changed.any():
+            self.hist_t[:, changed] = np.nan
+            self.hist_v[:, changed] = np.nan
+            self.y_time[changed] = t
+
+    def commit(self, t: float) -> None:
+        """Add every output's new sample to its history (at communication points) [s]."""
+        if not self.sampled:
+            return
+        if t is not None and not np.isfinite(self.hist_t[-1]).any():
+            self.y_time[:] = t  # initialization: every value stands for the start time
+        new = ~(self.y_time <= self.hist_t[-1])  # NaN (empty history) counts as new
+        if new.any():
+            self.hist_t[:, new] = np.roll(self.hist_t[:, new], -1, axis=0)
+            self.hist_v[:, new] = np.roll(self.hist_v[:, new], -1, axis=0)
+            self.hist_t[-1, new] = self.y_time[new]
+            self.hist_v[-1, new] = self.y[new]
+
+    # -- interventions (events: inputs and tunable parameters only) ----------------------
+
+    def set_value(self, node: str, variable: str, value) -> None:
+        """Set an unconnected input or a tunable parameter of ``node`` now."""
+        self.subsystems[self.index[node]].set_value(variable, value)
+
     # -- rollback --------------------------------------------------------------------
 
     def save(self, nodes=None) -> tuple:
         """States of ``nodes`` (indices; all by default) and of the exchange buffers."""
-        nodes = range(len(self.subsystems)) if nodes is None else nodes
+        nodes = range(self.n) if nodes is None else nodes
         states = [(i, self.subsystems[i].save_state()) for i in nodes]
         return (states, self.u.copy(), self.y.copy(), self.y_prev.copy(), self.hist_t.copy(),
                 self.hist_v.copy(), self.y_time.copy(), self.u_time.copy(),
-                self.node_end.copy())
+                self.node_end.copy(), self.y_held.copy())
 
     def restore(self, saved: tuple) -> None:
-        states, u, y, y_prev, hist_t, hist_v, y_time, u_time, node_end = saved
+        states, u, y, y_prev, hist_t, hist_v, y_time, u_time, node_end, y_held = saved
         self.node_end[:] = node_end
         for i, state in states:
             self.subsystems[i].restore_state(state)
         self.u[:], self.y[:], self.y_prev[:] = u, y, y_prev
         self.hist_t[:], self.hist_v[:], self.y_time[:], self.u_time[:] = (
             hist_t, hist_v, y_time, u_time)
+        self.y_held[:] = y_held
 
     def free(self, saved: tuple) -> None:
         for i, state in saved[0]:
             self.subsystems[i].free_state(state)
-
-    def value(self, node: str, var: str) -> float:
-        """The current value of an exchanged or recorded output."""
-        i = self.index[node]
-        return float(self.y[self.out_lo[i] + self.subsystems[i].outputs.index(var)])
-
-    def first_nonfinite(self) -> tuple[str, str] | None:
-        """The first output (node, variable) holding NaN or an infinity, if any."""
-        bad = np.flatnonzero(~np.isfinite(self.y))
-        if bad.size == 0:
-            return None
-        k = int(bad[0])
-        i = int(np.searchsorted(self.out_hi, k, side="right"))
-        return self.names[i], self.subsystems[i].outputs[k - self.out_lo[i]]
 
 
 def lagrange(points: list[tuple[float, float]], t: float) -> float:

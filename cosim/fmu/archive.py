@@ -73,15 +73,23 @@ def check_entries(archive: zipfile.ZipFile, path: str | Path) -> None:
 
 def extract(path: str | Path, prefix: str = "cosim-") -> Path:
     """Extract an FMU into a new temporary folder and return it (the caller removes it)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        extract_into(path, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def extract_into(path: str | Path, folder: Path) -> None:
+    """Extract an FMU into the existing empty ``folder`` after checking every entry."""
     with open_archive(path) as archive:
         check_entries(archive, path)
-        folder = Path(tempfile.mkdtemp(prefix=prefix))
         try:
             archive.extractall(folder)
         except (zipfile.BadZipFile, OSError, RuntimeError) as err:
-            shutil.rmtree(folder, ignore_errors=True)
             raise FMUError(f"cannot extract {path}: {err}", file=str(path)) from err
-    return folder
 
 
 def sha256(path: str | Path) -> str:

@@ -17,6 +17,8 @@ Call order, guaranteed by the execution::
     event(t, kind, name, text)       an event happened at ``t`` [s] (kind: scheduled,
                                      monitor, fmu); between its EVENT_BEFORE and
                                      EVENT_AFTER rows
+    terminated(t, node, text)        a node asked to end the simulation; the run ends
+                                     normally at ``t`` [s] (then ``finished(None)``)
     finished(error)                  exactly once, on every path; ``error`` is None when
                                      the run completed, else the exception that ended it
 
@@ -73,6 +75,9 @@ class Observer:
     def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
         for t, row in zip(times.tolist(), values, strict=True):
             self.stepped(t, row)
+
+    def terminated(self, t: float, node: str, description: str) -> None:
+        pass
 
     def finished(self, error: BaseException | None) -> None:
         pass

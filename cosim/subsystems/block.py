@@ -1,17 +1,23 @@
 """Python blocks as subsystems: the adapter between a :class:`~cosim.blocks.Block` and
 the master. Unconnected inputs keep their start values; anything a block raises is
 reported as a :class:`~cosim.errors.SubsystemError` naming the node and the time.
+
+The block object is built from its class and parameters; a later run configured with
+other parameters builds a new one (blocks are cheap), provided its ports stay the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..blocks.base import Block
-from ..errors import CosimError, SubsystemError
+from ..clock import to_seconds
+from ..errors import ConfigError, CosimError, SubsystemError
+from ..protocol import NativeForm
 from .base import STEP_OK, Capabilities, StepOutcome, Subsystem
 
 
@@ -19,24 +25,53 @@ class BlockSubsystem(Subsystem):
     kind = "block"
     capabilities = Capabilities(can_roll_back=True, can_vary_step=True)
 
-    def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None):
+    def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None,
+                 *, factory=None, parameters: dict[str, Any] | None = None):
+        """``block``: the block object; ``factory(**parameters)`` builds another one when a
+        run is configured with other ``parameters`` than those it was built with."""
         super().__init__(name, block.interface())
         self.block = block
-        self.values = {v.name: float(v.start or 0.0) for v in self.interface.inputs}
-        self.values.update({k: float(v) for k, v in (start or {}).items()})
+        self.factory = factory
+        self.built_with = dict(parameters or {})
+        self.parameters = dict(self.built_with)
+        self.start_values = dict(start or {})
         self.all_outputs = [v.name for v in self.interface.outputs]
-        self.last: dict[str, float] = {v.name: float(v.start or 0.0)
-                                       for v in self.interface.outputs}
-        self.time = 0.0
+        self.values: dict[str, float] = {}
+        self.last: dict[str, float] = {}
         self.initializing = False
+        self._defaults()
 
-    def setup(self, start: float, stop: float | None) -> None:
+    def _defaults(self) -> None:
+        self.values = {v.name: float(v.start or 0.0) for v in self.interface.inputs}
+        self.values.update({k: float(v) for k, v in self.start_values.items()})
+        self.last = {v.name: float(v.start or 0.0) for v in self.interface.outputs}
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def initialize(self, start: float, stop: float | None) -> None:
+        if self.parameters != self.built_with:
+            self._rebuild()
+        self._defaults()
         self.time = start
         self.initializing = True
         self._call("reset", self.block.reset, start)
 
-    def exit_initialization(self) -> None:
+    def _rebuild(self) -> None:
+        if self.factory is None:
+            raise SubsystemError("this block cannot take other parameters in a reset "
+                                 "(it was given as an object)", node=self.name)
+        try:
+            block = self.factory(**self.parameters)
+        except ConfigError as err:
+            raise ConfigError(f"node {self.name}: {err}") from None
+        if block.interface().variables.keys() != self.interface.variables.keys():
+            raise ConfigError(f"node {self.name}: these parameters change the block's ports; "
+                              "build a new Simulation for a different topology")
+        self.block, self.built_with = block, dict(self.parameters)
+
+    def exit_initialization(self):
         self.initializing = False
+        return super().exit_initialization()
 
     def _call(self, what: str, fn, *args):
         try:
@@ -80,11 +115,19 @@ class BlockSubsystem(Subsystem):
         for i, name in enumerate(self.outputs):
             self.y[i] = last[name]
 
-    def do_step(self, t: float, dt: float) -> StepOutcome:
+    def step(self, now: int, limit: int) -> StepOutcome:
+        t = to_seconds(now)
+        dt = to_seconds(limit) - t
         self.time = t
         self._store(self._call("step", self.block.step, t, dt, dict(self.values)))
         self.time = t + dt
         return STEP_OK
+
+    def refresh_outputs(self) -> None:
+        """Outputs for the inputs as they are now, without advancing (``step`` with
+        ``dt = 0``): the right limit of direct-feedthrough outputs after an event."""
+        self._store(self._call("step", self.block.step, self.time, 0.0, dict(self.values)))
+        self.get_outputs()
 
     # -- the rest --------------------------------------------------------------------
 
@@ -105,6 +148,36 @@ class BlockSubsystem(Subsystem):
         self.block.restore_state(block_state)
         self.values, self.last = dict(values), dict(last)
 
+    def native_form(self) -> NativeForm:
+        form = self.block.native()
+        try:
+            bin_ = np.array([self.values[n] for n in form.inputs] or [0.0], dtype=np.float64)
+            bout = np.array([self.last[n] for n in form.outputs], dtype=np.float64)
+            in_map = np.array([form.inputs.index(n) for n in self.inputs] or [0],
+                              dtype=np.int64)
+            out_map = np.array([form.outputs.index(n) for n in self.outputs] or [0],
+                               dtype=np.int64)
+        except (KeyError, ValueError) as err:
+            from ..protocol import NotNative
+            raise NotNative(f"node {self.name}: unexpected ports ({err})") from None
+        state = np.array(form.state, dtype=np.float64)
+
+        def write_back() -> None:
+            self.values.update(zip(form.inputs, bin_.tolist(), strict=False))
+            self.last.update(zip(form.outputs, bout.tolist(), strict=True))
+            form.write_back(state)
+
+        return NativeForm(form.kind, par=np.array(form.par, dtype=np.float64),
+                          ipar=np.array(form.ipar, dtype=np.int64), state=state, bin=bin_,
+                          bout=bout, in_map=in_map, out_map=out_map, write_back=write_back)
+
     def provenance(self) -> dict[str, Any]:
         cls = type(self.block)
         return {"kind": "block", "class": f"{cls.__module__}:{cls.__qualname__}"}
+
+
+def block_factory(cls: type[Block], base_dir: Path):
+    """A function building ``cls`` blocks from parameters (relative paths in ``base_dir``)."""
+    def build(**parameters: Any) -> Block:
+        return cls(base_dir=base_dir, **parameters)
+    return build

@@ -1,15 +1,19 @@
-"""What the FMI 2 and FMI 3 adapters share: extraction, logging, value conversion.
+"""What the FMI 2 and FMI 3 adapters share: loading, logging, value conversion, life cycle.
 
 The hot path (set inputs, step, get outputs) calls the FMU's C functions directly
 through ctypes with pointers into the coupled system's float64 buffers: real-valued
 ports are exchanged without a copy, integer and boolean ports are converted.
+
+Loading tolerates FMUs that do not export optional functions their capability flags do
+not claim (state get/set and serialization, directional derivatives, ...): fmpy binds
+every function eagerly; here a missing one becomes a stub that raises a clear error if
+it is ever called, and only the functions a co-simulation run needs are required.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import shutil
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -17,11 +21,13 @@ from typing import Any
 import numpy as np
 from fmpy.fmi1 import FMICallException
 
-from ..errors import FMICallError, SubsystemError
-from ..fmu import archive
+from ..clock import to_seconds
+from ..errors import FMICallError, FMUError, SubsystemError
+from ..fmu import cache
 from ..fmu.description import FMUInfo
-from ..variables import BOOLEAN, INTEGER, REAL, STRING
-from .base import Capabilities, Subsystem
+from ..protocol import Capabilities, NativeForm, NotNative
+from ..variables import BOOLEAN, INTEGER, REAL
+from .base import Subsystem
 
 STATUS_NAMES = ("ok", "warning", "discard", "error", "fatal", "pending")
 
@@ -40,6 +46,55 @@ class FMULog:
 
     def last(self, n: int = 3) -> str:
         return "; ".join(list(self.messages)[-n:])
+
+
+# -- tolerant loading --------------------------------------------------------------------
+
+
+class MissingFunction:
+    """Stands in for a C function the shared library does not export."""
+
+    def __init__(self, name: str):
+        self.__name__ = name
+
+    def __call__(self, *args: Any) -> Any:
+        raise FMICallException(function=self.__name__, status=3)
+
+
+class _TolerantLibrary:
+    """A view of a loaded library that hands out :class:`MissingFunction` stubs."""
+
+    def __init__(self, dll: Any):
+        self._dll = dll
+        self.missing: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self._dll, name)
+        except AttributeError:
+            self.missing.append(name)
+            return MissingFunction(name)
+
+
+class TolerantLoading:
+    """Mixin for fmpy's FMU classes: missing functions are recorded in ``missing``.
+
+    (fmpy picks the function prefix from the class name: a subclass must be named
+    ``FMU2...`` or ``FMU3...``.)"""
+
+    missing: list[str]
+
+    def _loadFunctions(self) -> None:  # noqa: N802 - fmpy's name
+        real = self.dll
+        self.dll = _TolerantLibrary(real)
+        try:
+            super()._loadFunctions()
+        finally:
+            self.missing = self.dll.missing
+            self.dll = real
+
+
+# -- port groups ----------------------------------------------------------------------------
 
 
 class PortGroup:
@@ -80,22 +135,39 @@ class PortGroup:
             self.buffer[self.positions] = [float(v) for v in self.scratch[:self.n]]
 
 
+def address(obj: Any) -> int:
+    """The address a ctypes function or pointer holds (NotNative when null)."""
+    if isinstance(obj, int):
+        return obj
+    value = ctypes.cast(obj, ctypes.c_void_p).value
+    if not value:
+        raise NotNative("a null pointer")
+    return value
+
+
+# -- the adapter base --------------------------------------------------------------------------
+
+
 class FMUSubsystem(Subsystem):
-    """Base of the FMI adapters: owns the extracted folder and the instance's lifetime."""
+    """Base of the FMI adapters: owns the FMU object and the instance's lifetime."""
 
     kind = "fmu"
+    #: what -> (FMI function name for messages, fmpy method), set by each adapter
+    STATE_CALLS: dict[str, tuple[str, str]] = {}
+    #: functions a co-simulation run cannot do without (beyond the setters it uses)
+    REQUIRED: tuple[str, ...] = ()
+    #: the C type name of float64 ports, and the native form kind
+    FLOAT_KEY, NATIVE_KIND = "", ""
 
-    def __init__(self, name: str, info: FMUInfo, parameters: dict[str, Any],
-                 start: dict[str, Any]):
+    def __init__(self, name: str, info: FMUInfo):
         super().__init__(name, info.interface)
         self.info = info
-        self.parameters = dict(parameters)
-        self.start_values = dict(start)
         self.log = FMULog()
         self.folder: Path | None = None
         self.fmu = None
         self.instantiated = False
-        self.time = 0.0
+        self._in: list = []
+        self._out: list = []
         cs = info.co_simulation
         can_roll_back = bool(getattr(cs, "canGetAndSetFMUstate", False)
                              or getattr(cs, "canGetAndSetFMUState", False))
@@ -105,13 +177,31 @@ class FMUSubsystem(Subsystem):
             has_event_mode=bool(getattr(cs, "hasEventMode", False)),
             may_return_early=bool(getattr(cs, "mightReturnEarlyFromDoStep", False)),
             fixed_step=float(cs.fixedInternalStepSize)
-            if getattr(cs, "fixedInternalStepSize", None) else None)
+            if getattr(cs, "fixedInternalStepSize", None) else None,
+            feedthrough_in_step_mode=info.fmi_major == 2)
+
+    # -- loading -----------------------------------------------------------------------
+
+    def load(self, make_fmu) -> None:
+        """Extract (shared, or private when the FMU allows one instance per process) and
+        load the library with ``make_fmu(folder)``."""
+        cs = self.info.co_simulation
+        private = bool(getattr(cs, "canBeInstantiatedOnlyOncePerProcess", False))
+        self.folder = cache.extract(self.info.path, self.info.sha256, private=private)
+        try:
+            self.fmu = make_fmu(str(self.folder))
+        except FMUError:
+            raise
+        except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions and OSError
+            raise FMUError(f"{self.info.path}: cannot load the FMU's binary: {err}",
+                           file=str(self.info.path)) from None
+        missing = [f for f in getattr(self.fmu, "missing", []) if f in self.REQUIRED]
+        if missing:
+            raise FMUError(f"{self.info.path}: the FMU's binary does not export "
+                           f"{', '.join(missing)}, which co-simulation needs",
+                           file=str(self.info.path))
 
     # -- helpers for subclasses ------------------------------------------------------
-
-    def extract(self) -> Path:
-        self.folder = archive.extract(self.info.path, prefix=f"cosim-{self.name}-")
-        return self.folder
 
     def fail(self, function: str, status: int, time: float | None = None) -> FMICallError:
         return FMICallError(function, status, node=self.name, time=time, log=self.log.last())
@@ -133,7 +223,7 @@ class FMUSubsystem(Subsystem):
         for pos, name in enumerate(names):
             var = self.interface[name]
             key = key_of(var)
-            if var.kind == STRING or key not in ctypes_of:
+            if key not in ctypes_of:
                 raise SubsystemError(f"variables of type {var.fmi_type} cannot be exchanged",
                                      node=self.name, variable=name)
             vrs, positions = by_key.setdefault(key, ([], []))
@@ -143,12 +233,17 @@ class FMUSubsystem(Subsystem):
                 for key, (vrs, positions) in sorted(
                     by_key.items(), key=lambda kv: ctypes_of[kv[0]] is not ctypes.c_double)]
 
-    # what -> (FMI function name for messages, fmpy method), set by each adapter
-    STATE_CALLS: dict[str, tuple[str, str]] = {}
-
     def _state_call(self, what: str, *args):
         function, method = self.STATE_CALLS[what]
         return self.guarded(function, getattr(self.fmu, method), *args, time=self.time)
+
+    @staticmethod
+    def times(now: int, limit: int) -> tuple[float, float]:
+        """(t, dt) [s] of a step from ``now`` to ``limit`` [ticks], as the model sees it."""
+        t = to_seconds(now)
+        return t, to_seconds(limit) - t
+
+    # -- state -------------------------------------------------------------------------
 
     def save_state(self) -> Any:
         return self._state_call("get")
@@ -159,29 +254,71 @@ class FMUSubsystem(Subsystem):
     def free_state(self, state: Any) -> None:
         self._state_call("free", state)
 
+    # -- life cycle --------------------------------------------------------------------
+
+    def initial_values(self) -> list[tuple[str, Any]]:
+        """Parameters, then start values: what initialization applies first."""
+        return list(self.parameters.items()) + list(self.start_values.items())
+
     def terminate(self) -> None:
         if self.instantiated:
             self._state_call("terminate")
 
-    def initial_values(self) -> list[tuple[str, Any]]:
-        """Parameters, then start values: what setup applies before initialization."""
-        return list(self.parameters.items()) + list(self.start_values.items())
+    def reset(self) -> None:
+        """Back to the instantiated state (FMI reset); re-instantiate if that fails."""
+        if not self.instantiated:
+            return
+        try:
+            self._state_call("reset")
+        except SubsystemError:
+            self._free()
+            self.instantiate()
+
+    def _free(self) -> None:
+        if self.fmu is not None and self.instantiated:
+            self.instantiated = False
+            with contextlib.suppress(Exception):  # never mask the error that ended a run
+                self.fmu.freeInstance()
+        elif self.fmu is not None:
+            with contextlib.suppress(Exception):
+                self.fmu.freeLibrary()
+        self.fmu = None
 
     def close(self) -> None:
         try:
-            # freeing must never mask the error that ended the run
-            if self.fmu is not None and self.instantiated:
-                self.instantiated = False
-                with contextlib.suppress(Exception):
-                    self.fmu.freeInstance()
-            elif self.fmu is not None:
-                with contextlib.suppress(Exception):
-                    self.fmu.freeLibrary()
+            self._free()
         finally:
-            self.fmu = None
             if self.folder is not None:
-                shutil.rmtree(self.folder, ignore_errors=True)
+                cache.release(self.folder)
                 self.folder = None
+
+    # -- the compiled loop --------------------------------------------------------------
+
+    def native_form(self) -> NativeForm:
+        """The FMU's call table for the kernel: every exchanged port float64 and passed
+        by pointer, so the kernel calls the FMU with exactly the adapter's arguments."""
+        if not self.instantiated:
+            raise NotNative(f"node {self.name}: not instantiated")
+        n_in, vr_in, set_fn, set_name = self._float_group(self._in, self.u, "inputs")
+        n_out, vr_out, get_fn, get_name = self._float_group(self._out, self.y, "outputs")
+        if n_in != len(self.inputs) or n_out != len(self.outputs):
+            raise NotNative(f"node {self.name}: ports and call tables differ")
+        return NativeForm(self.NATIVE_KIND, comp=address(self._c), set=set_fn, get=get_fn,
+                          step=address(self._do_step), vr_in=vr_in, vr_out=vr_out,
+                          names={"set": set_name, "get": get_name})
+
+    def _float_group(self, groups, buffer: np.ndarray, what: str):
+        """(n, value references, function address, function name) of the float group."""
+        if not groups:
+            return 0, None, 0, ""
+        if len(groups) > 1 or groups[0][0].key != self.FLOAT_KEY:
+            types = ", ".join(g.key for g, _ in groups)
+            raise NotNative(f"node {self.name}: {what} of type {types} (the compiled loop "
+                            f"exchanges float64 ports only)")
+        group, fn = groups[0]
+        if group.scratch is not None or address(group.ptr) != buffer.ctypes.data:
+            raise NotNative(f"node {self.name}: {what} are not passed by pointer")
+        return group.n, group.vr, address(fn), fn.__name__
 
     def provenance(self) -> dict[str, Any]:
         md = self.info.description

@@ -234,34 +234,42 @@ def _kinds_compatible(src: str, dst: str) -> bool:
 
 def _check_values(topology, name: str, info: NodeInfo, report: CheckReport) -> None:
     data = topology.graph.nodes[name]
-    where = data.get("where", "")
+    report.problems.extend(check_values(name, info, data["parameters"], data["start"],
+                                        data.get("where", "")))
+
+
+def check_values(name: str, info: NodeInfo, parameters: dict, start: dict, where: str
+                 ) -> list[Problem]:
+    """Problems with parameter and start values given to node ``name``."""
+    problems: list[Problem] = []
     iface = info.interface
     if info.kind == "fmu":
-        for var, value in data["parameters"].items():
+        for var, value in parameters.items():
             v = iface.get(var)
             if v is None:
-                report.problems.append(_unknown(name, var, iface, where, "parameter"))
+                problems.append(_unknown(name, var, iface, where, "parameter"))
             elif v.causality not in PARAMETER_CAUSALITIES:
-                report.problems.append(Problem(
+                problems.append(Problem(
                     f"is {_a(v.causality)}, not a parameter (set start values under "
                     "'start:')", where, name, var))
             else:
-                _check_type(value, v, name, where, report)
-    for var, value in data["start"].items():
+                problems.extend(_check_type(value, v, name, where))
+    for var, value in start.items():
         v = iface.get(var)
         if v is None:
-            report.problems.append(_unknown(name, var, iface, where, "start"))
+            problems.append(_unknown(name, var, iface, where, "start"))
         elif v.causality in PARAMETER_CAUSALITIES or v.variability == "constant":
-            report.problems.append(Problem(
+            problems.append(Problem(
                 f"is {_a(v.causality)}; set it under 'parameters:'", where, name, var))
         elif info.kind == "block" and v.causality != INPUT:
-            report.problems.append(Problem("blocks take start values for inputs only", where,
-                                           name, var))
+            problems.append(Problem("blocks take start values for inputs only", where,
+                                    name, var))
         else:
-            _check_type(value, v, name, where, report)
+            problems.extend(_check_type(value, v, name, where))
+    return problems
 
 
-def _check_type(value, v, node: str, where: str, report: CheckReport) -> None:
+def _check_type(value, v, node: str, where: str) -> list[Problem]:
     ok = {
         REAL: isinstance(value, (int, float)) and not isinstance(value, bool),
         INTEGER: isinstance(value, int) and not isinstance(value, bool),
@@ -269,8 +277,9 @@ def _check_type(value, v, node: str, where: str, report: CheckReport) -> None:
         STRING: isinstance(value, str),
     }[v.kind]
     if not ok:
-        report.problems.append(Problem(f"value {value!r} does not fit its type {v.kind}", where,
-                                       node, v.name))
+        return [Problem(f"value {value!r} does not fit its type {v.kind}", where, node,
+                        v.name)]
+    return []
 
 
 def _order(topology, interfaces, report: CheckReport) -> list[str]:
