@@ -302,23 +302,24 @@ class Simulation:
         if self._meta is None:
             from .provenance import node_link, topology_record, versions
             spec, sha = topology_record(self.topology)
+            adaptive = options_from(run.adaptive, AdaptiveOptions)
             self._meta = {
                 "topology": spec, "topology_sha256": sha,
                 "topology_file": self.topology.source or "",
                 "graph": node_link(self.topology),
                 "subsystems": {s.name: s.provenance() for s in self.system.subsystems},
-                "versions": versions()}
+                "versions": versions(),
+                "algorithm": {**self.algorithm.settings(), "stop": run.stop, "step": run.step,
+                              "order": self.system.names, "extrapolation": run.extrapolation,
+                              "adaptive": adaptive.as_dict() if adaptive else None}}
         params = {}
         for name in self.system.names:
             iface = self.report.nodes[name].interface
             for key, value in self._node_values(name)[0].items():
                 var = iface.get(key)
                 params[f"{name}.{key}"] = (value, var.unit if var else None)
-        adaptive = options_from(run.adaptive, AdaptiveOptions)
-        meta = {**self._meta, "algorithm": {
-            **self.algorithm.settings(), "start": to_seconds(self._start), "stop": run.stop,
-            "step": run.step, "order": self.system.names, "extrapolation": run.extrapolation,
-            "adaptive": adaptive.as_dict() if adaptive else None}}
+        meta = {**self._meta, "algorithm": {**self._meta["algorithm"],
+                                            "start": to_seconds(self._start)}}
         n_steps = -(-(t_b - t_a) // self.h)
         return RunInfo(name=self.topology.name, signals=self.system.signals,
                        start=to_seconds(t_a), stop=to_seconds(t_b), step=run.step,

@@ -178,11 +178,20 @@ class CompiledLoop:
         self.refresh()
 
     def refresh(self) -> None:
-        """Take every node's native form afresh (before each run: block states, and FMU
-        instances that were re-instantiated)."""
-        self.forms = _forms(self.system)
-        for i, (form, c) in enumerate(zip(self.forms, self._c_nodes, strict=True)):
-            self._fill(c, form, i)
+        """Take the native forms that may have changed since the last run: those of
+        nodes that say so (blocks: their state; FMUs: only when re-instantiated)."""
+        if not hasattr(self, "forms"):
+            self.forms = _forms(self.system)
+            self._keys = [sub.native_key() for sub in self.system.subsystems]
+            for i, (form, c) in enumerate(zip(self.forms, self._c_nodes, strict=True)):
+                self._fill(c, form, i)
+            return
+        for i, sub in enumerate(self.system.subsystems):
+            key = sub.native_key()
+            if key is None or key != self._keys[i]:
+                self.forms[i] = form = sub.native_form()
+                self._keys[i] = key
+                self._fill(self._c_nodes[i], form, i)
 
     def _fill(self, c: _Node, form: NativeForm, i: int) -> None:
         lay = self.layout

@@ -18,7 +18,7 @@ from ..errors import ConfigError
 from ..fmu.archive import sha256
 from .runners import Runner, make_runner
 from .store import StudyWriter, assemble, read_study
-from .study import FILE_PARAMETERS, Study, events_support, load_study
+from .study import FILE_PARAMETERS, Study, load_study
 from .worker import FAILED, AssetRef, Job, Outcome, Task
 
 
@@ -125,8 +125,7 @@ def make_job(study: Study) -> tuple[Job, list[Task], dict[str, str]]:
                 params[key] = assets.add(Path(params[key]), key)
         tasks.append(Task(scenario.id, params, start, scenario.events, scenario.id in trace))
     job_id = hashlib.sha256(f"{study.name}-{uuid.uuid4()}".encode()).hexdigest()[:16]
-    job = Job(job_id, topo, assets.blobs, list(study.outputs), list(study.trace_signals),
-              events_support() if any(s.events for s in study.scenarios) else None)
+    job = Job(job_id, topo, assets.blobs, list(study.outputs), list(study.trace_signals))
     return job, tasks, assets.names
 
 

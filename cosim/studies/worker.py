@@ -45,7 +45,6 @@ class Job:
     assets: dict[str, tuple[str, bytes]]  # sha256 -> (file name, content)
     outputs: list  # cosim.studies.outputs.Output
     trace_signals: list[str]
-    events_mode: str | None = None  # "run" | "topology" | None
 
 
 @dataclass(frozen=True)
@@ -75,11 +74,20 @@ class Outcome:
 
 @dataclass
 class Prepared:
-    """A job made ready on one worker: the topology points at cached files."""
+    """A job made ready on one worker: the topology points at cached files; the
+    :class:`~cosim.Simulation` built from it is kept and reset for every scenario."""
 
     job: Job
     topology: Any
     paths: dict[str, Path]
+    simulation: Any = None
+
+    def simulation_for(self, parameters: dict[str, Any], start: dict[str, Any]):
+        """The worker's Simulation, reset to a scenario's parameters and start values."""
+        if self.simulation is None:
+            from ..simulation import Simulation
+            self.simulation = Simulation(self.topology)
+        return self.simulation.reset(parameters=parameters, start_values=start)
 
 
 # -- the asset cache -------------------------------------------------------------------------
@@ -147,14 +155,14 @@ def _resolve_refs(values: Mapping[str, Any], paths: Mapping[str, Path]) -> dict[
 
 
 def apply_scenario(topology, parameters: Mapping[str, Any], start: Mapping[str, Any],
-                   events=None, events_mode: str | None = None):
+                   events=None):
     """A copy of ``topology`` with a scenario's parameters, start values and events."""
     topo = topology.copy()
     for store, values in (("parameters", parameters), ("start", start)):
         for key, value in values.items():
             node, _, var = key.partition(".")
             topo.graph.nodes[node][store][var] = value
-    if events and events_mode in (None, "topology") and hasattr(topo, "add_event"):
+    if events and hasattr(topo, "add_event"):
         for event in events:
             topo.add_event(**event)
     return topo
@@ -169,9 +177,11 @@ def run_task(prepared: Prepared, task: Task, worker: str = "") -> Outcome:
     try:
         params = _resolve_refs(task.parameters, prepared.paths)
         start = _resolve_refs(task.start, prepared.paths)
-        topo = apply_scenario(prepared.topology, params, start, task.events, job.events_mode)
-        extra = {"events": list(task.events)} if task.events and job.events_mode == "run" else {}
-        result = run(topo, progress=False, keep_in_memory=True, **extra)
+        if task.events:  # other events: another topology
+            topo = apply_scenario(prepared.topology, params, start, task.events)
+            result = run(topo, progress=False, keep_in_memory=True)
+        else:
+            result = prepared.simulation_for(params, start).run()
         outputs = _outputs(job.outputs, result.df)
         outcome = Outcome(task.id, COMPLETED, outputs=outputs)
     except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing scenario is data

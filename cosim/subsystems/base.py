@@ -41,7 +41,15 @@ from typing import Any
 import numpy as np
 
 from ..errors import SubsystemError
-from ..protocol import STEP_OK, Capabilities, EventOutcome, NativeForm, StepOutcome, StepStatus
+from ..protocol import (
+    STEP_OK,
+    Capabilities,
+    EventOutcome,
+    NativeForm,
+    NotNative,
+    StepOutcome,
+    StepStatus,
+)
 from ..variables import Interface
 
 __all__ = ["STEP_OK", "Capabilities", "EventOutcome", "StepOutcome", "StepStatus",
@@ -135,13 +143,15 @@ class Subsystem(ABC):
     def free_state(self, state: Any) -> None:  # noqa: B027 - optional hook
         pass
 
-    def native_form(self) -> NativeForm | None:
-        """The compiled loop's form of this node, or None (it then runs in Python)."""
-        return None
+    def native_form(self) -> NativeForm:
+        """The compiled loop's form of this node; raises :class:`NotNative` saying why
+        there is none (the node then runs in Python, and so does the loop)."""
+        raise NotNative(f"node {self.name}: {self.kind} nodes have no compiled form")
 
-    def why_not_native(self) -> str:
-        """Why :meth:`native_form` is None (for ``cosim check`` and ``run -v``)."""
-        return f"{self.kind} nodes have no compiled form"
+    def native_key(self) -> object | None:
+        """A value that changes whenever :meth:`native_form` would change (None: it may
+        change at any time, ask again before every run)."""
+        return None
 
     def provenance(self) -> dict[str, Any]:
         """What to record about this subsystem's origin (hashes, GUIDs, classes)."""

@@ -294,6 +294,10 @@ class FMUSubsystem(Subsystem):
 
     # -- the compiled loop --------------------------------------------------------------
 
+    def native_key(self) -> object | None:
+        """The form depends only on the instance (the same across resets)."""
+        return (id(self.fmu), address(self._c)) if self.instantiated else None
+
     def native_form(self) -> NativeForm:
         """The FMU's call table for the kernel: every exchanged port float64 and passed
         by pointer, so the kernel calls the FMU with exactly the adapter's arguments."""
