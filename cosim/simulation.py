@@ -133,12 +133,13 @@ class Simulation:
         problems = self._check_overrides(overrides)
         if problems:
             raise TopologyError(problems)
+        begin = to_ticks(self.run_spec.start if start is None else start, what="start")
+        if not begin < to_ticks(self.run_spec.stop):
+            raise ConfigError(f"start {to_seconds(begin):g} s must be before the stop "
+                              f"time {self.run_spec.stop:g} s")
         self._parameters = dict(parameters or {})
         self._start_values = dict(start_values or {})
-        self._start = to_ticks(self.run_spec.start if start is None else start, what="start")
-        if not self._start < to_ticks(self.run_spec.stop):
-            raise ConfigError(f"start {to_seconds(self._start):g} s must be before the stop "
-                              f"time {self.run_spec.stop:g} s")
+        self._start = begin
         if self.state != NEW:
             self.state = FINISHED  # the next run resets the nodes
         return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..results.layout import RowKinds
 from .base import Observer, RowKind, RunInfo
 
 
@@ -66,5 +67,5 @@ class MemoryRecorder(Observer):
             if s.variable.kind in ("integer", "boolean"):
                 df[s.name] = df[s.name].astype("int64")
         df.attrs["units"] = {s.name: s.variable.unit for s in info.signals} if info else {}
-        df.attrs["row_kind"] = self.kinds[:self.rows].copy()
+        df.attrs["row_kind"] = RowKinds(self.kinds[:self.rows])
         return df

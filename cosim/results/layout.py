@@ -57,6 +57,27 @@ class RowKind(IntEnum):
     EARLY_RETURN = 3
 
 
+class RowKinds(np.ndarray):
+    """The row kinds of a DataFrame's rows (``df.attrs["row_kind"]``): an int8 array that
+    compares element-wise with numbers, and as a whole with another RowKinds (so pandas
+    can compare the ``attrs`` of frames it concatenates)."""
+
+    def __new__(cls, values: Any) -> RowKinds:
+        return np.asarray(values, dtype=np.int8).view(cls)
+
+    def __eq__(self, other: Any) -> Any:  # type: ignore[override]
+        if isinstance(other, RowKinds):
+            return bool(np.array_equal(self.view(np.ndarray), other.view(np.ndarray)))
+        return self.view(np.ndarray) == other
+
+    def __ne__(self, other: Any) -> Any:  # type: ignore[override]
+        if isinstance(other, RowKinds):
+            return not self == other
+        return self.view(np.ndarray) != other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 #: HDF5 dtype of a recorded signal, by variable kind
 DTYPES: dict[str, Any] = {"real": np.float64, "integer": np.int64, "boolean": np.int8}
 
