@@ -26,6 +26,7 @@ VERSIONS = (2, 3)
 ALL_MODELS: dict[str, tuple[int, ...]] = {
     **{m: VERSIONS for m in MODELS},
     "Stopper": VERSIONS,
+    "Counter": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
