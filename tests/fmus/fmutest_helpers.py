@@ -27,6 +27,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     **{m: VERSIONS for m in MODELS},
     "Stopper": VERSIONS,
     "Counter": VERSIONS,
+    "Lazy": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
