@@ -28,6 +28,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "Stopper": VERSIONS,
     "Counter": VERSIONS,
     "Lazy": VERSIONS,
+    "Silent": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
