@@ -29,6 +29,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "Counter": VERSIONS,
     "Lazy": VERSIONS,
     "Silent": VERSIONS,
+    "Hostile": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
