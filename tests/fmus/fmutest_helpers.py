@@ -30,6 +30,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "Lazy": VERSIONS,
     "Silent": VERSIONS,
     "Hostile": VERSIONS,
+    "VanDerPol": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
