@@ -31,6 +31,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "Silent": VERSIONS,
     "Hostile": VERSIONS,
     "VanDerPol": VERSIONS,
+    "AllTypes": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
@@ -119,7 +120,8 @@ class Instance:
         """A scalar's value, or the list of an array's elements (row-major)."""
         getter = getattr(self.fmu, f"get{self._method(name)}")
         if self.version == 2 or not self.vars[name].dimensions:
-            return getter([self.vr(name)])[0]
+            value = getter([self.vr(name)])[0]
+            return value.decode() if isinstance(value, bytes) and self.version == 2 else value
         return getter([self.vr(name)], nValues=self.count(name))
 
     def init(self, start_time: float = 0.0, **start) -> Instance:
