@@ -32,6 +32,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "Hostile": VERSIONS,
     "VanDerPol": VERSIONS,
     "AllTypes": VERSIONS,
+    "StateSpace": (3,),
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
