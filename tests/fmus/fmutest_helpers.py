@@ -33,6 +33,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "VanDerPol": VERSIONS,
     "AllTypes": VERSIONS,
     "StateSpace": (3,),
+    "Clocked": (3,),
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
