@@ -34,6 +34,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "AllTypes": VERSIONS,
     "StateSpace": (3,),
     "Clocked": (3,),
+    "Minimal": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
