@@ -23,7 +23,7 @@ import networkx as nx
 
 from . import __version__
 from .clock import to_seconds, to_ticks
-from .errors import ConfigError, CosimError, NonFiniteError, Problem, TopologyError
+from .errors import ConfigError, CosimError, NonFiniteError
 from .master import make_algorithm
 from .observers.base import Observer, RowKind, RunInfo
 from .observers.memory import MemoryRecorder
@@ -31,6 +31,7 @@ from .result import Result
 from .subsystems.factory import make_subsystem
 from .subsystems.tracing import TracingSubsystem
 from .system import CoupledSystem
+from .topology import parameters as param_values
 from .topology.graph import Topology
 from .topology.loader import load
 
@@ -63,16 +64,8 @@ def run(topology: Topology | str | Path, *, output: str | Path | None = None,
 
 
 def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:
-    problems = []
-    for key, value in parameters.items():
-        node, _, var = key.partition(".")
-        if node not in topo.graph or not var:
-            problems.append(Problem(f"parameter override {key!r}: no node {node!r}"
-                                    if var else f"parameter override {key!r} is not node.name"))
-            continue
-        topo.graph.nodes[node]["parameters"][var] = value
-    if problems:
-        raise TopologyError(problems)
+    # values may be {value, unit}; see cosim.topology.parameters
+    param_values.apply_later(topo, param_values.from_mapping(parameters, "run(parameters=...)"))
 
 
 class Execution:
@@ -244,13 +237,7 @@ class Execution:
 
     def _info(self, system: CoupledSystem, n_steps: int) -> RunInfo:
         run = self.run_spec
-        params = {}
-        for name in system.names:
-            data = self.topology.graph.nodes[name]
-            iface = self.report.nodes[name].interface
-            for key, value in data["parameters"].items():
-                var = iface.get(key)
-                params[f"{name}.{key}"] = (value, var.unit if var else None)
+        params, sources = param_values.used(self.topology, self.report.nodes, system.names)
         # parameters may hold objects (a fitted model given in Python): record their repr
         spec = json.loads(json.dumps(self.topology.to_spec().model_dump(by_alias=True),
                                      default=repr))
@@ -266,6 +253,9 @@ class Execution:
                           "step": run.step, "order": system.names,
                           "extrapolation": run.extrapolation,
                           "adaptive": run.adaptive.model_dump() if run.adaptive else None},
+            "parameter_sources": sources,
+            "display_units": {s.name: self.report.display[s.name].to_dict()
+                              for s in system.signals if s.name in self.report.display},
         }
         return RunInfo(name=self.topology.name, signals=system.signals, start=run.start,
                        stop=run.stop, step=run.step, algorithm=self.algorithm.name,

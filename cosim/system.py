@@ -7,8 +7,9 @@ All exchanged values live in two float64 vectors owned here:
 * ``u`` — every connected input, node by node (``u[in_lo[i]:in_hi[i]]``).
 
 Each connection is a row of the index arrays ``src`` (into ``y``), ``dst`` (into
-``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset``. Rows are sorted
-by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
+``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset`` (the effective gain
+and offset of the check report: unit conversion, then the connection's own). Rows are
+sorted by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
 Subsystems read and write these vectors through views, so the exchange needs no
 per-variable dictionary look-up, and the loop can later be compiled as it is.
 
@@ -53,7 +54,7 @@ class CoupledSystem:
         self.u = np.zeros(self.in_hi[-1] if n else 0)
         self.y = np.zeros(self.out_hi[-1] if n else 0)
         self.y_prev = self.y.copy()
-        self._build_connections(conns, inputs, outputs)
+        self._build_connections(conns, inputs, outputs, report)
         for i, sub in enumerate(self.subsystems):
             sub.bind(inputs[i], outputs[i], self.u[self.in_lo[i]:self.in_hi[i]],
                      self.y[self.out_lo[i]:self.out_hi[i]])
@@ -87,13 +88,14 @@ class CoupledSystem:
             outputs.append(outs)
         return inputs, outputs
 
-    def _build_connections(self, conns, inputs, outputs) -> None:
+    def _build_connections(self, conns, inputs, outputs, report) -> None:
         rows = []
         for c in conns:
             i, j = self.index[c.source_node], self.index[c.target_node]
             src = self.out_lo[i] + outputs[i].index(c.source_var)
             dst = self.in_lo[j] + inputs[j].index(c.target_var)
-            rows.append((src, dst, c.gain, c.offset, c.delayed, j))
+            gain, offset = report.gain_offset(c)  # unit conversion, then c.gain/c.offset
+            rows.append((src, dst, gain, offset, c.delayed, j))
         self.src = np.array([r[0] for r in rows], dtype=np.intp)
         self.dst = np.array([r[1] for r in rows], dtype=np.intp)
         self.gain = np.array([r[2] for r in rows], dtype=float)

@@ -317,3 +317,29 @@ def display_conversion(unit: str | UnitDef, display: str, *,
             if d.name == display:
                 return float(d.factor), 0.0 if relative else float(d.offset)
     return conversion(unit, display, relative=relative)
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a signal is shown: in ``unit``, as ``scale * value + offset``.
+
+    Only for people (plots, reports, listings): stored values stay in their own unit.
+    """
+
+    unit: str
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def apply(self, values):
+        """``values`` (float or array, never modified) in the display unit."""
+        if isinstance(values, (int, float)) and not isinstance(values, bool):
+            return self.scale * float(values) + self.offset
+        return self.scale * np.asarray(values, dtype=float) + self.offset
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "scale": self.scale, "offset": self.offset}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Display:
+        return cls(str(data["unit"]), float(data.get("scale", 1.0)),
+                   float(data.get("offset", 0.0)))

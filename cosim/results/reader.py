@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResultsError
+from ..units import Display
 
 SUPPORTED_LAYOUTS = (1,)
 _NOT_SIGNALS = ("time", "row_kind")
@@ -95,6 +96,15 @@ class RunData:
     @property
     def name(self) -> str:
         return str(self.attrs.get("name", ""))
+
+    @property
+    def display_units(self) -> dict[str, Display]:
+        """Signals with a display unit (``run.display_units``, FMI ``displayUnit``):
+        ``{name: Display(unit, scale, offset)}``, from ``/meta/display_units``. Values
+        in ``df`` stay in ``units``; ``display.apply(values)`` converts for people."""
+        raw = self.meta.get("display_units") or {}
+        return {name: Display.from_dict(d) for name, d in raw.items()
+                if name in self.df.columns}
 
     @property
     def signals(self) -> list[str]:
