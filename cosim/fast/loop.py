@@ -33,7 +33,7 @@ FLAGGED = 100
 #: run settings the compiled loop implements (any other must keep its default)
 PLAIN_RUN_FIELDS = frozenset({"start", "stop", "step", "algorithm", "record", "order",
                               "allow_nonfinite", "event_tolerance", "max_event_iterations",
-                              "loops"})
+                              "loops", "display_units"})  # display_units: for people only
 MAX_TICKS = 2 ** 53  # ticks / 1e9 is then the same in C as in Python
 CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
 MAX_CHUNK_ROWS = 65536

@@ -150,3 +150,16 @@ def test_every_parameter_a_run_used_is_in_the_hdf5_file_with_units(fmu, tmp_path
     assert data.meta["parameter_sources"]["rack.C_air"] == "default"
     with h5py.File(out) as f:
         assert f["parameters/rack.T0"].attrs["units"] == "K"
+
+
+def test_study_files_read_exponent_numbers(folder):
+    from cosim.studies.study import load_study
+    (folder / "study.yaml").write_text(textwrap.dedent("""\
+        topology: t.yaml
+        parameters: {d.x0: 3.03e5}
+        grid: {d.k: [1e-3, 2.5E-3]}
+        outputs: {x_end: {signal: d.x, stat: final}}
+        """))
+    study = load_study(folder / "study.yaml")
+    assert study.spec.parameters == {"d.x0": 303000.0}
+    assert study.spec.grid == {"d.k": [0.001, 0.0025]}
