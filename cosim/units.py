@@ -208,8 +208,17 @@ def parse(unit: str):
 
 @lru_cache(maxsize=1024)
 def _define_name(unit: str) -> UnitDef:
+    import pint
     reg = _exact_registry()
     parsed = _pint_unit(reg, unit)
+    try:
+        return _reduce(reg, unit, parsed)
+    except pint.errors.PintError as err:
+        raise UnitError(f"cannot use unit {unit!r}: {err}") from None
+
+
+def _reduce(reg, unit: str, parsed) -> UnitDef:
+    """A parsed unit as SI base exponents and an exact factor and offset."""
     factor, root = reg.get_root_units(parsed)
     exps: dict[str, int] = {}
     for name, exp in reg.Quantity(Fraction(1), root).unit_items():

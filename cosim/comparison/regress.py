@@ -162,7 +162,7 @@ def run_case(case: Case, output: Path) -> Any:
         spec["record"] = list(case.record)
         topo.run = type(topo.run).model_validate(spec)
     for key, value in case.parameters.items():  # each error names case.yaml:line
-        parameters.apply(topo, parameters.from_mapping(
+        parameters.apply_later(topo, parameters.from_mapping(
             {key: value}, case.parameter_where.get(key, str(case.folder / CASE_FILE))))
     return run_topology(topo, output=output, progress=False, keep_in_memory=False,
                         **case.run)

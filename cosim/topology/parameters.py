@@ -197,10 +197,11 @@ def _unknown(node: str, name: str):
 
 
 def sources(topology, node: str) -> dict[str, str]:
-    """Where each parameter set on ``node`` came from (``file:line`` or an option)."""
+    """Where each parameter set on ``node`` came from: ``file:line``, an option such as
+    ``--param ...``, or ``"topology"`` (set in Python)."""
     data = topology.graph.nodes[node]
-    return {k: data.get("param_where", {}).get(k, data.get("where", "")) for k in
-            data["parameters"]}
+    located = data.get("param_where", {})
+    return {k: located.get(k) or data.get("where") or "topology" for k in data["parameters"]}
 
 
 def used(topology, infos: dict, nodes: list[str]

@@ -163,3 +163,13 @@ def test_study_files_read_exponent_numbers(folder):
     study = load_study(folder / "study.yaml")
     assert study.spec.parameters == {"d.x0": 303000.0}
     assert study.spec.grid == {"d.k": [0.001, 0.0025]}
+
+
+def test_a_bad_case_value_names_its_case_yaml_line(folder):
+    from cosim.comparison.regress import run_case
+    (folder / "case.yaml").write_text("topology: t.yaml\nparameters:\n  d.k: 1e-3\n"
+                                      "  d.x0: 3.03e5x\n")
+    with pytest.raises(TopologyError) as err:
+        run_case(load_case(folder), folder / "run.h5")
+    [problem] = err.value.problems
+    assert problem.where == f"{folder / 'case.yaml'}:4" and "'3.03e5x'" in problem.message
