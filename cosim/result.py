@@ -78,7 +78,16 @@ class Result:
         from .results import RunData, plot
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
                                       status=self.status)
+        if self.info is not None:
+            data.meta["display_units"] = self.info.meta.get("display_units", {})
         return plot(data, signals, path=path)
+
+    @property
+    def display_units(self) -> dict:
+        """``{signal: Display}`` for signals shown in another unit (see RunData)."""
+        from .units import Display
+        raw = self.info.meta.get("display_units", {}) if self.info is not None else {}
+        return {name: Display.from_dict(d) for name, d in raw.items()}
 
     def __repr__(self) -> str:
         cols = len(self.df.columns)

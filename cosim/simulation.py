@@ -41,6 +41,7 @@ from .result import Result
 from .subsystems.factory import make_subsystem
 from .subsystems.tracing import TracingSubsystem
 from .system import CoupledSystem
+from .topology import parameters as param_values
 from .topology.checks import check_values
 from .topology.graph import Topology
 from .topology.loader import load
@@ -310,17 +311,21 @@ class Simulation:
                 "graph": node_link(self.topology),
                 "subsystems": {s.name: s.provenance() for s in self.system.subsystems},
                 "versions": versions(),
+                "display_units": {s.name: self.report.display[s.name].to_dict()
+                                  for s in self.system.signals
+                                  if s.name in self.report.display},
                 "algorithm": {**self.algorithm.settings(), "stop": run.stop, "step": run.step,
                               "order": self.system.names, "extrapolation": run.extrapolation,
                               "adaptive": adaptive.as_dict() if adaptive else None}}
-        params = {}
-        for name in self.system.names:
-            iface = self.report.nodes[name].interface
-            for key, value in self._node_values(name)[0].items():
-                var = iface.get(key)
-                params[f"{name}.{key}"] = (value, var.unit if var else None)
-        meta = {**self._meta, "algorithm": {**self._meta["algorithm"],
-                                            "start": to_seconds(self._start)}}
+        params, sources = param_values.used(self.topology, self.report.nodes,
+                                            self.system.names)
+        for key, value in self._parameters.items():
+            node, _, var = key.partition(".")
+            known = self.report.nodes[node].interface.get(var)
+            params[key] = (value, known.unit if known else None)
+            sources[key] = "Simulation.reset(parameters=...)"
+        meta = {**self._meta, "parameter_sources": sources,
+                "algorithm": {**self._meta["algorithm"], "start": to_seconds(self._start)}}
         n_steps = -(-(t_b - t_a) // self.h)
         return RunInfo(name=self.topology.name, signals=self.system.signals,
                        start=to_seconds(t_a), stop=to_seconds(t_b), step=run.step,
@@ -362,16 +367,8 @@ def _apply_run_settings(topo: Topology, **settings: Any) -> None:
 
 
 def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:
-    problems = []
-    for key, value in parameters.items():
-        node, _, var = key.partition(".")
-        if node not in topo.graph or not var:
-            problems.append(Problem(f"parameter override {key!r}: no node {node!r}"
-                                    if var else f"parameter override {key!r} is not node.name"))
-            continue
-        topo.graph.nodes[node]["parameters"][var] = value
-    if problems:
-        raise TopologyError(problems)
+    # values may be {value, unit}; see cosim.topology.parameters
+    param_values.apply_later(topo, param_values.from_mapping(parameters, "run(parameters=...)"))
 
 
 __all__ = ["Simulation"]

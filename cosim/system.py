@@ -8,8 +8,9 @@ All exchanged values live in two float64 vectors owned here:
 * ``u`` — every connected input, node by node (``u[in_lo[i]:in_hi[i]]``).
 
 Each connection is a row of the index arrays ``src`` (into ``y``), ``dst`` (into
-``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset``. Rows are sorted
-by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
+``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset`` (the effective gain
+and offset of the check report: unit conversion, then the connection's own). Rows are
+sorted by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
 Subsystems read and write these vectors through views, so the exchange needs no
 per-variable dictionary look-up, and the compiled loop (:mod:`cosim.fast`) works on the
 very same buffers (:meth:`CoupledSystem.layout`).
@@ -130,12 +131,11 @@ class CoupledSystem:
 
     def _build_connections(self, conns, inputs, outputs, report) -> None:
         rows = []
-        effective = getattr(report, "conversions", {}) or {}
         for c in conns:
             i, j = self.index[c.source_node], self.index[c.target_node]
             src = self.out_lo[i] + outputs[i].index(c.source_var)
             dst = self.in_lo[j] + inputs[j].index(c.target_var)
-            gain, offset = effective.get((c.source, c.target), (c.gain, c.offset))
+            gain, offset = report.gain_offset(c)  # unit conversion, then c.gain/c.offset
             rows.append((src, dst, gain, offset, c.delayed, j))
         self.src = np.array([r[0] for r in rows], dtype=np.intp)
         self.dst = np.array([r[1] for r in rows], dtype=np.intp)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .units import UnitDef
 
 REAL, INTEGER, BOOLEAN, STRING = "real", "integer", "boolean", "string"
 KINDS = (REAL, INTEGER, BOOLEAN, STRING)
@@ -36,6 +39,12 @@ class Variable:
     ``depends_on`` is meaningful for outputs only: the names of the inputs the output
     depends on *directly* (algebraically, within one instant). ``None`` means unknown,
     which the checks treat as "depends on every input".
+
+    ``unit`` is the unit's name; ``unit_definition`` the FMU's definition of it
+    (``<UnitDefinitions>``: base-unit exponents, factor, offset, display units), which
+    takes precedence over the name when converting (see :mod:`cosim.units`).
+    ``relative_quantity`` (FMI ``relativeQuantity``): the value is a difference, so unit
+    conversions drop offsets. ``display_unit``: the unit people should see it in.
     """
 
     name: str
@@ -49,6 +58,14 @@ class Variable:
     value_reference: int | None = None
     fmi_type: str | None = None
     depends_on: tuple[str, ...] | None = None
+    unit_definition: UnitDef | None = None
+    relative_quantity: bool = False
+    display_unit: str | None = None
+
+    @property
+    def unit_spec(self) -> UnitDef | str | None:
+        """What :mod:`cosim.units` converts from: the definition, else the name."""
+        return self.unit_definition or self.unit
 
     @property
     def is_discrete(self) -> bool:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from .. import algorithms
-from ..errors import ConfigError
-from ..topology import Topology, load
+from ..errors import ConfigError, TopologyError
+from ..topology import Topology, load, parameters, yamlio
+from ..topology.parameters import ParameterValue
 
 
 def register(sub) -> None:
@@ -21,7 +20,11 @@ def register(sub) -> None:
     p.add_argument("--step", type=float, help="communication step [s]")
     p.add_argument("--algorithm", choices=algorithms.names(), help=algorithms.describe())
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a parameter (node.name=value; for an .fmu just name=value)")
+                   help="set a parameter (node.name=value, e.g. rack1.C_cpu=3.03e5; for an "
+                   ".fmu just name=value); overrides --params")
+    p.add_argument("--params", action="append", default=[], metavar="FILE",
+                   help="apply a parameter file (YAML: node.name: value, or {value: 20, "
+                   "unit: degC}); later files override earlier ones")
     p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose columns drive "
                    "inputs of the same name (first column: time [s])")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
@@ -29,15 +32,32 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_params(items: list[str], node: str | None = None) -> dict:
-    params = {}
+def _parse_params(items: list[str], node: str | None = None) -> list[ParameterValue]:
+    """``--param name=value`` options; values read as YAML (``1e-3`` is a number)."""
+    values = []
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--param {item!r} is not of the form name=value")
-        value = yaml.safe_load(text) if text else ""
-        params[f"{node}.{name}" if node and "." not in name else name] = value
-    return params
+        shown = f"--param {item}"
+        value = yamlio.load(text, shown)[0] if text.strip() else ""
+        key = f"{node}.{name}" if node and "." not in name else name
+        values += parameters.from_mapping({key: value}, shown)
+    return values
+
+
+def _apply_params(topo: Topology, files: list[str], items: list[str],
+                  node: str | None = None) -> None:
+    """``--params`` files in order, then ``--param`` options, over the topology's values.
+
+    Their problems are reported by the run's check, with every other problem.
+    """
+    for file in files:
+        try:
+            parameters.apply_later(topo, parameters.read_file(file))
+        except TopologyError as err:
+            topo.graph.graph["problems"].extend(err.problems)
+    parameters.apply_later(topo, _parse_params(items, node))
 
 
 def _fmu_topology(path: Path, input_csv: str | None) -> Topology:
@@ -75,15 +95,15 @@ def run(args) -> int:
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
         topo = _fmu_topology(path, args.input)
-        params = _parse_params(args.param, node=topo.nodes[0])
+        _apply_params(topo, args.params, args.param, node=topo.nodes[0])
     else:
         if args.input:
             raise ConfigError("--input is for a single .fmu; in a topology, add a 'table' "
                               "block")
         topo = load(path)
-        params = _parse_params(args.param)
+        _apply_params(topo, args.params, args.param)
     result = run_topology(topo, output=args.output, start=args.start, stop=args.stop,
-                          step=args.step, algorithm=args.algorithm, parameters=params,
+                          step=args.step, algorithm=args.algorithm,
                           progress=not args.no_progress)
     df = result.df
     info = result.info
@@ -101,19 +121,22 @@ def run(args) -> int:
             print(f"  {ev.time:>12.6g} s  {ev.kind:<9}  {ev.description}")
         if len(result.events) > 10:
             print(f"  ... and {len(result.events) - 10} more")
-    _print_final(df, result.units)
+    _print_final(df, result.units, result.display_units)
     return 0
 
 
-def _print_final(df, units, limit: int = 12) -> None:
+def _print_final(df, units, display, limit: int = 12) -> None:
+    """The last row, each signal in its display unit where it has one."""
     if df.empty:
         return
     print("final values:")
     last = df.iloc[-1]
     width = max(len(c) for c in df.columns[:limit])
     for col in df.columns[:limit]:
-        unit = units.get(col) or ""
-        print(f"  {col:<{width}}  {last[col]:.6g} {unit}".rstrip())
+        value, unit = last[col], units.get(col) or ""
+        if col in display:
+            value, unit = display[col].apply(value), display[col].unit
+        print(f"  {col:<{width}}  {value:.6g} {unit}".rstrip())
     if len(df.columns) > limit:
         print(f"  ... and {len(df.columns) - limit} more")
 

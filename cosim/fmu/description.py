@@ -16,6 +16,7 @@ import fmpy
 from fmpy.model_description import ModelDescription
 
 from ..errors import FMUError
+from ..units import UnitDef
 from ..variables import FMI_KINDS, OUTPUT, Interface, Variable
 from .archive import MODEL_DESCRIPTION, model_description_xml, open_archive, sha256
 
@@ -104,18 +105,31 @@ def interface_of(md: ModelDescription) -> Interface:
         else:
             deps[unknown.variable.name] = tuple(v.name for v in unknown.dependencies
                                                 if v.causality == "input")
+    definitions = {u.name: UnitDef.from_fmi(u) for u in md.unitDefinitions or ()}
     for v in md.modelVariables:
         if v.type not in FMI_KINDS:
             continue  # Binary, Clock: not exchanged by the master
-        unit = v.unit or (v.declaredType.unit if v.declaredType is not None else None)
-        nominal = v.nominal or (v.declaredType.nominal if v.declaredType is not None else None)
+        declared = v.declaredType
+        unit = v.unit or (declared.unit if declared is not None else None)
+        nominal = v.nominal or (declared.nominal if declared is not None else None)
         by_name[v.name] = Variable(
             name=v.name, causality=v.causality or "local", kind=FMI_KINDS[v.type], unit=unit,
             start=_start_value(v), nominal=float(nominal) if nominal else None,
             variability=v.variability or "continuous", description=v.description or "",
             value_reference=v.valueReference, fmi_type=v.type,
-            depends_on=deps.get(v.name) if v.causality == OUTPUT else None)
+            depends_on=deps.get(v.name) if v.causality == OUTPUT else None,
+            unit_definition=definitions.get(unit) if unit else None,
+            relative_quantity=_declared(v, declared, "relativeQuantity") or False,
+            display_unit=_declared(v, declared, "displayUnit"))
     return Interface(by_name)
+
+
+def _declared(v, declared, attribute: str):
+    """A variable's attribute, else its declared type's (FMI: the variable overrides)."""
+    value = getattr(v, attribute, None)
+    if value is None and declared is not None:
+        value = getattr(declared, attribute, None)
+    return value
 
 
 def _start_value(v):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResultsError
+from ..units import Display
 from .layout import (
     EVENTS,
     META,
@@ -79,6 +80,15 @@ class RunData:
     @property
     def name(self) -> str:
         return str(self.attrs.get("name", ""))
+
+    @property
+    def display_units(self) -> dict[str, Display]:
+        """Signals with a display unit (``run.display_units``, FMI ``displayUnit``):
+        ``{name: Display(unit, scale, offset)}``, from ``/meta/display_units``. Values
+        in ``df`` stay in ``units``; ``display.apply(values)`` converts for people."""
+        raw = self.meta.get("display_units") or {}
+        return {name: Display.from_dict(d) for name, d in raw.items()
+                if name in self.df.columns}
 
     @property
     def signals(self) -> list[str]:

@@ -162,6 +162,8 @@ def apply_scenario(topology, parameters: Mapping[str, Any], start: Mapping[str, 
         for key, value in values.items():
             node, _, var = key.partition(".")
             topo.graph.nodes[node][store][var] = value
+            if store == "parameters":  # where the value came from (provenance, errors)
+                topo.graph.nodes[node].setdefault("param_where", {})[var] = "study scenario"
     if events and hasattr(topo, "add_event"):
         for event in events:
             topo.add_event(**event)

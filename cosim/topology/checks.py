@@ -3,7 +3,8 @@
 Each problem names the file and line (for topologies loaded from a file), the node and
 the variable. What is checked: nodes that cannot be read (missing or corrupt FMU,
 unknown block); connections to unknown variables, not output -> input, with mismatched
-types or units; inputs driven twice; parameters and start values that do not exist
+types or units of different dimensions (compatible units are converted: see
+:mod:`cosim.topology.unitchecks`); inputs driven twice; parameters and start values that do not exist
 or have the wrong type; algebraic loops (with the cycle); record patterns that match
 nothing; the run settings. Unconnected inputs are allowed and listed.
 """
@@ -28,6 +29,7 @@ from ..variables import (
 from .analysis import algebraic_loops, gauss_seidel_order
 from .interfaces import NodeInfo, describe
 from .schema import parse_condition
+from .unitchecks import Conversion, connection_units, display_units, effective_gain
 
 PARAMETER_CAUSALITIES = ("parameter", STRUCTURAL_PARAMETER)
 
@@ -45,10 +47,22 @@ class CheckReport:
     loops: list[list[str]] = field(default_factory=list)
     cannot_roll_back: list[str] = field(default_factory=list)
     monitored: list[tuple[str, str]] = field(default_factory=list)
+    #: unit conversions on connections, by (source, target) port names
+    conversions: dict[tuple[str, str], Conversion] = field(default_factory=dict)
+    #: (gain, offset) each connection applies to its source value: unit conversion first,
+    #: then the connection's own gain and offset; by (source, target) port names
+    gains: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
+    #: display unit of each input and output that has one, by "node.variable"
+    display: dict[str, object] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def gain_offset(self, connection) -> tuple[float, float]:
+        """The effective ``(gain, offset)`` of a connection (its own when not checked)."""
+        return self.gains.get((connection.source, connection.target),
+                              (connection.gain, connection.offset))
 
     def raise_if_problems(self) -> None:
         if self.problems:
@@ -80,6 +94,8 @@ def check(topology) -> CheckReport:
     report.order = _order(topology, interfaces, report)
     report.recorded = _recorded(topology, interfaces, report)
     report.unconnected_inputs = _unconnected(topology, interfaces)
+    report.display, problems = display_units(topology, interfaces)
+    report.problems.extend(problems)
     return report
 
 
@@ -183,6 +199,13 @@ def _check_connections(topology, interfaces: dict[str, Interface], report) -> No
             continue  # the node itself is already reported
         problems = _connection_problems(c, src, dst)
         report.problems.extend(problems)
+        if not problems:
+            conversion, problem = connection_units(c, src[c.source_var], dst[c.target_var])
+            if problem is not None:
+                report.problems.append(problem)
+            elif conversion is not None:
+                report.conversions[(c.source, c.target)] = conversion
+            report.gains[(c.source, c.target)] = effective_gain(c, conversion)
     for target, conns in drivers.items():
         if len(conns) > 1:
             node, _, var = target.partition(".")
@@ -212,11 +235,6 @@ def _connection_problems(c, src: Interface, dst: Interface) -> list[Problem]:
         out.append(Problem(f"type mismatch: {c.source} is {s.kind} ({s.fmi_type or s.kind}) "
                            f"but {c.target} is {d.kind}", c.where, c.target_node,
                            c.target_var))
-    if c.check_units and s.unit and d.unit and s.unit != d.unit:
-        out.append(Problem(f"unit mismatch: {c.source} is in {s.unit!r} but {c.target} "
-                           f"expects {d.unit!r}; convert with gain/offset and set "
-                           "'check_units: false' on the connection", c.where, c.target_node,
-                           c.target_var))
     return out
 
 
@@ -235,25 +253,27 @@ def _kinds_compatible(src: str, dst: str) -> bool:
 def _check_values(topology, name: str, info: NodeInfo, report: CheckReport) -> None:
     data = topology.graph.nodes[name]
     report.problems.extend(check_values(name, info, data["parameters"], data["start"],
-                                        data.get("where", "")))
+                                        data.get("where", ""), data.get("param_where", {})))
 
 
-def check_values(name: str, info: NodeInfo, parameters: dict, start: dict, where: str
-                 ) -> list[Problem]:
-    """Problems with parameter and start values given to node ``name``."""
+def check_values(name: str, info: NodeInfo, parameters: dict, start: dict, where: str,
+                 located: dict | None = None) -> list[Problem]:
+    """Problems with parameter and start values given to node ``name``; ``located``
+    says where a parameter was set when not at ``where`` (a parameter file, ...)."""
     problems: list[Problem] = []
     iface = info.interface
+    located = located or {}
     if info.kind == "fmu":
         for var, value in parameters.items():
-            v = iface.get(var)
+            v, at = iface.get(var), located.get(var) or where
             if v is None:
-                problems.append(_unknown(name, var, iface, where, "parameter"))
+                problems.append(_unknown(name, var, iface, at, "parameter"))
             elif v.causality not in PARAMETER_CAUSALITIES:
                 problems.append(Problem(
                     f"is {_a(v.causality)}, not a parameter (set start values under "
-                    "'start:')", where, name, var))
+                    "'start:')", at, name, var))
             else:
-                problems.extend(_check_type(value, v, name, where))
+                problems.extend(_check_type(value, v, name, at))
     for var, value in start.items():
         v = iface.get(var)
         if v is None:

@@ -4,14 +4,16 @@ The graph *is* the data model. Nodes are subsystems, edges are connections::
 
     graph.nodes["rack1"] == {"kind": "fmu", "source": "../fmus/build/fmi2/Rack.fmu",
                              "parameters": {...}, "start": {...}, "step": None,
-                             "description": "", "where": "topologies/dc.yaml:12"}
+                             "description": "", "where": "topologies/dc.yaml:12",
+                             "param_where": {"C_cpu": "topologies/dc.yaml:13"}}
     graph.edges["mixer", "cooler", "mixer.T_return->cooler.T_return"] == {
         "source_var": "T_return", "target_var": "T_return", "gain": 1.0, "offset": 0.0,
         "delayed": False, "check_units": True, "where": "topologies/dc.yaml:40"}
 
 ``graph.graph`` holds ``name``, ``description``, ``run`` (a :class:`RunSpec`),
 ``base_dir`` (the folder relative paths are resolved against) and ``source`` (the
-file it was loaded from, if any). Build one in Python or load one with
+file it was loaded from, if any); ``display_where`` maps each ``run.display_units``
+pattern to its ``file:line``. Build one in Python or load one with
 :func:`cosim.load`; analyse it with networkx as you like.
 """
 
@@ -217,6 +219,7 @@ class Topology:
         for _, data in other.graph.nodes(data=True):
             data["parameters"] = dict(data["parameters"])
             data["start"] = dict(data["start"])
+            data["param_where"] = dict(data.get("param_where", {}))
         other.graph.graph["run"] = self.run.model_copy()
         other.graph.graph["problems"] = list(self.graph.graph.get("problems", []))
         other.graph.graph["events"] = list(self.graph.graph["events"])
@@ -274,12 +277,16 @@ class Topology:
         """Build the graph from a validated file model; ``where(*loc)`` gives file:line."""
         topo = cls(spec.name or (Path(source).stem if source else "topology"),
                    description=spec.description, base_dir=base_dir, source=source, run=spec.run)
+        topo.graph.graph["display_where"] = {
+            p: where("run", "display_units", p) for p in spec.run.display_units}
         for name, node in spec.nodes.items():
             kind = "fmu" if node.fmu is not None else "block"
             topo.graph.add_node(name, kind=kind, source=node.fmu or node.block,
                                 parameters=dict(node.parameters), start=dict(node.start),
                                 step=node.step, description=node.description,
-                                where=where("nodes", name))
+                                where=where("nodes", name),
+                                param_where={k: where("nodes", name, "parameters", k)
+                                             for k in node.parameters})
         for i, c in enumerate(spec.connections):
             try:
                 topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, TopologyError
-from . import yamlio
+from ..errors import ConfigError, Problem, TopologyError
+from . import parameters, yamlio
 from .graph import Topology
 from .schema import TopologySpec
 
@@ -22,6 +22,8 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     settings are updated key by key, its nodes replaced by name, and connections,
     events and monitors appended. The base's FMU paths are rebased onto this file's
     folder; Python blocks named ``module:Class`` are imported from this file's folder.
+    ``parameters_from`` files (relative to the file) are applied under the nodes' own
+    ``parameters:`` (see :mod:`cosim.topology.parameters`).
     """
     p = Path(path)
     shown = str(path)
@@ -35,7 +37,27 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     except ValidationError as err:
         raise TopologyError([yamlio.validation_problem(e, where)
                              for e in err.errors()]) from None
-    return Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+    topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+    _parameters_from(topo, p, spec.parameters_from, where)
+    return topo
+
+
+def _parameters_from(topo: Topology, path: Path, files: list[str], where) -> None:
+    """Apply the ``parameters_from`` files: a later file overrides an earlier one, the
+    nodes' own ``parameters:`` override them all. Problems join the topology's."""
+    problems = topo.graph.graph["problems"]
+    merged: dict[str, parameters.ParameterValue] = {}
+    for i, name in enumerate(files):
+        try:
+            values = parameters.read_file(path.parent / name)
+        except TopologyError as err:
+            problems.extend(err.problems)
+            continue
+        except ConfigError as err:
+            problems.append(Problem(f"parameters_from: {err}", where("parameters_from", i)))
+            continue
+        merged.update({v.key: v for v in values})
+    problems.extend(parameters.assign(topo, list(merged.values()), override=False))
 
 
 def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:

@@ -71,6 +71,8 @@ class RunSpec(_Strict):
     step is the source's last value (``hold``), or its linear / quadratic polynomial
     through the latest communication points evaluated at the step's midpoint.
     ``event_tolerance`` [s]: how closely state events (monitors) are located.
+    ``display_units``: signal glob -> unit that plots, reports and listings show it in
+    (``{"rack*.T_cpu": degC}``); stored values keep their own unit.
     """
 
     start: float = 0.0
@@ -85,6 +87,7 @@ class RunSpec(_Strict):
     adaptive: AdaptiveSpec | None = None
     event_tolerance: float = Field(1e-9, gt=0)
     max_event_iterations: int = Field(50, ge=1)
+    display_units: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("algorithm")
     @classmethod
@@ -197,9 +200,14 @@ def parse_condition(text: str) -> tuple[str, str, float]:
 
 
 class TopologySpec(_Strict):
+    """A topology file. ``parameters_from``: parameter files (relative to this file)
+    applied in order, a later one overriding an earlier; a node's own ``parameters:``
+    override them all (see :mod:`cosim.topology.parameters`)."""
+
     name: str | None = None
     description: str = ""
     run: RunSpec = Field(default_factory=RunSpec)
+    parameters_from: list[str] = Field(default_factory=list)
     nodes: dict[str, NodeSpec]
     connections: list[ConnectionSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
