@@ -110,6 +110,9 @@ def run(args) -> int:
     print(f"{result.name}: {len(df)} points from {info.start:g} to {info.stop:g} s, "
           f"{info.algorithm}, step {info.step:g} s, {len(result.info.meta['subsystems'])} "
           f"nodes, {result.wall_time:.2f} s wall")
+    if result.termination is not None:
+        print(f"terminated: {result.termination.describe()} (status terminated, a normal "
+              "end)")
     if args.output:
         print(f"results: {args.output} ({len(df.columns)} signals)")
     if args.plot:

@@ -33,11 +33,13 @@ import numpy as np
 
 from ..errors import ResultsError
 from ..results.layout import (
+    COMPLETED,
     DTYPES,
     LAYOUT_VERSION,
     LIBVER,
     RESERVED,
     ROW_KIND,
+    TERMINATED,
     TIME,
     VERSION_ATTR,
     RowKind,
@@ -132,6 +134,7 @@ class HDF5Recorder(Observer):
         self._last_write = 0.0
         self._writer: _BackgroundWriter | None = None  # started by stepped_block
         self._events: list[tuple[float, str, str, str]] = []
+        self._termination: tuple[float, str, str] | None = None
 
     # -- observer protocol ------------------------------------------------------------
 
@@ -184,6 +187,12 @@ class HDF5Recorder(Observer):
         its event rows, marked in ``/row_kind``, but not this table)."""
         self._events.append((float(t), kind, name, description))
 
+    def terminated(self, t: float, node: str, description: str) -> None:
+        """A node ended the simulation: the status becomes ``terminated`` (with
+        ``terminated_by``, ``terminated_at`` [s] and the ``termination`` text)."""
+        self._termination = (float(t), node, description)
+        self._events.append((float(t), "stop", node, description))
+
     def finished(self, error: BaseException | None) -> None:
         if self._done:
             return
@@ -215,8 +224,13 @@ class HDF5Recorder(Observer):
     def _set_final_status(self, error: BaseException | None) -> None:
         try:
             with h5py.File(self.path, "r+", libver=LIBVER) as f:
-                f.attrs["status"] = "completed" if error is None else "failed"
+                ended = self._termination if error is None else None
+                f.attrs["status"] = "failed" if error is not None else (
+                    TERMINATED if ended else COMPLETED)
                 f.attrs["error"] = "" if error is None else (str(error) or type(error).__name__)
+                if ended:
+                    f.attrs.update({"terminated_at": ended[0], "terminated_by": ended[1],
+                                    "termination": ended[2]})
                 f.attrs["finished"] = utc_now()
                 f.attrs["n_rows"] = np.int64(self.n_rows)
                 self._write_events(f)
