@@ -108,8 +108,11 @@ class Simulation:
         try:
             for name in self.report.order:
                 sub = make_subsystem(self.topology, name, self.report.nodes[name])
-                if hasattr(sub, "event_mode"):  # FMI 3: events handled by the importer;
-                    sub.event_mode = True       # early return only when all roll back
+                if hasattr(sub, "event_mode"):  # FMI 3: events handled by the importer,
+                    # early return only when all roll back; FMUs with clocks (which cosim
+                    # does not drive) handle their events themselves
+                    sub.event_mode = not any(v.kind == "clock"
+                                             for v in sub.interface.variables.values())
                     sub.early_return = rollback
                 subsystems[name] = TracingSubsystem(sub, self.trace) \
                     if self.trace is not None else sub

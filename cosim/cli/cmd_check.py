@@ -42,6 +42,10 @@ def check(args) -> int:
             variable = report.nodes[node].interface[var]
             start = topo.graph.nodes[node]["start"].get(var, variable.start)
             print(f"    {name} = {_value(start, variable.unit, report.display.get(name))}")
+    if report.notes:
+        print("  notes:")
+        for note in report.notes:
+            print(f"    {note}")
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -106,9 +106,12 @@ def interface_of(md: ModelDescription) -> Interface:
             deps[unknown.variable.name] = tuple(v.name for v in unknown.dependencies
                                                 if v.causality == "input")
     definitions = {u.name: UnitDef.from_fmi(u) for u in md.unitDefinitions or ()}
+    structural = {v.name: v for v in md.modelVariables
+                  if v.causality == "structuralParameter"}
     for v in md.modelVariables:
         if v.type not in FMI_KINDS:
-            continue  # Binary, Clock: not exchanged by the master
+            continue  # a type this cosim does not know: never exchanged
+        dims = tuple(_dimension(d) for d in getattr(v, "dimensions", None) or ())
         declared = v.declaredType
         unit = v.unit or (declared.unit if declared is not None else None)
         nominal = v.nominal or (declared.nominal if declared is not None else None)
@@ -120,8 +123,44 @@ def interface_of(md: ModelDescription) -> Interface:
             depends_on=deps.get(v.name) if v.causality == OUTPUT else None,
             unit_definition=definitions.get(unit) if unit else None,
             relative_quantity=_declared(v, declared, "relativeQuantity") or False,
-            display_unit=_declared(v, declared, "displayUnit"))
+            display_unit=_declared(v, declared, "displayUnit"),
+            dimensions=dims, shape=shape_of(dims, {n: _int(s.start) for n, s in
+                                                   structural.items()}),
+            clocks=tuple(c.name for c in getattr(v, "clocks", None) or ()))
     return Interface(by_name)
+
+
+def _dimension(d) -> int | str:
+    """A ``<Dimension>``: its fixed size, or the name of the structural parameter."""
+    if getattr(d, "variable", None) is not None:
+        return d.variable.name
+    return int(d.start)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def shape_of(dimensions: tuple[int | str, ...], sizes: dict[str, int | None]
+             ) -> tuple[int, ...]:
+    """The shape of an array from its dimensions and the structural parameters' values
+    (a dimension whose parameter has no value counts as 0)."""
+    return tuple(d if isinstance(d, int) else int(sizes.get(d) or 0) for d in dimensions)
+
+
+def resized(interface: Interface, parameters: dict) -> Interface:
+    """The interface with array shapes recomputed for structural parameters set to other
+    values than their start (``parameters``: the node's parameter values)."""
+    sizes = {v.name: _int(parameters.get(v.name, v.start)) for v in interface.variables.values()
+             if v.causality == "structuralParameter"}
+    if not sizes or not any(v.name in parameters for v in interface.variables.values()
+                            if v.causality == "structuralParameter"):
+        return interface
+    return Interface({name: replace(v, shape=shape_of(v.dimensions, sizes))
+                      if v.dimensions else v for name, v in interface.variables.items()})
 
 
 def _declared(v, declared, attribute: str):
@@ -136,6 +175,12 @@ def _start_value(v):
     start = v.start
     if start is None:
         return None
+    if getattr(v, "dimensions", None) and isinstance(start, str):
+        return [_scalar_start(v, part) for part in start.split()]
+    return _scalar_start(v, start)
+
+
+def _scalar_start(v, start):
     kind = FMI_KINDS[v.type]
     try:
         if kind == "real":
@@ -144,6 +189,8 @@ def _start_value(v):
             return int(start)
         if kind == "boolean":
             return start in (True, "true", "1", 1)
+        if kind == "binary":
+            return bytes.fromhex(start)
     except (TypeError, ValueError):
         return start
     return start

@@ -12,7 +12,6 @@ nothing; the run settings. Unconnected inputs are allowed and listed.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from dataclasses import dataclass, field
 
 from ..errors import Problem, TopologyError
@@ -26,6 +25,7 @@ from ..variables import (
     STRUCTURAL_PARAMETER,
     Interface,
 )
+from . import ports
 from .analysis import algebraic_loops, gauss_seidel_order
 from .interfaces import NodeInfo, describe
 from .schema import parse_condition
@@ -42,6 +42,9 @@ class CheckReport:
     nodes: dict[str, NodeInfo]
     problems: list[Problem] = field(default_factory=list)
     unconnected_inputs: list[str] = field(default_factory=list)
+    #: what the run will do differently from what one might expect (recorded locals,
+    #: variables left out, FMU features cosim does not support), one line each
+    notes: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     recorded: list[tuple[str, str]] = field(default_factory=list)
     loops: list[list[str]] = field(default_factory=list)
@@ -92,7 +95,10 @@ def check(topology) -> CheckReport:
                 topology.graph.nodes[first].get("where", ""), first))
     _check_events(topology, interfaces, report)
     report.order = _order(topology, interfaces, report)
-    report.recorded = _recorded(topology, interfaces, report)
+    kinds = {n: i.kind for n, i in infos.items()}
+    report.recorded, problems, notes = ports.recorded(topology, interfaces, kinds)
+    report.problems.extend(problems)
+    report.notes = notes + ports.feature_notes(topology, interfaces, infos)
     report.unconnected_inputs = _unconnected(topology, interfaces)
     report.display, problems = display_units(topology, interfaces)
     report.problems.extend(problems)
@@ -193,21 +199,26 @@ def _unknown(node: str, var: str, iface: Interface, where: str, role: str) -> Pr
 def _check_connections(topology, interfaces: dict[str, Interface], report) -> None:
     drivers: dict[str, list] = {}
     for c in topology.connections():
-        drivers.setdefault(c.target, []).append(c)
         src, dst = interfaces.get(c.source_node), interfaces.get(c.target_node)
         if src is None or dst is None:
             continue  # the node itself is already reported
-        problems = _connection_problems(c, src, dst)
+        problems, s_var, d_var = _connection_problems(c, src, dst)
         report.problems.extend(problems)
+        if d_var is not None:
+            for key in ports.element_keys(c.target_node, d_var, dst.port(c.target_var)[1]):
+                drivers.setdefault(key, []).append(c)
         if not problems:
-            conversion, problem = connection_units(c, src[c.source_var], dst[c.target_var])
+            conversion, problem = connection_units(c, s_var, d_var)
             if problem is not None:
                 report.problems.append(problem)
             elif conversion is not None:
                 report.conversions[(c.source, c.target)] = conversion
             report.gains[(c.source, c.target)] = effective_gain(c, conversion)
+    seen: set[tuple[str, ...]] = set()
     for target, conns in drivers.items():
-        if len(conns) > 1:
+        key = tuple(c.target for c in conns)
+        if len(conns) > 1 and key not in seen:
+            seen.add(key)
             node, _, var = target.partition(".")
             sources = ", ".join(f"{c.source} ({c.where})" if c.where else c.source
                                 for c in conns)
@@ -215,39 +226,31 @@ def _check_connections(topology, interfaces: dict[str, Interface], report) -> No
                                            f"{sources}", conns[1].where, node, var))
 
 
-def _connection_problems(c, src: Interface, dst: Interface) -> list[Problem]:
+def _connection_problems(c, src: Interface, dst: Interface):
+    """(problems, source variable, target variable) of one connection."""
     out: list[Problem] = []
-    s, d = src.get(c.source_var), dst.get(c.target_var)
+    s, s_el, why_s = ports.resolve(src, c.source_var)
+    d, d_el, why_d = ports.resolve(dst, c.target_var)
     if s is None:
-        out.append(_unknown(c.source_node, c.source_var, src, c.where, "source"))
+        out.append(Problem(why_s, c.where, c.source_node, c.source_var) if why_s
+                   else _unknown(c.source_node, c.source_var, src, c.where, "source"))
     elif s.causality != OUTPUT:
         out.append(Problem(f"is {_a(s.causality)}, not an output: a connection goes from an "
                            f"output to an input ({c})", c.where, c.source_node, c.source_var))
     if d is None:
-        out.append(_unknown(c.target_node, c.target_var, dst, c.where, "target"))
+        out.append(Problem(why_d, c.where, c.target_node, c.target_var) if why_d
+                   else _unknown(c.target_node, c.target_var, dst, c.where, "target"))
     elif d.causality != INPUT:
         hint = " (set parameters under 'parameters:')" if "arameter" in d.causality else ""
         out.append(Problem(f"is {_a(d.causality)}, not an input{hint} ({c})", c.where,
                            c.target_node, c.target_var))
     if s is None or d is None or out:
-        return out
-    if not _kinds_compatible(s.kind, d.kind):
-        out.append(Problem(f"type mismatch: {c.source} is {s.kind} ({s.fmi_type or s.kind}) "
-                           f"but {c.target} is {d.kind}", c.where, c.target_node,
-                           c.target_var))
-    return out
+        return out, s, d if d is not None and d.causality == INPUT else None
+    return ports.connection_rules(c, s, s_el, d, d_el), s, d
 
 
 def _a(causality: str) -> str:
     return f"an {causality}" if causality[0] in "aeiou" else f"a {causality}"
-
-
-def _kinds_compatible(src: str, dst: str) -> bool:
-    if STRING in (src, dst):
-        return False
-    if src == dst:
-        return True
-    return (src, dst) in {(INTEGER, REAL), (BOOLEAN, INTEGER), (BOOLEAN, REAL)}
 
 
 def _check_values(topology, name: str, info: NodeInfo, report: CheckReport) -> None:
@@ -311,22 +314,6 @@ def _order(topology, interfaces, report: CheckReport) -> list[str]:
             f"run.order must list every node exactly once; nodes: {sorted(topology.nodes)}",
             topology.source or ""))
     return list(explicit)
-
-
-def _recorded(topology, interfaces, report: CheckReport) -> list[tuple[str, str]]:
-    outputs = [(n, v.name) for n in topology.nodes if n in interfaces
-               for v in interfaces[n].outputs]
-    patterns = topology.run.record
-    if patterns == "all":
-        return outputs
-    chosen: list[tuple[str, str]] = []
-    for pattern in patterns:
-        hits = [o for o in outputs if fnmatch.fnmatchcase(f"{o[0]}.{o[1]}", pattern)]
-        if not hits:
-            report.problems.append(Problem(f"run.record pattern {pattern!r} matches no output",
-                                           topology.source or ""))
-        chosen.extend(h for h in hits if h not in chosen)
-    return chosen
 
 
 def _unconnected(topology, interfaces) -> list[str]:

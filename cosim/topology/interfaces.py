@@ -46,7 +46,8 @@ def _describe_fmu(topology, name: str) -> NodeInfo:
     description.check_binary(info)
     with archive.open_archive(info.path) as zf:
         archive.check_entries(zf, info.path)
-    return NodeInfo(name, "fmu", info.interface, fmu=info)
+    params = topology.graph.nodes[name]["parameters"]
+    return NodeInfo(name, "fmu", description.resized(info.interface, params), fmu=info)
 
 
 def block_class(topology, source: Any) -> type:
