@@ -485,7 +485,7 @@ def _finish(spec: ModelSpec, data: dict, spec_file: Path) -> None:
         raise _fail(spec_file, "a model with event indicators needs 'h_max' (internal step)")
     spec.indicators = [by_name[n] for n in indicators]
     spec.cs_event_mode = data.get("cs_event_mode", bool(indicators))
-    spec.cs_early_return = data.get("cs_early_return", bool(indicators))
+    spec.cs_early_return = data.get("cs_early_return", bool(indicators) and spec.cs_event_mode)
     if spec.cs_early_return and not spec.cs_event_mode:
         raise _fail(spec_file, "'cs_early_return' needs 'cs_event_mode'")
     _check_shapes(spec, spec_file)
