@@ -167,7 +167,8 @@ class BlockSubsystem(Subsystem):
             self.last.update(zip(form.outputs, bout.tolist(), strict=True))
             form.write_back(state)
 
-        return NativeForm(form.kind, par=np.array(form.par, dtype=np.float64),
+        return NativeForm(form.kind, step=form.function,
+                          par=np.ascontiguousarray(form.par, dtype=np.float64),
                           ipar=np.array(form.ipar, dtype=np.int64), state=state, bin=bin_,
                           bout=bout, in_map=in_map, out_map=out_map, write_back=write_back)
 

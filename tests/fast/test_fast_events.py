@@ -153,7 +153,7 @@ def test_fmi3_state_events_with_early_return(fmu, tmp_path):
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_flagship_with_a_cooler_outage(algorithm, fmus, tmp_path):
     _, fast, steps = run_both(TOPOLOGY_DIR / "datacenter_outage.yaml", tmp_path,
-                              algorithm=algorithm, expect_python={"load", "mixer"})
+                              algorithm=algorithm)
     assert [e.kind for e in fast.events][:1] == ["scheduled"]
     assert len(fast.events) >= 3 and steps < 300  # of 480
 
