@@ -17,7 +17,9 @@
  *
  * The arithmetic replicates cosim/system.py, the masters (cosim/master) and the blocks'
  * step() operation by operation; the file is compiled with -ffp-contract=off (no FMA), so
- * every result is bit-identical to the Python loop.
+ * every result is bit-identical to the Python loop. A Python node whose set and get only
+ * copy values (a Python block) takes its whole turn in one call under Jacobi too: its
+ * inputs cannot change between the phases, nor can anyone read its outputs between them.
  *
  * The call returns early -- at the failing step, before anything of it is recorded --
  * when an FMI function returns a status the masters do not accept (error, fatal; discard
@@ -72,6 +74,7 @@ typedef struct {
     const int64_t *in_map, *out_map; /* exchanged port k -> index in bin / bout */
     int64_t step_status;  /* scratch: this node's doStep status in the current step */
     int64_t index;        /* this node's index (Python nodes) */
+    int64_t whole;        /* Python node taking set, step and get in one call (Jacobi) */
     int64_t n_state, n_bout; /* sizes of state and bout (compiled blocks) */
     double *backup;       /* n_state + n_bout doubles: restored when a block asks for REDO */
 } Node;
@@ -276,7 +279,8 @@ __attribute__((noinline)) static int other_set(const Node *nd, const double *u,
         return nd->n_in ? ((Fmi3SetFloat64)nd->set)(nd->comp, nd->vr_in, (size_t)nd->n_in,
                                                     u + nd->in_lo, (size_t)nd->n_in) : 0;
     case K_PYTHON:
-        return nd->n_in ? ((PyTurn)nd->step)(nd->index, PH_SET, tm->now, tm->limit) : 0;
+        return nd->n_in && !nd->whole ?
+            ((PyTurn)nd->step)(nd->index, PH_SET, tm->now, tm->limit) : 0;
     default:
         for (int64_t k = 0; k < nd->n_in; k++) nd->bin[nd->in_map[k]] = u[nd->in_lo + k];
         return 0;
@@ -302,7 +306,9 @@ __attribute__((noinline)) static int other_step(const Node *nd, const Times *tm,
     case K_RAMP: ramp_step(nd, t + dt); return 0;
     case K_TABLE: return table_step(nd, t + dt);
     case K_CFUNC: return cfunc_step(nd, t, dt);
-    case K_PYTHON: return ((PyTurn)nd->step)(nd->index, PH_STEP, tm->now, tm->limit);
+    case K_PYTHON:
+        return ((PyTurn)nd->step)(nd->index, nd->whole ? PH_ALL : PH_STEP, tm->now,
+                                  tm->limit);
     default: return 4;
     }
 }
@@ -313,7 +319,8 @@ __attribute__((noinline)) static int other_get(const Node *nd, double *y, const 
         return nd->n_out ? ((Fmi3GetFloat64)nd->get)(nd->comp, nd->vr_out, (size_t)nd->n_out,
                                                      y + nd->out_lo, (size_t)nd->n_out) : 0;
     case K_PYTHON:
-        return nd->n_out ? ((PyTurn)nd->step)(nd->index, PH_GET, tm->now, tm->limit) : 0;
+        return nd->n_out && !nd->whole ?
+            ((PyTurn)nd->step)(nd->index, PH_GET, tm->now, tm->limit) : 0;
     default:
         for (int64_t k = 0; k < nd->n_out; k++) y[nd->out_lo + k] = nd->bout[nd->out_map[k]];
         return 0;

@@ -46,7 +46,7 @@ class _Node(ctypes.Structure):  # Node in kernel.c
                 ("vr_out", _ptr), ("event", _ptr), ("terminate", _ptr), ("early", _ptr),
                 ("last_time", _ptr), ("par", _ptr), ("ipar", _ptr), ("state", _ptr),
                 ("bin", _ptr), ("bout", _ptr), ("in_map", _ptr), ("out_map", _ptr),
-                ("step_status", _i64), ("index", _i64), ("n_state", _i64),
+                ("step_status", _i64), ("index", _i64), ("whole", _i64), ("n_state", _i64),
                 ("n_bout", _i64), ("backup", _ptr)]
 
 
@@ -110,13 +110,10 @@ class CompiledLoop:
         self.first = 0  # ticks: where the last kernel call started
         self._conn = conn
         self._c_nodes = (_Node * self.system.n)()
-        self._turn = _PyTurn(self._python_turn)  # kept alive as long as the loop
-        self._turn_address = ctypes.cast(self._turn, ctypes.c_void_p).value
+        self._turns: dict[int, Any] = {}  # node -> its callback, kept alive with the loop
         self._outcome: Any = None
         self._raised: BaseException | None = None
         system = self.system
-        self._step_node, self._step = system.step_node, system.step
-        self._set, self._get = system.set_inputs, system.get_outputs
         self.ctx = _Ctx(
             nodes=ctypes.addressof(self._c_nodes), n_nodes=system.n, jacobi=self.jacobi,
             u=layout.u.ctypes.data, y=layout.y.ctypes.data, y_prev=layout.y_prev.ctypes.data,
@@ -179,8 +176,13 @@ class CompiledLoop:
         c.in_lo, c.out_lo = int(lay.in_lo[i]), int(lay.out_lo[i])
         c.c_lo, c.c_hi = int(lay.c_lo[i]), int(lay.c_hi[i])
         if form is None:
-            c.kind, c.step = KINDS["python"], self._turn_address
+            if i not in self._turns:
+                self._turns[i] = _PyTurn(self._python_turn(i))
+            c.kind = KINDS["python"]
+            c.step = ctypes.cast(self._turns[i], ctypes.c_void_p).value
+            c.whole = bool(getattr(self.system.subsystems[i], "copies_io", False))
             return
+        c.whole = 0
         c.kind = KINDS[form.kind]
         c.comp, c.set, c.get, c.step = form.comp or None, form.set or None, \
             form.get or None, form.step or None
@@ -207,28 +209,44 @@ class CompiledLoop:
 
     # -- Python nodes ---------------------------------------------------------------------
 
-    def _python_turn(self, i: int, phase: int, now: int, limit: int) -> int:
-        """The kernel's callback: node ``i``'s turn in ``phase`` of the step from ``now``
-        to ``limit`` [ticks], run by the node's own Python code (as the Python loop
-        calls it). Never raises: an exception is kept for :meth:`finish_step`."""
-        try:
-            if phase == PH_ALL:
-                outcome = self._step_node(i, now, limit)
-            elif phase == PH_STEP:
-                outcome = self._step(i, now, limit)
-            elif phase == PH_SET:
-                self._set(i)
+    def _python_turn(self, i: int):
+        """The kernel's callback for node ``i``: its turn in ``phase`` of the step from
+        ``now`` to ``limit`` [ticks], run by the node's own Python code, as the masters
+        call it (:meth:`~cosim.system.CoupledSystem.step_node` and the phases of
+        Jacobi). Never raises: an exception is kept for :meth:`finish_step`."""
+        system, sub = self.system, self.system.subsystems[i]
+        set_inputs, step, get_outputs = sub.set_inputs, sub.step, sub.get_outputs
+        fused = getattr(sub, "turn", None)  # set, step and get in one call (blocks)
+        ok, all_, step_only, set_only = STEP_OK, PH_ALL, PH_STEP, PH_SET
+
+        def turn(_node: int, phase: int, now: int, limit: int) -> int:
+            try:
+                if phase == all_:
+                    system.current = i
+                    if fused is not None:
+                        outcome = fused(now, limit)
+                    else:
+                        set_inputs()
+                        outcome = step(now, limit)
+                        get_outputs()
+                elif phase == step_only:
+                    system.current = i
+                    outcome = step(now, limit)
+                elif phase == set_only:
+                    set_inputs()
+                    return 0
+                else:
+                    get_outputs()
+                    return 0
+            except BaseException as err:  # noqa: BLE001 - raised again outside the kernel
+                self._raised = err
+                return TURN_RAISED
+            if outcome is ok:
                 return 0
-            else:
-                self._get(i)
-                return 0
-        except BaseException as err:  # noqa: BLE001 - raised again outside the kernel
-            self._raised = err
-            return TURN_RAISED
-        if outcome is STEP_OK:
-            return 0
-        self._outcome = outcome
-        return TURN_OUTCOME
+            self._outcome = outcome
+            return TURN_OUTCOME
+
+        return turn
 
     # -- the loop ----------------------------------------------------------------------
 

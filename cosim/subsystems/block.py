@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..blocks.base import Block
-from ..clock import to_seconds
+from ..clock import TICKS_PER_SECOND
 from ..errors import ConfigError, CosimError, SubsystemError
 from ..protocol import NativeForm
 from .base import STEP_OK, Capabilities, StepOutcome, Subsystem
@@ -24,6 +24,10 @@ from .base import STEP_OK, Capabilities, StepOutcome, Subsystem
 class BlockSubsystem(Subsystem):
     kind = "block"
     capabilities = Capabilities(can_roll_back=True, can_vary_step=True)
+    #: set_inputs only copies u into the block's inputs and get_outputs only copies its
+    #: outputs into y (nothing else happens, nothing fails): the compiled loop may call
+    #: set, step and get together under Jacobi too
+    copies_io = True
 
     def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None,
                  *, factory=None, parameters: dict[str, Any] | None = None):
@@ -76,14 +80,19 @@ class BlockSubsystem(Subsystem):
     def _call(self, what: str, fn, *args):
         try:
             return fn(*args)
-        except CosimError as err:
+        except Exception as err:
+            self._raise(what, err)
+
+    def _raise(self, what: str, err: Exception):
+        """Raise what a block's exception becomes: cosim errors as they are (located),
+        anything else as a SubsystemError naming the method, the node and the time."""
+        if isinstance(err, CosimError):
             if isinstance(err, SubsystemError):
                 err.locate(node=self.name, time=self.time)
-            raise
-        except Exception as err:
-            raise SubsystemError(f"{type(self.block).__name__}.{what}() raised "
-                                 f"{type(err).__name__}: {err}", node=self.name,
-                                 time=self.time) from err
+            raise err
+        raise SubsystemError(f"{type(self.block).__name__}.{what}() raised "
+                             f"{type(err).__name__}: {err}", node=self.name,
+                             time=self.time) from err
 
     def _store(self, outputs: Mapping | Any) -> None:
         if isinstance(outputs, Mapping):
@@ -103,24 +112,67 @@ class BlockSubsystem(Subsystem):
 
     # -- the hot path ----------------------------------------------------------------
 
+    # (kept lean: the compiled loop calls these for Python blocks at every step)
+
+    def bind(self, inputs, outputs, u, y, objects_in=(), objects_out=()) -> None:
+        super().bind(inputs, outputs, u, y, objects_in, objects_out)
+        self._in_names = tuple(self.inputs)
+        self._one_in = self.inputs[0] if len(self.inputs) == 1 else None
+        self._out_slots = tuple(enumerate(self.outputs))
+        self._needed = frozenset(self.outputs)
+
     def set_inputs(self) -> None:
-        if self.inputs:
-            self.values.update(zip(self.inputs, self.u.tolist(), strict=True))
+        if self._in_names:  # u and the names have the same length (bind checked)
+            self.values.update(zip(self._in_names, self.u.tolist()))
 
     def get_outputs(self) -> None:
         if self.initializing:
             self._store(self._call("initialize", self.block.initialize, self.time,
                                    dict(self.values)))
-        last = self.last
-        for i, name in enumerate(self.outputs):
-            self.y[i] = last[name]
+        last, y = self.last, self.y
+        for i, name in self._out_slots:
+            y[i] = last[name]
 
     def step(self, now: int, limit: int) -> StepOutcome:
-        t = to_seconds(now)
-        dt = to_seconds(limit) - t
+        t = now / TICKS_PER_SECOND  # cosim.clock.to_seconds
+        dt = limit / TICKS_PER_SECOND - t
         self.time = t
-        self._store(self._call("step", self.block.step, t, dt, dict(self.values)))
+        try:
+            outputs = self.block.step(t, dt, dict(self.values))
+        except Exception as err:
+            self._raise("step", err)
+        if type(outputs) is dict and outputs.keys() >= self._needed:
+            self.last.update(outputs)  # the common case of _store
+        else:
+            self._store(outputs)
         self.time = t + dt
+        return STEP_OK
+
+    def turn(self, now: int, limit: int) -> StepOutcome:
+        """``set_inputs()``, ``step(now, limit)``, ``get_outputs()`` in one call (the
+        compiled loop's callback for Python blocks; the same operations, fewer calls)."""
+        values = self.values
+        if self._one_in is not None:
+            values[self._one_in] = self.u.item(0)
+        elif self._in_names:
+            values.update(zip(self._in_names, self.u.tolist()))
+        t = now / TICKS_PER_SECOND
+        dt = limit / TICKS_PER_SECOND - t
+        self.time = t
+        try:
+            outputs = self.block.step(t, dt, dict(values))
+        except Exception as err:
+            self._raise("step", err)
+        if type(outputs) is dict and outputs.keys() >= self._needed:
+            last = self.last
+            last.update(outputs)
+        else:
+            self._store(outputs)
+            last = self.last
+        self.time = t + dt
+        y = self.y
+        for i, name in self._out_slots:
+            y[i] = last[name]
         return STEP_OK
 
     def refresh_outputs(self) -> None:
