@@ -196,11 +196,11 @@ class FMUSubsystem(Subsystem):
         except FMUError:
             raise
         except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions and OSError
-            raise FMUError(f"{self.info.path}: cannot load the FMU's binary: {err}",
+            raise FMUError(f"cannot load the FMU's binary: {err}",
                            file=str(self.info.path)) from None
         missing = [f for f in getattr(self.fmu, "missing", []) if f in self.REQUIRED]
         if missing:
-            raise FMUError(f"{self.info.path}: the FMU's binary does not export "
+            raise FMUError("the FMU's binary does not export "
                            f"{', '.join(missing)}, which co-simulation needs",
                            file=str(self.info.path))
 
