@@ -277,8 +277,10 @@ class FMUSubsystem(Subsystem):
 
     def get_objects(self) -> None:
         for name, var, get in self._obj_get:
-            values = self.guarded(f"get {var.fmi_type}", get, [var.value_reference], var.size,
-                                  time=self.time)
+            args = ([var.value_reference], var.size) if var.shape else ([var.value_reference],)
+            values = [v.decode("utf-8", "replace") if isinstance(v, bytes) and var.kind ==
+                      "string" else v for v in self.guarded(f"get {var.fmi_type}", get, *args,
+                                                            time=self.time)]
             self.obj_out[name] = values if var.shape else values[0]
 
     def set_objects(self) -> None:
