@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .. import algorithms
@@ -60,41 +59,31 @@ def _apply_params(topo: Topology, files: list[str], items: list[str],
     parameters.apply_later(topo, _parse_params(items, node))
 
 
-def _fmu_topology(path: Path, input_csv: str | None) -> Topology:
-    """A one-node topology around an FMU (and a table block for ``--input``)."""
+def _add_inputs(topo: Topology, path: Path, input_csv: str) -> None:
+    """Drive the FMU's inputs named by the CSV's columns (a ``table`` block)."""
+    import pandas as pd
+
     from ..fmu import description
-    info = description.read(path)
-    md = info.description
-    exp = md.defaultExperiment
-    start = float(exp.startTime) if exp and exp.startTime else 0.0
-    stop = float(exp.stopTime) if exp and exp.stopTime else start + 1.0
-    step = float(exp.stepSize) if exp and exp.stepSize else (stop - start) / 500
-    name = re.sub(r"[^A-Za-z0-9_]", "_", md.modelName or path.stem) or "model"
-    topo = Topology(name, base_dir=Path.cwd(), start=start, stop=stop, step=step)
-    topo.add_fmu(name, path.resolve())
-    if input_csv:
-        import pandas as pd
-        columns = [c for c in pd.read_csv(input_csv, nrows=0).columns[1:]]
-        inputs = {v.name for v in info.interface.inputs}
-        used = [c for c in columns if c in inputs]
-        if not used:
-            raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
-                              f"(inputs: {', '.join(sorted(inputs)) or 'none'})",
-                              file=input_csv)
-        time_column = pd.read_csv(input_csv, nrows=0).columns[0]
-        topo.add_block("input", "table", parameters={
-            "file": str(Path(input_csv).resolve()), "columns": used,
-            "time_column": time_column})
-        for c in used:
-            topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
-    return topo
+    name = topo.nodes[0]
+    inputs = {v.name for v in description.read(path).interface.inputs}
+    header = pd.read_csv(input_csv, nrows=0).columns
+    used = [c for c in header[1:] if c in inputs]
+    if not used:
+        raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
+                          f"(inputs: {', '.join(sorted(inputs)) or 'none'})", file=input_csv)
+    topo.add_block("input", "table", parameters={
+        "file": str(Path(input_csv).resolve()), "columns": used, "time_column": header[0]})
+    for c in used:
+        topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
 
 
 def run(args) -> int:
     from ..execution import run as run_topology
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
-        topo = _fmu_topology(path, args.input)
+        topo = load(path)
+        if args.input:
+            _add_inputs(topo, path, args.input)
         _apply_params(topo, args.params, args.param, node=topo.nodes[0])
     else:
         if args.input:

@@ -71,26 +71,106 @@ def _read_cached(path: Path, size: int, mtime_ns: int) -> FMUInfo:
     try:
         md = fmpy.read_model_description(buffer, validate=False)
     except Exception as err:  # fmpy raises bare Exceptions and lxml errors
-        raise FMUError(f"{path}: invalid {MODEL_DESCRIPTION}: {err}", file=str(path)) from err
+        where = locate_problem(xml)
+        raise FMUError(f"invalid {MODEL_DESCRIPTION}"
+                       f"{': ' + where if where else ''}: {err}", file=str(path)) from err
+    problem = variable_problem(xml)
+    if problem:
+        raise FMUError(f"invalid {MODEL_DESCRIPTION}: {problem}", file=str(path))
     if md.fmiVersion.split(".")[0] not in ("2", "3"):
-        raise FMUError(f"{path}: FMI {md.fmiVersion} is not supported (FMI 2.0 and 3.0 are)",
+        raise FMUError(f"FMI {md.fmiVersion} is not supported (FMI 2.0 and 3.0 are)",
                        file=str(path))
     return FMUInfo(path, sha256(path), md, interface_of(md))
+
+
+def _parsed(xml: bytes):
+    """(root element, '') or (None, where the XML is broken); no DTDs, entities or network."""
+    from lxml import etree
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        return etree.fromstring(xml, parser), ""
+    except etree.XMLSyntaxError as err:
+        return None, f"line {err.lineno}: {err.msg}"
+
+
+def _schema_errors(root) -> list:
+    """The FMI schema's complaints about a model description (the XSDs fmpy ships)."""
+    major = str(root.get("fmiVersion", "")).split(".")[0]
+    schema_file = Path(fmpy.__file__).parent / "schema" / f"fmi{major}" / \
+        f"fmi{major}ModelDescription.xsd"
+    if not schema_file.is_file():
+        return []
+    schema = _schema(str(schema_file))
+    return [] if schema.validate(root) else list(schema.error_log)
+
+
+@lru_cache(maxsize=4)
+def _schema(path: str):
+    from lxml import etree
+    return etree.XMLSchema(file=path)
+
+
+def _describe(root, error) -> str:
+    by_line = {el.sourceline: el for el in root.iter() if el.get("name") is not None}
+    owner = next((by_line[n] for n in range(error.line, 0, -1) if n in by_line), None)
+    named = f", variable {owner.get('name')!r}" if owner is not None else ""
+    return f"line {error.line}{named}: {error.message}"
+
+
+def locate_problem(xml: bytes) -> str:
+    """Where a model description breaks the FMI schema: ``line N, variable 'x': text``
+    (the first problem; '' when none is found)."""
+    root, broken = _parsed(xml)
+    if root is None:
+        return broken
+    errors = _schema_errors(root)
+    return _describe(root, errors[0]) if errors else _first_bad_variable(root)
+
+
+def variable_problem(xml: bytes) -> str:
+    """The first schema problem inside ``ModelVariables`` (a causality, a start value,
+    a value reference): cosim refuses those; other schema complaints (annotations,
+    vendor extensions) do not keep a usable FMU from loading."""
+    root, broken = _parsed(xml)
+    if root is None:
+        return broken
+    for error in _schema_errors(root):
+        if "ModelVariables" in (error.path or ""):
+            return _describe(root, error)
+    return _first_bad_variable(root)
+
+
+def _first_bad_variable(root) -> str:
+    """Schema-valid but unreadable: the first variable whose start value does not parse."""
+    for el in root.iter():
+        start = el.get("start")
+        if start is None or not str(el.tag).startswith(("Float", "Int", "UInt", "Real")):
+            continue
+        try:
+            [float(part) for part in start.split()]
+        except ValueError:
+            owner = el if el.get("name") else el.getparent()
+            return (f"line {el.sourceline}, variable {owner.get('name')!r}: start "
+                    f"{start!r} is not a number")
+    return ""
 
 
 def check_binary(info: FMUInfo) -> None:
     """Raise FMUError if the FMU has no co-simulation binary for this platform."""
     if info.co_simulation is None:
-        raise FMUError(f"{info.path}: the FMU has no co-simulation interface "
+        raise FMUError("the FMU has no co-simulation interface "
                        "(model exchange FMUs need an integrator: not supported yet)",
                        file=str(info.path))
     name = info.binary_name()
     with open_archive(info.path) as archive:
         names = archive.namelist()
     if name not in names:
-        have = sorted({n.split("/")[1] for n in names
-                       if n.startswith("binaries/") and n.count("/") >= 2})
-        raise FMUError(f"{info.path}: no binary for this platform ({name}); "
+        library = name.rsplit("/", 1)[1]
+        have = sorted({n.split("/")[1] for n in names if n.startswith("binaries/")
+                       and n.count("/") == 2 and n.rsplit("/", 1)[1].split(".")[0]
+                       == library.split(".")[0] and n.rsplit(".", 1)[-1] in
+                       ("so", "dll", "dylib")})
+        raise FMUError(f"no binary for this platform ({name}); "
                        f"the FMU has binaries for: {', '.join(have) or 'none'} "
                        "(rebuild it for this platform or use a source FMU)", file=str(info.path))
 

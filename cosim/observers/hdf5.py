@@ -54,6 +54,15 @@ from .base import Observer, RunInfo, Signal
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
 
 
+def _dtype(var) -> Any:
+    """The HDF5 dtype of a recorded variable (None: it cannot be recorded)."""
+    if var.kind == "string":
+        return h5py.string_dtype()
+    if var.fmi_type in ("Int64", "UInt64"):
+        return np.uint64 if var.fmi_type == "UInt64" else np.int64
+    return DTYPES.get(var.kind)
+
+
 class _BackgroundWriter:
     """One thread appending blocks of rows to the file, in order.
 
@@ -126,13 +135,17 @@ class HDF5Recorder(Observer):
         self._file: h5py.File | None = None
         self._done = False
         self._signals: list[Signal] = []
-        self._datasets: list[h5py.Dataset] = []
+        self._datasets: list[tuple[h5py.Dataset, int, int, tuple[int, ...]]] = []
         self._dtypes: list[np.dtype] = []
         self._time_ds: h5py.Dataset | None = None
         self._kind_ds: h5py.Dataset | None = None
         self._n = 0  # rows in the buffer
         self._last_write = 0.0
         self._writer: _BackgroundWriter | None = None  # started by stepped_block
+        self._n_columns = 0
+        self._object_datasets: list[h5py.Dataset] = []
+        self._orows: list[list] = []  # object values of the buffered rows, oldest first
+        self._pending: list | None = None
         self._events: list[tuple[float, str, str, str]] = []
         self._termination: tuple[float, str, str] | None = None
 
@@ -158,15 +171,21 @@ class HDF5Recorder(Observer):
         except (OSError, ValueError, TypeError, RuntimeError) as err:
             self._close_quietly()
             raise ResultsError(f"cannot create result file: {err}", path=str(self.path)) from err
-        n = len(self._signals)
+        n = self._n_columns
         rows = max(1, min(self.chunk_rows, MAX_BUFFER_BYTES // (8 * (n + 1))))
         self._buf = np.empty((rows, n), dtype=np.float64)
         self._tbuf = np.empty(rows, dtype=np.float64)
         self._kbuf = np.empty(rows, dtype=np.int8)
         self._last_write = _time.monotonic()
 
+    def stepped_objects(self, t: float, values: list) -> None:
+        self._pending = list(values)
+
     def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
                 ) -> None:
+        if self._object_datasets:
+            self._orows.append(self._pending or [None] * len(self._object_datasets))
+            self._pending = None
         if self._file is None:
             raise ResultsError("stepped() called outside a run (before started() or after "
                                "finished())", path=str(self.path))
@@ -175,7 +194,7 @@ class HDF5Recorder(Observer):
             self._buf[i] = values
         except ValueError as err:
             raise ResultsError(f"row at t={t:g} s has {np.shape(values)} values, expected "
-                               f"{len(self._signals)}", path=str(self.path)) from err
+                               f"{self._n_columns}", path=str(self.path)) from err
         self._tbuf[i] = t
         self._kbuf[i] = kind
         self._n = i + 1
@@ -258,21 +277,23 @@ class HDF5Recorder(Observer):
             if name in seen or name in RESERVED:
                 raise ResultsError(f"signal {name!r} recorded twice or reserved",
                                    path=str(self.path), dataset=name)
-            if sig.variable.kind not in DTYPES:
+            if _dtype(sig.variable) is None:
                 raise ResultsError(f"signal {name!r} is of kind {sig.variable.kind!r}: only "
-                                   f"real, integer and boolean signals can be recorded",
-                                   path=str(self.path), dataset=name)
+                                   f"real, integer, boolean and string signals can be "
+                                   f"recorded", path=str(self.path), dataset=name)
             seen.add(name)
         for name in info.parameters:
             check_name(name, "parameter", self.path)
         for key in info.meta:
             check_name(str(key), "meta key", self.path)
 
-    def _series(self, name: str, dtype: Any, **kwargs: Any) -> h5py.Dataset:
+    def _series(self, name: str, dtype: Any, shape: tuple[int, ...] = (), **kwargs: Any
+                ) -> h5py.Dataset:
+        """A resizable dataset of rows (each row of ``shape``: arrays are 2-D or more)."""
         assert self._file is not None
         return self._file.create_dataset(
-            name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(self.chunk_rows,),
-            compression="gzip", shuffle=True, **kwargs)
+            name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
+            chunks=(self.chunk_rows, *shape), compression="gzip", shuffle=True, **kwargs)
 
     def _create_layout(self, info: RunInfo) -> None:
         f = self._file
@@ -287,13 +308,22 @@ class HDF5Recorder(Observer):
         tds.attrs["units"] = "s"
         tds.make_scale(TIME)
         self._time_ds = tds
-        self._signals = list(info.signals)
+        self._signals = list(info.numeric_signals)
+        col = 0
         for sig in self._signals:
-            ds = self._series(sig.name, DTYPES[sig.variable.kind])
+            var = sig.variable
+            ds = self._series(sig.name, _dtype(var), var.shape)
             ds.dims[0].attach_scale(tds)
             ds.attrs.update(signal_attributes(sig))
-            self._datasets.append(ds)
+            self._datasets.append((ds, col, col + var.size, var.shape))
             self._dtypes.append(ds.dtype)
+            col += var.size
+        self._n_columns = col
+        for sig in info.object_signals:
+            ds = self._series(sig.name, _dtype(sig.variable), sig.variable.shape)
+            ds.dims[0].attach_scale(tds)
+            ds.attrs.update(signal_attributes(sig))
+            self._object_datasets.append(ds)
         kds = self._series(ROW_KIND, np.int8)
         kds.dims[0].attach_scale(tds)
         kds.attrs["description"] = "why each row was recorded: " + ", ".join(
@@ -321,9 +351,9 @@ class HDF5Recorder(Observer):
         if self._writer is None:
             self._writer = _BackgroundWriter(self._append)
         k = len(times)
-        if np.shape(values) != (k, len(self._signals)):
+        if np.shape(values) != (k, self._n_columns):
             raise ResultsError(f"a block of {k} rows has values of shape {np.shape(values)}, "
-                               f"expected {(k, len(self._signals))}", path=str(self.path))
+                               f"expected {(k, self._n_columns)}", path=str(self.path))
         size, pos = len(self._tbuf), 0
         while pos < k:
             if self._n == 0 and k - pos >= size:
@@ -368,10 +398,16 @@ class HDF5Recorder(Observer):
             kinds = np.full(n, RowKind.COMMUNICATION_POINT, dtype=np.int8)
         columns = np.ascontiguousarray(np.transpose(values))
         try:
-            for j, ds in enumerate(self._datasets):
-                ds.resize((new,))
-                ds[old:new] = columns[j] if self._dtypes[j] == np.float64 else \
-                    columns[j].astype(self._dtypes[j])
+            for (ds, lo, hi, shape), dtype in zip(self._datasets, self._dtypes, strict=True):
+                ds.resize((new, *shape))
+                data = columns[lo] if not shape else columns[lo:hi].T.reshape(n, *shape)
+                ds[old:new] = data if dtype == np.float64 else data.astype(dtype)
+            objects = self._orows[:n]
+            del self._orows[:n]
+            for j, ds in enumerate(self._object_datasets):
+                ds.resize((new, *ds.shape[1:]))
+                blank = "" if ds.dtype.kind == "O" else 0  # a value never read
+                ds[old:new] = [blank if row[j] is None else row[j] for row in objects]
             for ds, data in ((self._kind_ds, kinds), (self._time_ds, times)):
                 assert ds is not None
                 ds.resize((new,))

@@ -196,11 +196,11 @@ class FMUSubsystem(Subsystem):
         except FMUError:
             raise
         except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions and OSError
-            raise FMUError(f"{self.info.path}: cannot load the FMU's binary: {err}",
+            raise FMUError(f"cannot load the FMU's binary: {err}",
                            file=str(self.info.path)) from None
         missing = [f for f in getattr(self.fmu, "missing", []) if f in self.REQUIRED]
         if missing:
-            raise FMUError(f"{self.info.path}: the FMU's binary does not export "
+            raise FMUError("the FMU's binary does not export "
                            f"{', '.join(missing)}, which co-simulation needs",
                            file=str(self.info.path))
 
@@ -277,8 +277,10 @@ class FMUSubsystem(Subsystem):
 
     def get_objects(self) -> None:
         for name, var, get in self._obj_get:
-            values = self.guarded(f"get {var.fmi_type}", get, [var.value_reference], var.size,
-                                  time=self.time)
+            args = ([var.value_reference], var.size) if var.shape else ([var.value_reference],)
+            values = [v.decode("utf-8", "replace") if isinstance(v, bytes) and var.kind ==
+                      "string" else v for v in self.guarded(f"get {var.fmi_type}", get, *args,
+                                                            time=self.time)]
             self.obj_out[name] = values if var.shape else values[0]
 
     def set_objects(self) -> None:

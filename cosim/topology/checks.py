@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from ..errors import Problem, TopologyError
 from ..variables import (
+    BINARY,
     BOOLEAN,
     INPUT,
     INTEGER,
     OUTPUT,
     REAL,
-    STRING,
     STRUCTURAL_PARAMETER,
     Interface,
 )
@@ -293,16 +293,47 @@ def check_values(name: str, info: NodeInfo, parameters: dict, start: dict, where
 
 
 def _check_type(value, v, node: str, where: str) -> list[Problem]:
-    ok = {
-        REAL: isinstance(value, (int, float)) and not isinstance(value, bool),
-        INTEGER: isinstance(value, int) and not isinstance(value, bool),
-        BOOLEAN: isinstance(value, bool) or value in (0, 1),
-        STRING: isinstance(value, str),
-    }[v.kind]
-    if not ok:
+    if v.shape:  # an array: a (nested) list of its elements, row-major
+        flat = list(_flatten(value))
+        if len(flat) != v.size:
+            return [Problem(f"value has {len(flat)} element(s) but {v.name} has shape "
+                            f"{list(v.shape)} ({v.size} elements, row-major)", where, node,
+                            v.name)]
+        bad = [x for x in flat if not _fits(x, v.kind)]
+        return [Problem(f"element {bad[0]!r} does not fit its type {v.kind}", where, node,
+                        v.name)] if bad else []
+    if not _fits(value, v.kind):
         return [Problem(f"value {value!r} does not fit its type {v.kind}", where, node,
                         v.name)]
     return []
+
+
+def _fits(value, kind: str) -> bool:
+    if kind == REAL:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == BOOLEAN:
+        return isinstance(value, bool) or value in (0, 1)
+    if kind == BINARY:
+        return isinstance(value, bytes) or (isinstance(value, str) and _is_hex(value))
+    return isinstance(value, str)
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _flatten(value):
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _flatten(item)
+    else:
+        yield value
 
 
 def _order(topology, interfaces, report: CheckReport) -> list[str]:
@@ -319,4 +350,5 @@ def _order(topology, interfaces, report: CheckReport) -> list[str]:
 def _unconnected(topology, interfaces) -> list[str]:
     driven = {c.target for c in topology.connections()}
     return [f"{n}.{v.name}" for n in topology.nodes if n in interfaces
-            for v in interfaces[n].inputs if f"{n}.{v.name}" not in driven]
+            for v in interfaces[n].inputs
+            if f"{n}.{v.name}" not in driven and v.kind != "clock"]

@@ -16,7 +16,8 @@ from .schema import TopologySpec
 
 
 def load(path: str | Path, _seen: tuple = ()) -> Topology:
-    """Read a topology file (YAML or JSON); raise ConfigError/TopologyError if invalid.
+    """Read a topology file (YAML or JSON; or an ``.fmu``: a one-node topology around it);
+    raise ConfigError/TopologyError if invalid.
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
     settings are updated key by key, its nodes replaced by name, and connections,
@@ -26,6 +27,9 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     ``parameters:`` (see :mod:`cosim.topology.parameters`).
     """
     p = Path(path)
+    if p.suffix.lower() == ".fmu":
+        from .single import around_fmu
+        return around_fmu(p)
     shown = str(path)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")
