@@ -12,9 +12,8 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
 """
 
-from ._version import __version__  # noqa: E402
-from .blocks import Block, Param, Port  # noqa: E402
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .errors import (
     ConfigError,
     CosimError,
     FMICallError,
@@ -24,10 +23,29 @@ from .errors import (  # noqa: E402
     SubsystemError,
     TopologyError,
 )
-from .execution import run  # noqa: E402
-from .result import Result, Termination  # noqa: E402
-from .simulation import Simulation  # noqa: E402
-from .topology import RunSpec, Topology, load  # noqa: E402
+
+# The rest of the public API is imported on first use (PEP 562), so that ``import
+# cosim`` and ``cosim --help`` do not pay for numpy, pandas, pydantic, networkx, scipy.
+_LAZY = {
+    "Block": ".blocks.base", "Param": ".blocks.base", "Port": ".blocks.base",
+    "run": ".execution", "Result": ".result", "Termination": ".result",
+    "Simulation": ".simulation", "RunSpec": ".topology.schema",
+    "Topology": ".topology.graph", "load": ".topology.loader",
+}
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cosim' has no attribute {name!r}")
+    import importlib
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def compare(run, reference, tolerances=None, **options):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a DataFrame is made
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Result:
                 from .results import read
                 self._df = read(self.path).df
             else:
+                import pandas as pd
                 self._df = pd.DataFrame()
         return self._df
 

@@ -301,6 +301,12 @@ class Simulation:
                 self._compiled = False
         return self._compiled or None
 
+    def step_loop(self) -> list[str]:
+        """How runs of this simulation step: the compiled loop, node by node native or
+        called in Python (and why), or the Python loop (and why)."""
+        from .fast import summary
+        return summary(self)
+
     def run_info(self, t_a: int, t_b: int) -> RunInfo:
         """What the observers of a run learn (provenance computed once)."""
         run = self.run_spec

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..topology import load
-
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="check a topology without running it")
@@ -12,6 +10,7 @@ def register(sub) -> None:
 
 
 def check(args) -> int:
+    from ..topology import load
     topo = load(args.topology)
     report = topo.check()
     report.raise_if_problems()
@@ -46,7 +45,20 @@ def check(args) -> int:
         print("  notes:")
         for note in report.notes:
             print(f"    {note}")
+    for line in _step_loop(topo):
+        print(f"  {line}")
     return 0
+
+
+def _step_loop(topo) -> list[str]:
+    """How a run would step (the FMUs are instantiated to ask them, not run)."""
+    from ..errors import CosimError
+    from ..simulation import Simulation
+    try:
+        with Simulation(topo) as sim:
+            return sim.step_loop()
+    except CosimError as err:
+        return [f"step loop: not known (building the simulation failed: {err})"]
 
 
 def _shown(report) -> str:

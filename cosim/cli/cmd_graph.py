@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..topology import load
-
 
 def register(sub) -> None:
     p = sub.add_parser("graph", help="draw a topology as a PNG")
@@ -13,6 +11,7 @@ def register(sub) -> None:
 
 
 def graph(args) -> int:
+    from ..topology import load
     from ..topology.draw import draw
     topo = load(args.topology)
     draw(topo, args.output)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import algorithms
 from ..errors import ConfigError, TopologyError
-from ..topology import Topology, load, parameters, yamlio
-from ..topology.parameters import ParameterValue
+
+if TYPE_CHECKING:  # imported where used: `cosim --help` stays quick
+    from ..topology import Topology
+    from ..topology.parameters import ParameterValue
 
 
 def register(sub) -> None:
@@ -28,11 +31,15 @@ def register(sub) -> None:
                    "inputs of the same name (first column: time [s])")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also say how the run stepped (compiled loop: which nodes run "
+                   "natively and why the others do not)")
     p.set_defaults(func=run)
 
 
 def _parse_params(items: list[str], node: str | None = None) -> list[ParameterValue]:
     """``--param name=value`` options; values read as YAML (``1e-3`` is a number)."""
+    from ..topology import parameters, yamlio
     values = []
     for item in items:
         name, sep, text = item.partition("=")
@@ -51,6 +58,7 @@ def _apply_params(topo: Topology, files: list[str], items: list[str],
 
     Their problems are reported by the run's check, with every other problem.
     """
+    from ..topology import parameters
     for file in files:
         try:
             parameters.apply_later(topo, parameters.read_file(file))
@@ -79,6 +87,7 @@ def _add_inputs(topo: Topology, path: Path, input_csv: str) -> None:
 
 def run(args) -> int:
     from ..execution import run as run_topology
+    from ..topology import load
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
         topo = load(path)
@@ -99,6 +108,8 @@ def run(args) -> int:
     print(f"{result.name}: {len(df)} points from {info.start:g} to {info.stop:g} s, "
           f"{info.algorithm}, step {info.step:g} s, {len(result.info.meta['subsystems'])} "
           f"nodes, {result.wall_time:.2f} s wall")
+    if args.verbose:
+        print("\n".join(result.stats.get("step_loop", [])))
     if result.termination is not None:
         print(f"terminated: {result.termination.describe()} (status terminated, a normal "
               "end)")

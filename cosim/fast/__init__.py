@@ -56,19 +56,26 @@ def compile_loop(sim):
 
 
 def summary(sim) -> list[str]:
-    """Lines saying how a run of ``sim`` steps: the compiled loop or not (and why), and
-    node by node, native or Python (and why)."""
+    """Lines saying how runs of ``sim`` step: the compiled loop (node by node: native,
+    or called in Python and why) or the Python loop (and why)."""
     if not sim.fast:
         return ["step loop: Python (fast=False or trace=True)"]
     reason = explain(sim)
+    if reason is None and getattr(sim, "_compiled", None) is False:
+        reason = build.failure() or "no compiled loop"
     if reason is not None:
         return [f"step loop: Python ({reason})"]
-    plans = node_plan(sim)
+    compiled = getattr(sim, "_compiled", None)
+    plans = compiled.plans() if compiled else node_plan(sim)
     native = sum(p.native for p in plans)
-    lines = [f"step loop: compiled, {native} of {len(plans)} nodes native"
-             + ("" if native == len(plans) else ", the others called in Python")]
-    lines += [f"  {p.describe()}" for p in plans]
-    return lines
+    head = f"step loop: compiled, {native} of {len(plans)} nodes native"
+    if native < len(plans):
+        head += ", the others called in Python"
+    from ..execution import no_event_loop_reason
+    events = no_event_loop_reason(sim)
+    if events:
+        head += f"; with {events}: the stretches between events"
+    return [head] + [f"  {p.describe()}" for p in plans]
 
 
 def _warn_once(reason: str) -> None:

@@ -155,6 +155,12 @@ def kernel() -> ctypes.CDLL:
         return _kernel
 
 
+def failure() -> str | None:
+    """Why the kernel could not be built or loaded in this process (None: it was, or
+    it was not tried yet)."""
+    return _failure
+
+
 def reset() -> None:
     """Forget the loaded kernel and any failure (tests; a compiler installed meanwhile)."""
     global _kernel, _failure

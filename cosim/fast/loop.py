@@ -131,6 +131,14 @@ class CompiledLoop:
     def python_nodes(self) -> list[int]:
         return [i for i, f in enumerate(self.forms) if f is None]
 
+    def plans(self) -> list:
+        """How each node takes part (:class:`~cosim.fast.plan.NodePlan`)."""
+        from .plan import NodePlan, node_reason
+        return [NodePlan(name, form.kind) if form is not None else
+                NodePlan(name, "python", node_reason(reason, name))
+                for name, form, reason in zip(self.system.names, self.forms, self.reasons,
+                                              strict=True)]
+
     def refresh(self) -> None:
         """Take the native forms that may have changed since the last run: those of
         nodes that say so (blocks: their state; FMUs: only when re-instantiated)."""

@@ -98,11 +98,12 @@ def forms(system) -> list[NativeForm | str]:
 def node_plan(sim) -> list[NodePlan]:
     """How every node runs in the compiled loop (in stepping order)."""
     return [NodePlan(sub.name, f.kind) if isinstance(f, NativeForm) else
-            NodePlan(sub.name, "python", _strip(f, sub.name))
+            NodePlan(sub.name, "python", node_reason(f, sub.name))
             for sub, f in zip(sim.system.subsystems, forms(sim.system), strict=True)]
 
 
-def _strip(reason: str, node: str) -> str:
+def node_reason(reason: str, node: str) -> str:
+    """A NotNative reason without its leading ``node NAME: ``."""
     prefix = f"node {node}: "
     return reason[len(prefix):] if reason.startswith(prefix) else reason
 

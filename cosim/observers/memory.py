@@ -8,8 +8,12 @@ integers and booleans as int64, objects as they came.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from ..results.layout import RowKinds
 from ..variables import BOOLEAN, INTEGER
@@ -78,6 +82,8 @@ class MemoryRecorder(Observer):
 
     def dataframe(self) -> pd.DataFrame:
         """Rows so far; index ``time`` [s]; ``df.attrs["units"]`` maps column -> unit."""
+        import pandas as pd
+
         info = self.info
         index = pd.Index(self.times[:self.rows].copy(), name="time")
         if info is None:

@@ -123,7 +123,7 @@ class BlockSubsystem(Subsystem):
 
     def set_inputs(self) -> None:
         if self._in_names:  # u and the names have the same length (bind checked)
-            self.values.update(zip(self._in_names, self.u.tolist()))
+            self.values.update(zip(self._in_names, self.u.tolist(), strict=False))
 
     def get_outputs(self) -> None:
         if self.initializing:
@@ -155,7 +155,7 @@ class BlockSubsystem(Subsystem):
         if self._one_in is not None:
             values[self._one_in] = self.u.item(0)
         elif self._in_names:
-            values.update(zip(self._in_names, self.u.tolist()))
+            values.update(zip(self._in_names, self.u.tolist(), strict=False))
         t = now / TICKS_PER_SECOND
         dt = limit / TICKS_PER_SECOND - t
         self.time = t
