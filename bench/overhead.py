@@ -273,18 +273,21 @@ class _Depth:
 _depth = _Depth()
 
 
-def cosim_timed(bt: BenchTopology, algorithm: str, record: bool, workdir: Path,
+def cosim_timed(bt: BenchTopology, algorithm: str, record: bool | str, workdir: Path,
                 fast: bool = True) -> Callable[[int], tuple[float, float]]:
-    """``run(steps)`` of cosim on ``bt``: the stepping loop's (wall, CPU) seconds."""
+    """``run(steps)`` of cosim on ``bt``: the stepping loop's (wall, CPU) seconds.
+    ``record``: False, True or "hdf5" (every output to an HDF5 file), "memory" (the
+    in-memory recorder)."""
     def run(steps: int) -> tuple[float, float]:
         topo = to_cosim(bt, steps, workdir)
-        observers = [_TimedRecorder(workdir / "run.h5")] if record else []
+        hdf5 = record is True or record == "hdf5"
+        observers = [_TimedRecorder(workdir / "run.h5")] if hdf5 else []
         with timed_loop(fast) as seconds:
-            cosim.run(topo, algorithm=algorithm, keep_in_memory=False, observers=observers,
-                      fast=fast)
+            cosim.run(topo, algorithm=algorithm, keep_in_memory=record == "memory",
+                      observers=observers, fast=fast)
         wall = sum(s[0] for s in seconds)
         cpu = sum(s[1] for s in seconds)
-        extra = observers[0].finish_seconds if record else 0.0
+        extra = observers[0].finish_seconds if hdf5 else 0.0
         return wall + extra, cpu + extra
     return run
 
@@ -370,7 +373,10 @@ def pairs_for(bt: BenchTopology, args, workdir: Path, exe: Path | None,
             if bt.name in ("gain-chain", "gain-fan", "decay-chain", "gain-chain-blocks") \
                     and not args.no_hdf5:
                 pairs.append((Timed(f"cosim {_short(alg)} + HDF5", cosim_timed(
-                    bt, alg, True, workdir), width), base))
+                    bt, alg, "hdf5", workdir), width), base))
+                if bt.name == "gain-chain":
+                    pairs.append((Timed(f"cosim {_short(alg)} + memory", cosim_timed(
+                        bt, alg, "memory", workdir), width), base))
         if f"cosim-python-{alg}" in wanted and bt.name == "gain-chain" and bt.n == 16:
             pairs.append((Timed(f"cosim-python {_short(alg)}", cosim_timed(
                 bt, alg, False, workdir, fast=False), width, max_steps=200_000), base))
