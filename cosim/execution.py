@@ -53,8 +53,9 @@ def run(topology: Topology | str | Path, *, output: str | Path | None = None,
     if overrides:
         try:
             topo.run = type(topo.run).model_validate({**topo.run.model_dump(), **overrides})
-        except ValueError as err:
-            raise ConfigError(f"invalid run settings: {err}") from None
+        except ValueError as err:  # one line per problem, not pydantic's dump
+            from .topology.yamlio import validation_message
+            raise ConfigError(f"invalid run settings: {validation_message(err)}") from None
     _apply_parameters(topo, parameters or {})
     report = topo.check()
     report.raise_if_problems()

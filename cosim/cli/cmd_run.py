@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from ..errors import ConfigError
-from ..topology import Topology, load
+from ..topology import Topology, load, yamlio
 
 
 def register(sub) -> None:
@@ -34,7 +32,7 @@ def _parse_params(items: list[str], node: str | None = None) -> dict:
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--param {item!r} is not of the form name=value")
-        value = yaml.safe_load(text) if text else ""
+        value = yamlio.load(text, f"--param {name}")[0] if text else ""
         params[f"{node}.{name}" if node and "." not in name else name] = value
     return params
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
+from .argtypes import nonnegative_int, positive_int
 
 
 def register(sub) -> None:
@@ -17,14 +18,14 @@ def register(sub) -> None:
     p.add_argument("study", help="study file (.yaml)")
     p.add_argument("-o", "--output", help="study file to write (default: STUDY-NAME.h5 in "
                    "the current folder)")
-    p.add_argument("--workers", type=int, metavar="N",
+    p.add_argument("--workers", type=nonnegative_int, metavar="N",
                    help="local worker processes (default: one per core; 0: run serially "
                    "in this process)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS",
                        help="run on an existing Dask cluster, e.g. tcp://host:8786 "
                        "(needs: pip install cosim[dask])")
-    where.add_argument("--dask-local", type=int, metavar="N",
+    where.add_argument("--dask-local", type=positive_int, metavar="N",
                        help="start a local Dask cluster of N worker processes (loopback)")
     p.add_argument("--resume", action="store_true",
                    help="keep the scenarios already in the output file, run the missing ones")

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import h5py
-import yaml
 
 from ..errors import ConfigError, CosimError, ResultsError
+from ..topology import yamlio
 from .report import Report
 from .tolerances import Tolerances
 
@@ -89,10 +89,10 @@ def load_case(folder: str | Path) -> Case:
     folder = Path(folder)
     path = folder / CASE_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data, _ = yamlio.load(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         raise ConfigError("no case.yaml: not a regression case folder", file=str(path)) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+    except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read case file: {err}", file=str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("topology"), str):
         raise ConfigError("a case file needs 'topology: <path of the topology file>'",

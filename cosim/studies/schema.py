@@ -34,6 +34,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..topology.schema import Seconds
+
 Scalar = bool | int | float | str
 Value = Scalar | list[Any] | dict[str, Any]
 OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -51,9 +53,9 @@ class _Strict(BaseModel):
 class RunOverrides(_Strict):
     """Overrides of the topology's run settings, for every scenario of the study."""
 
-    start: float | None = None
-    stop: float | None = None
-    step: float | None = None
+    start: Seconds | None = None
+    stop: Seconds | None = None
+    step: Seconds | None = None
     algorithm: Literal["gauss-seidel", "jacobi"] | None = None
 
 

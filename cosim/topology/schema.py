@@ -16,10 +16,11 @@ Times are in seconds. ``step`` on a node is reserved for multirate masters.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ALGORITHMS = ("gauss-seidel", "jacobi")
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -29,6 +30,22 @@ _ARROW = re.compile(r"^\s*(\S+)\s*->\s*(\S+)\s*$")
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+
+#: Times must fit int64 nanoseconds (about 292 years either side of zero).
+MAX_SECONDS = 9.2e9
+
+
+def _seconds(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite time in seconds, got {value}")
+    if abs(value) >= MAX_SECONDS:
+        raise ValueError(f"{value:g} s is beyond the time range of +-{MAX_SECONDS:.3g} s "
+                         "(int64 nanoseconds, about 292 years)")
+    return value
+
+
+Seconds = Annotated[float, AfterValidator(_seconds)]
+"""A time or duration in seconds: finite and representable in int64 nanoseconds."""
 
 EXTRAPOLATIONS = ("hold", "linear", "quadratic")
 
@@ -56,9 +73,9 @@ class AdaptiveSpec(_Strict):
 
     rtol: float = Field(1e-4, gt=0)
     atol: float = Field(1e-6, gt=0)
-    min_step: float = Field(1e-6, gt=0)
-    max_step: float | None = Field(None, gt=0)
-    initial_step: float | None = Field(None, gt=0)
+    min_step: Seconds = Field(1e-6, gt=0)
+    max_step: Seconds | None = Field(None, gt=0)
+    initial_step: Seconds | None = Field(None, gt=0)
     safety: float = Field(0.9, gt=0, le=1)
 
 
@@ -71,9 +88,9 @@ class RunSpec(_Strict):
     ``event_tolerance`` [s]: how closely state events (monitors) are located.
     """
 
-    start: float = 0.0
-    stop: float = 1.0
-    step: float = 0.01
+    start: Seconds = 0.0
+    stop: Seconds = 1.0
+    step: Seconds = 0.01
     algorithm: Literal["gauss-seidel", "jacobi"] = "gauss-seidel"
     record: Literal["all"] | list[str] = "all"
     order: list[str] | None = None
@@ -81,7 +98,7 @@ class RunSpec(_Strict):
     extrapolation: Literal["hold", "linear", "quadratic"] = "hold"
     loops: LoopSpec = Field(default_factory=LoopSpec)
     adaptive: AdaptiveSpec | None = None
-    event_tolerance: float = Field(1e-9, gt=0)
+    event_tolerance: Seconds = Field(1e-9, gt=0)
     max_event_iterations: int = Field(50, ge=1)
 
     @model_validator(mode="after")
@@ -100,7 +117,7 @@ class NodeSpec(_Strict):
     block: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     start: dict[str, float | int | bool | str] = Field(default_factory=dict)
-    step: float | None = None
+    step: Seconds | None = None
     description: str = ""
 
     @model_validator(mode="after")
@@ -137,10 +154,10 @@ class EventSpec(_Strict):
     parameter or an input that no connection drives) to ``value``; with ``until`` [s],
     ramp it linearly from its value at ``at`` to ``value`` at ``until``."""
 
-    at: float
+    at: Seconds
     set: str
     value: float | int | bool
-    until: float | None = None
+    until: Seconds | None = None
     name: str | None = None
 
     @model_validator(mode="after")
