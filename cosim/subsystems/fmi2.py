@@ -81,13 +81,10 @@ class FMI2Subsystem(FMUSubsystem):
     def setup(self, start: float, stop: float | None) -> None:
         folder = self.extract()
         md = self.info.description
-        try:
-            self.fmu = FMU2Slave(guid=md.guid, unzipDirectory=str(folder),
-                                 modelIdentifier=md.coSimulation.modelIdentifier,
-                                 instanceName=_register_log(self.name, self.log))
-        except OSError as err:
-            raise SubsystemError(f"cannot load the FMU's binary: {err}",
-                                 node=self.name) from None
+        self.fmu = self.load_binary(
+            FMU2Slave, guid=md.guid, unzipDirectory=str(folder),
+            modelIdentifier=md.coSimulation.modelIdentifier,
+            instanceName=_register_log(self.name, self.log))
         try:
             self.fmu.instantiate(callbacks=_shared_callbacks(), loggingOn=False)
         except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception

@@ -50,13 +50,9 @@ class FMI3Subsystem(FMUSubsystem):
     def setup(self, start: float, stop: float | None) -> None:
         folder = self.extract()
         md = self.info.description
-        try:
-            self.fmu = FMU3Slave(guid=md.instantiationToken, unzipDirectory=str(folder),
-                                 modelIdentifier=md.coSimulation.modelIdentifier,
-                                 instanceName=self.name)
-        except OSError as err:
-            raise SubsystemError(f"cannot load the FMU's binary: {err}",
-                                 node=self.name) from None
+        self.fmu = self.load_binary(
+            FMU3Slave, guid=md.instantiationToken, unzipDirectory=str(folder),
+            modelIdentifier=md.coSimulation.modelIdentifier, instanceName=self.name)
 
         def log_message(env, status, category, message):
             self.log.add(status, category, message)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from fmpy.fmi1 import FMICallException
 
-from ..errors import FMICallError, SubsystemError
+from ..errors import FMICallError, FMUError, SubsystemError
 from ..fmu import archive
 from ..fmu.description import FMUInfo
 from ..variables import BOOLEAN, INTEGER, REAL, STRING
@@ -112,6 +112,23 @@ class FMUSubsystem(Subsystem):
     def extract(self) -> Path:
         self.folder = archive.extract(self.info.path, prefix=f"cosim-{self.name}-")
         return self.folder
+
+    def load_binary(self, cls, **kwargs):
+        """``cls(**kwargs)`` (an fmpy FMU class, which loads the shared library and binds
+        every FMI function), with load failures as one FMUError (bad input, exit 2)."""
+        binary = self.info.binary_name()
+        try:
+            return cls(**kwargs)
+        except AttributeError as err:  # ctypes: a function the standard requires is missing
+            symbol = str(err).rpartition("undefined symbol: ")[2] or str(err)
+            raise FMUError(f"node {self.name}: the FMU's library {binary} does not export "
+                           f"{symbol}, which FMI requires (not an FMI {self.info.fmi_major} "
+                           "co-simulation library, or built for another FMI version)",
+                           file=str(self.info.path)) from None
+        except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception (dlopen)
+            reason = str(err).rpartition(": ")[2] if ": " in str(err) else str(err)
+            raise FMUError(f"node {self.name}: cannot load the FMU's library {binary}: "
+                           f"{reason}", file=str(self.info.path)) from None
 
     def fail(self, function: str, status: int, time: float | None = None) -> FMICallError:
         return FMICallError(function, status, node=self.name, time=time, log=self.log.last())
