@@ -79,7 +79,7 @@ PINNED: dict[str, str] = {
     'cosim.master.base:note': '0a8d36e78fe25820',
     'cosim.master.gauss_seidel:GaussSeidel.step': '1612ae9d82403692',
     'cosim.master.jacobi:Jacobi.step': '3888bb9f64b74ef9',
-    'cosim.subsystems.block:BlockSubsystem._store': '11b4f29c4ccc0e87',
+    'cosim.subsystems.block:BlockSubsystem._store': 'a25b562b838ba249',
     'cosim.subsystems.block:BlockSubsystem.do_step': 'c15ecb88e66c64e7',
     'cosim.subsystems.block:BlockSubsystem.get_outputs': '38d5a46a91aad215',
     'cosim.subsystems.block:BlockSubsystem.set_inputs': '86ac197ac7b2dd22',

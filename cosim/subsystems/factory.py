@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ConfigError
-from ..topology.interfaces import NodeInfo
+from ..topology.interfaces import NodeInfo, construct_block
 from .base import Subsystem
 from .block import BlockSubsystem
 from .fmi2 import FMI2Subsystem
@@ -16,7 +16,7 @@ def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
         cls = FMI2Subsystem if info.fmu.fmi_major == 2 else FMI3Subsystem
         return cls(name, info.fmu, data["parameters"], data["start"])
     try:
-        block = info.block_class(base_dir=topology.base_dir, **data["parameters"])
+        block = construct_block(info.block_class, topology.base_dir, data["parameters"])
     except ConfigError as err:
         raise ConfigError(f"node {name}: {err}", file=data.get("where") or None) from None
     return BlockSubsystem(name, block, data["start"])
