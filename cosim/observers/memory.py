@@ -5,11 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import SimulationError
 from .base import Observer, RowKind, RunInfo
 
 
+#: Rows allocated at the start of a run (at most; fewer when the run has fewer steps).
+INITIAL_ROWS = 4096
+
+
 class MemoryRecorder(Observer):
-    """Keeps every recorded row in a growing float64 block (doubling, amortised O(1))."""
+    """Keeps every recorded row in a growing float64 block (doubling, amortised O(1)).
+
+    Memory grows with the rows actually recorded, never with the rows planned: a run of
+    2e9 steps starts as cheaply as a short one, and fails with a SimulationError naming
+    the rows kept if memory runs out (record to HDF5 with ``keep_in_memory=False``).
+    """
 
     def __init__(self):
         self.info: RunInfo | None = None
@@ -21,7 +31,7 @@ class MemoryRecorder(Observer):
 
     def started(self, info: RunInfo) -> None:
         self.info = info
-        capacity = (info.n_steps or 1023) + 1
+        capacity = min((info.n_steps or INITIAL_ROWS) + 1, INITIAL_ROWS)
         self.times = np.empty(capacity)
         self.kinds = np.empty(capacity, np.int8)
         self.data = np.empty((capacity, len(info.signals)))
@@ -47,11 +57,18 @@ class MemoryRecorder(Observer):
 
     def _grow(self) -> None:
         capacity = 2 * len(self.times) + 1
-        self.times = np.resize(self.times, capacity)
-        self.kinds = np.resize(self.kinds, capacity)
-        data = np.empty((capacity, self.data.shape[1]))
+        try:
+            times = np.resize(self.times, capacity)
+            kinds = np.resize(self.kinds, capacity)
+            data = np.empty((capacity, self.data.shape[1]))
+        except MemoryError:
+            size = self.data.nbytes / 2**30
+            raise SimulationError(
+                f"out of memory keeping the results in memory ({self.rows} rows, "
+                f"{size:.3g} GiB so far); record to an HDF5 file instead "
+                "(cosim.run(..., output=..., keep_in_memory=False))") from None
         data[:self.rows] = self.data[:self.rows]
-        self.data = data
+        self.times, self.kinds, self.data = times, kinds, data
 
     def finished(self, error: BaseException | None) -> None:
         self.error = error
