@@ -27,9 +27,11 @@ from .errors import ConfigError, CosimError, NonFiniteError, Problem, TopologyEr
 from .master import make_algorithm
 from .observers.base import Observer, RowKind, RunInfo
 from .observers.memory import MemoryRecorder
+from .output_guard import claimed, topology_inputs
 from .result import Result
 from .subsystems.factory import make_subsystem
 from .subsystems.tracing import TracingSubsystem
+from .supervisor import beacon
 from .system import CoupledSystem
 from .topology.graph import Topology
 from .topology.loader import load
@@ -59,8 +61,11 @@ def run(topology: Topology | str | Path, *, output: str | Path | None = None,
     _apply_parameters(topo, parameters or {})
     report = topo.check()
     report.raise_if_problems()
-    return Execution(topo, report, output=output, progress=progress, observers=observers,
-                     keep_in_memory=keep_in_memory, trace=trace, fast=fast).run()
+    # never an input, never two writers, never a stranger's file (cosim/output_guard.py)
+    with claimed(output, inputs=topology_inputs(topo, report), what="result file"):
+        return Execution(topo, report, output=output, progress=progress,
+                         observers=observers, keep_in_memory=keep_in_memory, trace=trace,
+                         fast=fast).run()
 
 
 def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:
@@ -136,6 +141,7 @@ class Execution:
                 subsystems[name] = TracingSubsystem(sub, self.trace) if self.trace is not None \
                     else sub
             system = CoupledSystem(self.topology, self.report, subsystems)
+            beacon.watch(system, self.observers)  # no-op unless run by a supervisor
             self.info = self._info(system, n_steps)
             for obs in self.observers:
                 obs.started(self.info)
@@ -238,8 +244,8 @@ class Execution:
             error=final, path=self.output, info=getattr(self, "info", None),
             memory=self.memory, trace=self.trace, wall_time=wall, events=self.events,
             stats=self.stats)
-        if isinstance(final, CosimError):
-            final.result = self.result
+        if isinstance(final, CosimError | KeyboardInterrupt):
+            final.result = self.result  # the partial result, for the CLI's message
         if error is None and late is not None:
             raise late
 

@@ -24,6 +24,7 @@ from ..subsystems.base import STEP_OK
 from ..subsystems.block import BlockSubsystem
 from ..subsystems.fmi2 import FMI2Subsystem
 from ..subsystems.fmi3 import FMI3Subsystem
+from ..supervisor import beacon
 from . import reference
 from .nodes import NativeNode, NotCompilable, native_node
 
@@ -36,6 +37,7 @@ PLAIN_RUN_FIELDS = frozenset({"start", "stop", "step", "algorithm", "record", "o
                               "loops"})
 MAX_TICKS = 2 ** 53  # ticks / 1e9 is then the same in C as in Python
 CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
+HANDOVER_NS = 500_000_000  # and hand rows over at the latest after this (wall time)
 MAX_CHUNK_ROWS = 65536
 ROW_BUFFER_BYTES = 2 * 1024 * 1024
 
@@ -58,7 +60,8 @@ class _Ctx(ctypes.Structure):  # Ctx in kernel.c
                 ("gain", _ptr), ("offset", _ptr), ("delayed", _ptr), ("n_conn", _i64),
                 ("plain", _i64), ("has_delayed", _i64), ("t0", _i64), ("t1", _i64),
                 ("h", _i64), ("rec", _ptr), ("n_rec", _i64), ("rows", _ptr),
-                ("times", _ptr), ("check_finite", _i64)]
+                ("times", _ptr), ("check_finite", _i64), ("where", _ptr),
+                ("deadline_ns", _i64), ("check_every", _i64)]
 
 
 class _Report(ctypes.Structure):  # Report in kernel.c
@@ -205,6 +208,9 @@ class CompiledLoop:
             check_finite=not run_spec.allow_nonfinite,
             **{k: v.ctypes.data for k, v in conn.items()})
         self.report = _Report()
+        # where the kernel says which node it calls (a supervisor reads it after a crash)
+        self.where = beacon.kernel_slots()
+        self.ctx.where = self.where.ctypes.data
 
     def _fill(self, c: _Node, node: NativeNode, i: int) -> None:
         s = self.system
@@ -234,6 +240,8 @@ class CompiledLoop:
         try:
             while n <= n_to:
                 want = min(self.chunk, n_to - n + 1)
+                ctx.deadline_ns = time.monotonic_ns() + HANDOVER_NS
+                ctx.check_every = max(1, self.chunk // 16)
                 clock = time.perf_counter()
                 done = self._fn(ctypes.byref(ctx), n, n + want - 1, record,
                                 ctypes.byref(report))

@@ -8,7 +8,6 @@ import pandas as pd
 from ..errors import SimulationError
 from .base import Observer, RowKind, RunInfo
 
-
 #: Rows allocated at the start of a run (at most; fewer when the run has fewer steps).
 INITIAL_ROWS = 4096
 
