@@ -12,9 +12,15 @@ The layout is described in ``docs/results-format.md``; in short::
 
 Crash safety: every dataset is created first, then the file switches to SWMR mode. Rows
 are buffered in a preallocated array and written a chunk at a time (or every
-``flush_seconds``): signals first, ``/time`` last (the commit marker), then a flush.
-A reader opening the file with ``swmr=True`` after a crash sees every row up to the last
-flush; it takes ``len(/time)`` as the number of rows.
+``flush_seconds``, 0.5 s by default): signals first, ``/time`` last (the commit marker),
+then a flush. A reader opening the file with ``swmr=True`` after a crash sees every row
+up to the last flush; it takes ``len(/time)`` as the number of rows.
+
+A write that fails (a full disk, a file-size limit) stops the recording: the recorder
+closes its handle without letting HDF5 write anything more and marks the file ``failed``
+in place (:mod:`cosim.results.marking`), so it keeps every row up to the last complete
+flush and opens plainly. A run ended by Ctrl-C or SIGTERM (``KeyboardInterrupt``) is
+marked ``interrupted``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import contextlib
 import json
 import math
 import queue
+import re
 import threading
 import time as _time
 import weakref
@@ -34,7 +41,8 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import ResultsError
+from ..errors import ResultsError, ResultsWriteError
+from ..results import marking
 from ..variables import BOOLEAN, INTEGER, REAL
 from .base import Observer, RowKind, RunInfo, Signal
 
@@ -78,6 +86,25 @@ def _scalar(group: h5py.Group, name: str, value: Any) -> h5py.Dataset:
     return ds
 
 
+def status_of(error: BaseException | None) -> tuple[str, str]:
+    """``(status, error text)`` for how a run ended: completed, interrupted (Ctrl-C or
+    SIGTERM reach a run as KeyboardInterrupt) or failed."""
+    if error is None:
+        return "completed", ""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", "interrupted (Ctrl-C or SIGTERM)"
+    return "failed", str(error) or type(error).__name__
+
+
+def _brief(err: BaseException) -> str:
+    """HDF5's message without its bookkeeping: "No space left on device (errno 28)"."""
+    text = str(err)
+    found = re.search(r"errno = (\d+), error message = '([^']*)'", text)
+    if found:
+        return f"{found.group(2)} (errno {found.group(1)})"
+    return text
+
+
 class _BackgroundWriter:
     """One thread appending blocks of rows to the file, in order.
 
@@ -103,7 +130,7 @@ class _BackgroundWriter:
                 except ResultsError as err:
                     self.error = err
                 except Exception as err:  # noqa: BLE001 - reported by the main thread
-                    self.error = ResultsError(f"cannot write rows: {err}")
+                    self.error = ResultsWriteError(f"cannot write rows: {err}")
 
     def submit(self, times: np.ndarray, values: np.ndarray, kinds: np.ndarray | None) -> None:
         if self.error is not None:
@@ -138,7 +165,7 @@ class HDF5Recorder(Observer):
     bounds how old the unwritten rows may get (so a crash loses at most that much).
     """
 
-    def __init__(self, path: str | Path, *, chunk_rows: int = 4096, flush_seconds: float = 2.0):
+    def __init__(self, path: str | Path, *, chunk_rows: int = 4096, flush_seconds: float = 0.5):
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
         if not flush_seconds > 0:
@@ -158,6 +185,7 @@ class HDF5Recorder(Observer):
         self._last_write = 0.0
         self._writer: _BackgroundWriter | None = None  # started by stepped_block
         self._events: list[tuple[float, str, str, str]] = []
+        self._broken: ResultsError | None = None  # a write failed: write nothing more
 
     # -- observer protocol ------------------------------------------------------------
 
@@ -216,38 +244,53 @@ class HDF5Recorder(Observer):
         self._done = True
         if self._file is None:
             return  # started() never succeeded: nothing recorded
-        write_error: ResultsError | None = None
-        try:
-            self._write()
-        except ResultsError as err:
-            write_error = err
+        write_error: ResultsError | None = self._broken
+        if write_error is None:
+            try:
+                self._write()
+            except ResultsError as err:
+                write_error = err
         if self._writer is not None:
             try:
                 self._writer.close()
             except ResultsError as err:
                 write_error = write_error or err
             self._writer = None
-        try:
-            self._file.close()
-        except (OSError, RuntimeError) as err:
-            write_error = write_error or ResultsError(f"cannot close result file: {err}",
-                                                      path=str(self.path))
-        self._file = None
-        failure = error if error is not None else write_error
-        self._set_final_status(failure)
-        if write_error is not None:
+        if write_error is None:
+            try:
+                self._file.close()
+            except (OSError, RuntimeError) as err:
+                write_error = ResultsWriteError(f"cannot close result file: {_brief(err)}",
+                                           path=str(self.path))
+        if write_error is not None:  # nothing more may reach the file: mark it in place
+            marking.abandon(self._file, self.path)
+            self._file = None
+            status, text = status_of(error if error is not None else write_error)
+            with contextlib.suppress(ResultsError):  # the write error is what matters
+                marking.mark(self.path, status, text)
             raise write_error
+        self._file = None
+        self._set_final_status(error)
 
     def _set_final_status(self, error: BaseException | None) -> None:
+        status, text = status_of(error)
         try:
-            with h5py.File(self.path, "r+", libver=LIBVER) as f:
-                f.attrs["status"] = "completed" if error is None else "failed"
-                f.attrs["error"] = "" if error is None else (str(error) or type(error).__name__)
-                f.attrs["finished"] = utc_now()
-                f.attrs["n_rows"] = np.int64(self.n_rows)
-                self._write_events(f)
+            f = h5py.File(self.path, "r+", libver=LIBVER)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise ResultsError(f"cannot set the final status: {_brief(err)}",
+                               path=str(self.path)) from None
+        try:
+            for key, value in (("status", status), ("error", text), ("finished", utc_now()),
+                               ("n_rows", np.int64(self.n_rows))):
+                marking.set_attr(f.attrs, key, value)
+            self._write_events(f)
+            f.close()
         except (OSError, ValueError, RuntimeError, KeyError) as err:
-            raise ResultsError(f"cannot set the final status: {err}", path=str(self.path)) from err
+            marking.abandon(f, self.path)  # e.g. the disk filled up just now
+            with contextlib.suppress(ResultsError):
+                marking.mark(self.path, status, text)
+            raise ResultsWriteError(f"cannot write the events table: {_brief(err)}",
+                               path=str(self.path)) from None
 
     def _write_events(self, f: h5py.File) -> None:
         group = f.create_group("events", track_order=True)
@@ -293,7 +336,7 @@ class HDF5Recorder(Observer):
             "cosim_layout_version": np.int64(LAYOUT_VERSION), "name": info.name,
             "start": float(info.start), "stop": float(info.stop), "step": float(info.step),
             "algorithm": info.algorithm, "created": utc_now(), "status": "running",
-            "error": "",
+            "error": "", "finished": "", "n_rows": np.int64(-1),  # set when it ends
         })
         tds = self._series("time", np.float64, fillvalue=np.nan)  # padding shows as NaN
         tds.attrs["units"] = "s"
@@ -369,6 +412,8 @@ class HDF5Recorder(Observer):
         """Append the buffered rows: signals first, then row_kind, then time; flush."""
         n = self._n
         self._last_write = _time.monotonic()
+        if self._broken is not None:
+            raise self._broken
         if n == 0 or self._file is None:
             return
         if self._writer is not None:
@@ -400,8 +445,9 @@ class HDF5Recorder(Observer):
                 ds[old:new] = data
             self._file.flush()
         except (OSError, ValueError, RuntimeError) as err:
-            raise ResultsError(f"cannot write rows {old}..{new - 1}: {err}",
-                               path=str(self.path)) from err
+            self._broken = ResultsWriteError(
+                f"cannot write rows {old}..{new - 1}: {_brief(err)}", path=str(self.path))
+            raise self._broken from None
         self.n_rows = new
 
     def _close_quietly(self) -> None:

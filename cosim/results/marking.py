@@ -64,7 +64,8 @@ def _committed_rows(f: h5py.File) -> int:
     return 0
 
 
-def _set(attrs: h5py.AttributeManager, name: str, value) -> None:
+def set_attr(attrs: h5py.AttributeManager, name: str, value) -> None:
+    """Set an attribute, in place when it exists (the file does not grow)."""
     if name in attrs:
         attrs.modify(name, value)  # in place: no new space needed
     else:
@@ -95,10 +96,10 @@ def mark(path: str | Path, status: str, error: str = "") -> int:
                 if isinstance(obj, h5py.Dataset) and obj.ndim == 1 and \
                         name not in _SERIES_SKIP and obj.shape[0] > n and obj.maxshape[0] is None:
                     obj.resize((n,))
-            _set(f.attrs, "status", status)
-            _set(f.attrs, "error", text)
-            _set(f.attrs, "finished", utc_now())
-            _set(f.attrs, "n_rows", np.int64(n))
+            set_attr(f.attrs, "status", status)
+            set_attr(f.attrs, "error", text)
+            set_attr(f.attrs, "finished", utc_now())
+            set_attr(f.attrs, "n_rows", np.int64(n))
     except ResultsError:
         raise
     except (OSError, RuntimeError, ValueError, KeyError) as err:
@@ -109,18 +110,26 @@ def mark(path: str | Path, status: str, error: str = "") -> int:
 def abandon(f: h5py.File, path: str | Path) -> None:
     """Close ``f`` (open for writing) without HDF5 writing one more byte to ``path``.
 
-    Its file descriptor is replaced by a read-only one on the same file before the
-    close: the flush HDF5 attempts fails harmlessly instead of writing half of its
-    metadata into a file that is full. The file stays as its last complete flush left
-    it; :func:`mark` it afterwards.
+    HDF5 cannot close a file whose flush fails (it keeps it open and tries again at
+    exit), and a flush that fails half-way on a full disk is what corrupts a file. So
+    the file's descriptor is first pointed at an empty scratch file in memory: the
+    final flush lands there and the close succeeds, while ``path`` stays as its last
+    complete flush left it. :func:`mark` it afterwards.
     """
     with contextlib.suppress(Exception):
         fd = f.id.get_vfd_handle()
         if isinstance(fd, int) and fd >= 0:
-            ro = os.open(path, os.O_RDONLY)
+            scratch = _scratch_fd()
             try:
-                os.dup2(ro, fd)
+                os.dup2(scratch, fd)
             finally:
-                os.close(ro)
+                os.close(scratch)
     with contextlib.suppress(Exception):
         f.close()
+
+
+def _scratch_fd() -> int:
+    """A writable descriptor whose writes cost no disk space (memory, or /dev/null)."""
+    with contextlib.suppress(AttributeError, OSError):
+        return os.memfd_create("cosim-abandoned", 0)
+    return os.open(os.devnull, os.O_RDWR)
