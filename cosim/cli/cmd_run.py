@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..topology import Topology, load, yamlio
+from .argtypes import positive_seconds
 
 
 def register(sub) -> None:
@@ -23,6 +24,10 @@ def register(sub) -> None:
                    "inputs of the same name (first column: time [s])")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
+                   help="stop the run after S seconds of wall time (status failed, exit 3)")
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a cosim result")
     p.set_defaults(func=run)
 
 
@@ -68,7 +73,10 @@ def _fmu_topology(path: Path, input_csv: str | None) -> Topology:
 
 
 def run(args) -> int:
-    from ..execution import run as run_topology
+    """Load here; claim the output (never an input, never in use, never a stranger's
+    file); run in a supervised child process (cosim/supervisor) that inherits both."""
+    from ..output_guard import claimed
+    from ..supervisor import watch
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
         topo = _fmu_topology(path, args.input)
@@ -79,6 +87,29 @@ def run(args) -> int:
                               "block")
         topo = load(path)
         params = _parse_params(args.param)
+    inputs = [path, *_inputs(topo, params)]
+    with claimed(args.output, inputs=inputs, force=args.force, what="output file"):
+        if not watch.available():
+            from ..supervisor.deadline import deadline
+            with deadline(args.timeout, f"the run took longer than its time limit of "
+                          f"{args.timeout:g} s (--timeout) and was stopped"):
+                return _run(args, topo, params)
+        from .main import handle
+        return watch.supervise(lambda: handle(args, lambda a: _run(a, topo, params)),
+                               output=args.output, timeout=args.timeout)
+
+
+def _inputs(topo: Topology, params: dict) -> list[Path]:
+    """The files the run reads (with the --param overrides applied)."""
+    from ..execution import _apply_parameters
+    from ..output_guard import topology_inputs
+    applied = topo.copy()
+    _apply_parameters(applied, params)
+    return topology_inputs(applied, applied.check())
+
+
+def _run(args, topo: Topology, params: dict) -> int:
+    from ..execution import run as run_topology
     result = run_topology(topo, output=args.output, start=args.start, stop=args.stop,
                           step=args.step, algorithm=args.algorithm, parameters=params,
                           progress=not args.no_progress)

@@ -60,10 +60,22 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    return handle(args, args.func)
+
+
+def handle(args, func) -> int:
+    """``func(args)``, its errors mapped to one message and an exit code (no traceback).
+
+    ``cosim run`` calls it again in its supervised child process (cosim/supervisor)."""
     try:
-        code = args.func(args)
-    except KeyboardInterrupt:
-        print("cosim: interrupted", file=sys.stderr)
+        code = func(args)
+    except KeyboardInterrupt as err:
+        detail = f" {err}" if str(err) else ""  # where, from a supervised run
+        print(f"cosim {args.command}: interrupted{detail}", file=sys.stderr)
+        result = getattr(err, "result", None)
+        if result is not None and result.path is not None:
+            print(f"partial results (status interrupted) are in {result.path}",
+                  file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit flush

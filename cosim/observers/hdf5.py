@@ -92,7 +92,8 @@ def status_of(error: BaseException | None) -> tuple[str, str]:
     if error is None:
         return "completed", ""
     if isinstance(error, KeyboardInterrupt):
-        return "interrupted", "interrupted (Ctrl-C or SIGTERM)"
+        detail = f" {error}" if str(error) else ""
+        return "interrupted", f"interrupted (Ctrl-C or SIGTERM){detail}"
     return "failed", str(error) or type(error).__name__
 
 
