@@ -37,6 +37,8 @@ from typing import Any
 
 from .errors import ConfigError
 
+#: Root attributes that make an HDF5 file a cosim file (a run's result, a study file)
+COSIM_ATTRS = ("cosim_layout_version", "cosim_study_version")
 #: (device, inode) -> Claim, for the claims this process holds
 _HELD: dict[tuple[int, int], Claim] = {}
 
@@ -59,6 +61,24 @@ class Claim:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+    def follow(self) -> None:
+        """Move the lock to the file now at :attr:`path`, if it was replaced (written
+        elsewhere and renamed over it); OutputError if another run holds that one."""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return
+        if (st.st_dev, st.st_ino) == self.key or self.fd < 0:
+            return
+        fd = os.open(self.path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+        if not _lock(fd):
+            os.close(fd)
+            raise OutputError(f"{self.path} is being written by another run right now")
+        _HELD.pop(self.key, None)
+        os.close(self.fd)
+        self.fd, self.key, self.created = fd, (st.st_dev, st.st_ino), False
+        _HELD[self.key] = self
 
     def release(self, *, discard_if_empty: bool = False) -> None:
         """Give the file up (the last user closes the descriptor, releasing the lock).
@@ -170,7 +190,7 @@ def _is_cosim_file(p: Path) -> bool:
     for kwargs in ({}, {"swmr": True}):  # a file left open by a killed writer needs swmr
         try:
             with h5py.File(p, "r", **kwargs) as f:
-                return "cosim_layout_version" in f.attrs
+                return any(key in f.attrs for key in COSIM_ATTRS)
         except OSError:
             continue
     return False

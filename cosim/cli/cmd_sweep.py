@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
-from .argtypes import nonnegative_int, positive_int
+from .argtypes import nonnegative_int, positive_int, positive_seconds
 
 
 def register(sub) -> None:
@@ -32,6 +32,9 @@ def register(sub) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="start again over an existing output file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
+                   help="wall-time limit of one scenario (overrides the study's timeout:); "
+                   "a scenario that takes longer is recorded as failed")
     p.set_defaults(func=handler)
 
 
@@ -51,7 +54,7 @@ def handler(args) -> int:
           f"-> {output}", flush=True)
     clock = time.perf_counter()
     df = sweep(study, output, runner=runner, resume=args.resume, overwrite=args.overwrite,
-               progress=not args.no_progress)
+               progress=not args.no_progress, timeout=args.timeout)
     _summary(df, time.perf_counter() - clock, output)
     return 0
 

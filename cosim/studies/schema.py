@@ -18,6 +18,7 @@ A study file (``topologies/studies/*.yaml``)::
     variants:                             # every variant runs every design point
       nominal: {}
       outage: {parameters: {cooler.failed: true}}
+    timeout: 600                          # wall-time limit of one scenario [s]
     outputs:                              # per-run scalars, each named
       peak_cpu: {signal: mixer.T_cpu_max, stat: max}
       energy: {signal: cooler.P_el, stat: integral, unit: kWh}
@@ -219,6 +220,9 @@ class StudySpec(_Strict):
     variants: dict[str, VariantSpec] = Field(default_factory=dict)
     outputs: dict[str, OutputSpec] = Field(default_factory=dict)
     traces: TracesSpec | None = None
+    timeout: Seconds | None = Field(None, gt=0)
+    """Wall-time limit of one scenario [s]: a scenario that takes longer is stopped (its
+    worker process killed and replaced if it does not stop) and recorded as failed."""
 
     @field_validator("grid")
     @classmethod
