@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from fmpy.validation import validate_fmu
-from fmutest_helpers import MODELS, VERSIONS
+from fmutest_helpers import ALL_BUILDS, ALL_MODELS
 
 from fmus.build import DEFAULT_OUT_DIR, MODELS_DIR, FMUBuildError, build, fmu_path, list_models
 
@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_build_returns_every_model_and_version(fmus):
-    assert set(list_models()) == set(MODELS)
-    assert set(fmus) == {(m, v) for m in MODELS for v in VERSIONS}
+    assert set(list_models()) == set(ALL_MODELS)
+    assert set(fmus) == set(ALL_BUILDS)
     for (model, version), path in fmus.items():
         assert path == DEFAULT_OUT_DIR / f"fmi{version}" / f"{model}.fmu"
         with zipfile.ZipFile(path) as zf:
