@@ -92,7 +92,7 @@ def run(args) -> int:
         if not watch.available():
             from ..supervisor.deadline import deadline
             with deadline(args.timeout, f"the run took longer than its time limit of "
-                          f"{args.timeout:g} s (--timeout) and was stopped"):
+                          f"{args.timeout or 0:g} s (--timeout) and was stopped"):
                 return _run(args, topo, params)
         from .main import handle
         return watch.supervise(lambda: handle(args, lambda a: _run(a, topo, params)),
