@@ -20,8 +20,10 @@ and it stays held when that child dies until the supervisor has marked the file.
 does not interfere with HDF5's own ``flock`` locks (readers keep working). Where
 OFD locks do not exist (macOS, Windows), concurrent writers are not detected.
 
-A process holds at most one claim per file; claiming a file it already holds (the
-child of ``cosim run`` calling ``cosim.run``) returns the existing claim.
+A claim can be handed over (:meth:`Claim.hand_over`) to the next :func:`claim` of the
+same file: ``cosim run`` claims the output with its options (``--force``), then the
+``cosim.run`` it calls — in its supervised child, or in-process — takes that claim. Any
+other claim on a file already held is refused.
 """
 
 from __future__ import annotations
@@ -55,12 +57,19 @@ class Claim:
         st = os.fstat(fd)
         self.key = (st.st_dev, st.st_ino)
         self.users = 1
+        self.handed_over = False  # the next claim() of this file takes this one
 
     def __enter__(self) -> Claim:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+    def hand_over(self) -> Claim:
+        """Let the next :func:`claim` of this file (in this process or a child forked
+        from it) take this claim instead of being refused."""
+        self.handed_over = True
+        return self
 
     def follow(self) -> None:
         """Move the lock to the file now at :attr:`path`, if it was replaced (written
@@ -101,9 +110,13 @@ def claim(path: str | Path, *, inputs: Iterable[str | Path] = (), force: bool = 
     p = Path(path)
     _refuse_inputs(p, inputs, what)
     existing = _held(p)
-    if existing is not None:
+    if existing is not None and existing.handed_over:
+        existing.handed_over = False
         existing.users += 1
         return existing
+    if existing is not None:
+        raise OutputError(f"the {what} {p} is being written by another run in this "
+                          "process; choose another file (-o)")
     if p.is_dir():
         raise OutputError(f"the {what} {p} is a directory")
     if not force:

@@ -88,7 +88,9 @@ def run(args) -> int:
         topo = load(path)
         params = _parse_params(args.param)
     inputs = [path, *_inputs(topo, params)]
-    with claimed(args.output, inputs=inputs, force=args.force, what="output file"):
+    with claimed(args.output, inputs=inputs, force=args.force, what="output file") as claim:
+        if claim is not None:
+            claim.hand_over()  # to the cosim.run below (in the child, or here)
         if not watch.available():
             from ..supervisor.deadline import deadline
             with deadline(args.timeout, f"the run took longer than its time limit of "
