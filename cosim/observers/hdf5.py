@@ -29,6 +29,7 @@ import atexit
 import contextlib
 import json
 import math
+import os
 import queue
 import re
 import threading
@@ -52,6 +53,8 @@ DTYPES: dict[str, type[np.generic]] = {REAL: np.float64, INTEGER: np.int64, BOOL
 RESERVED = frozenset({"time", "row_kind", "parameters", "meta"})
 #: Upper bound of the row buffer, whatever ``chunk_rows`` is (many signals × long chunks).
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
+#: Room kept below a file-size limit for HDF5's own metadata and the final marking.
+SIZE_LIMIT_MARGIN = 64 * 1024
 
 
 def utc_now() -> str:
@@ -104,6 +107,19 @@ def _brief(err: BaseException) -> str:
     if found:
         return f"{found.group(2)} (errno {found.group(1)})"
     return text
+
+
+def _size_limit(f: h5py.File) -> tuple[int, int | None]:
+    """``(file descriptor, soft RLIMIT_FSIZE in bytes or None)`` of an open file."""
+    try:
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return -1, None
+    if soft == resource.RLIM_INFINITY:
+        return -1, None
+    fd = f.id.get_vfd_handle()
+    return (fd, int(soft)) if isinstance(fd, int) and fd >= 0 else (-1, None)
 
 
 class _BackgroundWriter:
@@ -216,6 +232,7 @@ class HDF5Recorder(Observer):
         self._tbuf = np.empty(rows, dtype=np.float64)
         self._kbuf = np.empty(rows, dtype=np.int8)
         self._last_write = _time.monotonic()
+        self._fd, self._size_limit = _size_limit(self._file)
 
     def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
                 ) -> None:
@@ -431,9 +448,15 @@ class HDF5Recorder(Observer):
         file goes by.
         """
         n = len(times)
+        if self._size_limit is not None and n > self.chunk_rows:  # as much as fits
+            for lo in range(0, n, self.chunk_rows):
+                hi = lo + self.chunk_rows
+                self._append(times[lo:hi], values[lo:hi], None if kinds is None else kinds[lo:hi])
+            return
         old, new = self.n_rows, self.n_rows + n
         if kinds is None:
             kinds = np.full(n, RowKind.COMMUNICATION_POINT, dtype=np.int8)
+        self._check_size_limit(n, old, new)
         columns = np.ascontiguousarray(np.transpose(values))
         try:
             for j, ds in enumerate(self._datasets):
@@ -450,6 +473,20 @@ class HDF5Recorder(Observer):
                 f"cannot write rows {old}..{new - 1}: {_brief(err)}", path=str(self.path))
             raise self._broken from None
         self.n_rows = new
+
+    def _check_size_limit(self, n: int, old: int, new: int) -> None:
+        """Refuse a write that could take the file past the process's file-size limit
+        (``ulimit -f``): HDF5 cannot close a file it failed to extend (it crashes at
+        exit), so the limit is treated as a full disk *before* HDF5 meets it."""
+        if self._size_limit is None:
+            return
+        worst = n * 8 * (len(self._datasets) + 2) + SIZE_LIMIT_MARGIN
+        if os.fstat(self._fd).st_size + worst > self._size_limit:
+            self._broken = ResultsWriteError(
+                f"cannot write rows {old}..{new - 1}: File too large: the file would pass "
+                f"this process's file-size limit (ulimit -f) of {self._size_limit} bytes",
+                path=str(self.path))
+            raise self._broken
 
     def _close_quietly(self) -> None:
         if self._file is not None:
