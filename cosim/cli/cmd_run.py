@@ -91,7 +91,7 @@ def run(args) -> int:
     with claimed(args.output, inputs=inputs, force=args.force, what="output file") as claim:
         if claim is not None:
             claim.hand_over()  # to the cosim.run below (in the child, or here)
-        if not watch.available():
+        if not (getattr(args, "as_program", False) and watch.available()):
             from ..supervisor.deadline import deadline
             with deadline(args.timeout, f"the run took longer than its time limit of "
                           f"{args.timeout or 0:g} s (--timeout) and was stopped"):

@@ -12,6 +12,11 @@ Exit codes (documented in README):
 
 Errors are printed as one message on stderr, never a traceback
 (``COSIM_TRACEBACK=1`` shows it).
+
+Run as a program (``cosim ...`` or ``python -m cosim ...``: ``main()`` without
+arguments), ``cosim run`` steps the simulation in a supervised child process
+(cosim/supervisor); ``main([...])`` called from Python runs every command in the
+calling process, like ``cosim.run``.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.as_program = argv is None  # a process of its own: runs may be supervised
     return handle(args, args.func)
 
 
