@@ -5,6 +5,12 @@ builds a :class:`CompiledLoop`. :meth:`CompiledLoop.run` calls the kernel for ch
 macro steps (sized to take about :data:`CHUNK_SECONDS` each), hands each chunk's rows
 to the observers with ``stepped_block`` and, when the kernel stops early, raises
 exactly the error the Python loop raises at that step, after the rows before it.
+
+Whatever the chunk size, the kernel returns between two steps once :data:`HANDOVER_NS`
+of wall time have passed (it looks at a coarse clock every ~10 ms of steps), so a run
+whose steps slow down still hands its rows over, and Python signal handlers still run,
+at least every 0.5 s. The kernel also writes the node it calls and the end of each step
+into :func:`cosim.supervisor.beacon.kernel_slots` for the supervisor of ``cosim run``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ PLAIN_RUN_FIELDS = frozenset({"start", "stop", "step", "algorithm", "record", "o
 MAX_TICKS = 2 ** 53  # ticks / 1e9 is then the same in C as in Python
 CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
 HANDOVER_NS = 500_000_000  # and hand rows over at the latest after this (wall time)
+CLOCK_CHECK_SECONDS = 0.01  # the kernel looks at the clock about this often
 MAX_CHUNK_ROWS = 65536
 ROW_BUFFER_BYTES = 2 * 1024 * 1024
 
@@ -195,6 +202,7 @@ class CompiledLoop:
         self.rows = np.zeros((self.capacity, n_rec))
         self.times = np.zeros(self.capacity)
         self.chunk = 64
+        self.rate = 1.0  # steps per second, measured (the first chunk checks every step)
         self._c_nodes = (_Node * len(nodes))()
         for i, (node, c) in enumerate(zip(nodes, self._c_nodes, strict=True)):
             self._fill(c, node, i)
@@ -241,7 +249,7 @@ class CompiledLoop:
             while n <= n_to:
                 want = min(self.chunk, n_to - n + 1)
                 ctx.deadline_ns = time.monotonic_ns() + HANDOVER_NS
-                ctx.check_every = max(1, self.chunk // 16)
+                ctx.check_every = max(1, int(self.rate * CLOCK_CHECK_SECONDS))
                 clock = time.perf_counter()
                 done = self._fn(ctypes.byref(ctx), n, n + want - 1, record,
                                 ctypes.byref(report))
@@ -261,6 +269,7 @@ class CompiledLoop:
 
     def _tune(self, done: int, elapsed: float) -> None:
         if done and elapsed > 0:
+            self.rate = done / elapsed
             self.chunk = int(min(self.capacity, max(16, done * CHUNK_SECONDS / elapsed)))
 
     def _hand_over(self, observers, done: int) -> None:

@@ -72,6 +72,21 @@ def set_attr(attrs: h5py.AttributeManager, name: str, value) -> None:
         attrs[name] = value
 
 
+def _check_cosim_file(p: Path, status: str) -> None:
+    """ResultsError, before anything is written, unless ``p`` is a cosim result file
+    (read in SWMR mode, which also opens a file still flagged as open for writing)."""
+    try:
+        superblock.read(p)
+        with h5py.File(p, "r", swmr=True) as f:
+            ours = "cosim_layout_version" in f.attrs
+    except superblock.SuperblockError as err:
+        raise ResultsError(f"cannot mark the file {status}: {err}", path=str(p)) from None
+    except OSError as err:
+        raise ResultsError(f"cannot mark the file {status}: {err}", path=str(p)) from None
+    if not ours:
+        raise ResultsError("not a cosim result file: left as it is", path=str(p))
+
+
 def mark(path: str | Path, status: str, error: str = "") -> int:
     """Mark the result file ``path`` of a run that ended without closing it; return the
     number of whole rows it keeps. Only call it once no process writes the file.
@@ -82,6 +97,7 @@ def mark(path: str | Path, status: str, error: str = "") -> int:
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, got {status!r}")
     p = Path(path)
+    _check_cosim_file(p, status)
     try:
         superblock.clear_open_flags(p)
     except (superblock.SuperblockError, OSError) as err:
@@ -89,8 +105,6 @@ def mark(path: str | Path, status: str, error: str = "") -> int:
     text = error if len(error) <= MAX_ERROR_CHARS else error[:MAX_ERROR_CHARS - 3] + "..."
     try:
         with h5py.File(p, "r+") as f:
-            if "cosim_layout_version" not in f.attrs:
-                raise ResultsError("not a cosim result file: left as it is", path=str(p))
             n = _committed_rows(f)
             for name, obj in f.items():
                 if isinstance(obj, h5py.Dataset) and obj.ndim == 1 and \

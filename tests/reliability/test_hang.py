@@ -39,6 +39,10 @@ def runs(tmp_path_factory, fmus):
                         "parameters": {"t_hang": 0.045}}}})
     start("python-ctrl-c", sleeper)
     start("python-timeout", sleeper, "--timeout", 1)
+    huge = write_yaml(folder / "huge.yaml", {  # 2e9 steps: planned, never preallocated
+        "name": "huge", "run": {"stop": 2e6, "step": 1e-3},
+        "nodes": {"r": {"block": "ramp", "parameters": {"duration": 2e6}}}})
+    start("huge", huge, "--timeout", 1)
     yield folder, batch
     batch.close()
 
@@ -125,3 +129,20 @@ def test_timeout_in_python_code_ends_gracefully_with_every_row(runs):
         f"partial results (status failed) are in {folder / 'python-timeout.h5'}"]
     attrs, series = committed(folder / "python-timeout.h5")
     assert attrs["status"] == "failed" and len(series["time"]) == 5
+
+
+def test_a_2e9_step_run_starts_and_stops_on_time(runs):
+    """Before, memory for every planned row was allocated up front: a traceback before the
+    file existed. Now the run starts, and its --timeout stops it gracefully (the compiled
+    loop returns at least every 0.5 s, so the child's own handler runs)."""
+    folder, batch = runs
+    done = batch.result("huge")
+    assert done.code == 3, done.err
+    first, second = done.lines
+    assert first.startswith("cosim run: error: the run took longer than its time limit of "
+                            "1 s (--timeout); stopped while node r was stepping from t=")
+    assert second == f"partial results (status failed) are in {folder / 'huge.h5'}"
+    attrs, series = committed(folder / "huge.h5")
+    n = len(series["time"])
+    assert attrs["status"] == "failed" and attrs["n_rows"] == n > 1000
+    assert np.allclose(series["r.y"], series["time"] / 2e6, rtol=0, atol=1e-15)
