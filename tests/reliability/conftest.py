@@ -53,11 +53,16 @@ def cosim(*args: object, cwd: Path | None = None, timeout: float = 120,
     return Done(proc.returncode, proc.stdout, proc.stderr)
 
 
-def start(*args: object, cwd: Path | None = None, **extra: str) -> subprocess.Popen:
+def start(*args: object, cwd: Path | None = None, preexec=None,
+          **extra: str) -> subprocess.Popen:
     """``python -m cosim ARGS`` in its own session (a terminal's foreground group)."""
+    def setup():
+        os.setsid()
+        if preexec is not None:
+            preexec()
     return subprocess.Popen([sys.executable, "-m", "cosim", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env(**extra), cwd=cwd, start_new_session=True)
+                            env=env(**extra), cwd=cwd, preexec_fn=setup)
 
 
 def finish(proc: subprocess.Popen, timeout: float = 60) -> Done:
@@ -158,8 +163,8 @@ class Batch:
         self.procs: dict[str, subprocess.Popen] = {}
         self.done: dict[str, Done] = {}
 
-    def start(self, key: str, *args: object, **extra: str) -> None:
-        self.procs[key] = start(*args, **extra)
+    def start(self, key: str, *args: object, preexec=None, **extra: str) -> None:
+        self.procs[key] = start(*args, preexec=preexec, **extra)
 
     def result(self, key: str, timeout: float = 120) -> Done:
         if key not in self.done:

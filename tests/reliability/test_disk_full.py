@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import committed, cosim, env, write_yaml
+from conftest import Batch, committed, env, write_yaml
 
 import cosim as api
 
@@ -53,32 +53,41 @@ def _limit_file_size():
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
-def test_file_size_limit(tmp_path):
-    out = tmp_path / "out.h5"
-    done = cosim("run", ramps(tmp_path), "-o", out, "--no-progress",
-                 preexec=_limit_file_size)
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both CLI runs at once: one under a file-size limit, one on a tiny tmpfs (when this
+    machine lets us mount one; else ``tiny`` is None)."""
+    folder = tmp_path_factory.mktemp("full")
+    topo = ramps(folder)
+    tiny = folder / "tiny"
+    tiny.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={LIMIT}", "tmpfs",
+                           str(tiny)], capture_output=True, text=True)
+    batch = Batch()
+    batch.start("limit", "run", topo, "-o", folder / "out.h5", "--no-progress",
+                preexec=_limit_file_size)
+    if made.returncode == 0:
+        batch.start("tmpfs", "run", topo, "-o", tiny / "out.h5", "--no-progress")
+    yield folder, batch, (tiny if made.returncode == 0 else None), made.stderr.strip()
+    batch.close()
+    if made.returncode == 0:
+        subprocess.run(["umount", "-l", str(tiny)], check=False)
+
+
+def test_file_size_limit(runs):
+    folder, batch, _, _ = runs
+    out = folder / "out.h5"
     check_kept(out, f"File too large: the file would pass this process's file-size limit "
-                    f"(ulimit -f) of {LIMIT} bytes", done)
+                    f"(ulimit -f) of {LIMIT} bytes", batch.result("limit"))
     assert out.stat().st_size <= LIMIT
 
 
-@pytest.fixture
-def tiny_fs(tmp_path):
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={LIMIT}", "tmpfs",
-                           str(mount)], capture_output=True, text=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.strip()}); the file-size "
-                    "limit test covers a full disk")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def test_full_tmpfs(tmp_path, tiny_fs):
-    out = tiny_fs / "out.h5"
-    done = cosim("run", ramps(tmp_path), "-o", out, "--no-progress")
-    check_kept(out, "No space left on device (errno 28)", done)
+def test_full_tmpfs(runs):
+    _, batch, tiny, why = runs
+    if tiny is None:
+        pytest.skip(f"cannot mount a tmpfs here ({why}); the file-size limit test covers "
+                    "a full disk")
+    check_kept(tiny / "out.h5", "No space left on device (errno 28)", batch.result("tmpfs"))
 
 
 def test_python_api_on_a_full_disk(tmp_path):

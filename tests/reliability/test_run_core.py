@@ -26,21 +26,23 @@ class HandOvers(Observer):
 
 def test_compiled_loop_hands_rows_over_every_half_second(tmp_path, fmu, monkeypatch):
     """Chunks sized for 100 s of steps (as if the steps had been 1000x faster): the
-    kernel's wall-clock deadline still returns every 0.5 s."""
+    kernel's wall-clock deadline still returns every 0.5 s (without it, the whole run of
+    about 2.5 s would be one chunk). The bound allows 0.5 s of scheduling delays on a
+    busy machine."""
     from cosim.fast import loop
     monkeypatch.setattr(loop, "CHUNK_SECONDS", 100.0)
     topo = write_yaml(tmp_path / "slow.yaml", {  # Silent: 10^4 internal steps per step
-        "run": {"stop": 15000.0, "step": 10.0},
-        "nodes": {"r": {"block": "ramp", "parameters": {"duration": 15000.0}},
+        "run": {"stop": 25000.0, "step": 10.0},
+        "nodes": {"r": {"block": "ramp", "parameters": {"duration": 25000.0}},
                   "s": {"fmu": str(fmu("Silent"))}}})
     seen = HandOvers()
     clock = time.monotonic()
     result = api.run(topo, observers=[seen], keep_in_memory=False)
     wall = time.monotonic() - clock
-    assert seen.rows == 1500 and result.status == "completed"
-    assert len(seen.blocks) >= 2 and wall > 1.0  # long enough to need several hand-overs
+    assert seen.rows == 2500 and result.status == "completed"
+    assert len(seen.blocks) >= 3 and wall > 1.5  # long enough to need several hand-overs
     gaps = np.diff([clock, *seen.blocks])
-    assert gaps.max() < 0.5 + 0.25, gaps  # the deadline, plus one step and some slack
+    assert gaps.max() < 0.5 + 0.5, gaps  # the deadline, plus a step and scheduling slack
 
 
 def test_memory_grows_with_rows_not_with_plans():
