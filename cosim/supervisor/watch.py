@@ -5,7 +5,7 @@ printing what it always prints — with a :class:`~.beacon.Beacon` active, and l
 through ``os._exit`` with the command's exit code after marking the beacon *done*. The
 parent waits and:
 
-* forwards SIGINT and SIGTERM to the child once (the child's handler turns the first
+* forwards SIGINT, SIGTERM and SIGHUP to the child once (the child's handler turns the first
   into ``KeyboardInterrupt``, so the run ends as an interrupted run and marks its own
   file; repeats are ignored while it cleans up). If the child has not ended
   :func:`grace_seconds` later — stuck inside FMU code, where Python signal handlers
@@ -41,6 +41,9 @@ from pathlib import Path
 from . import beacon as beacons
 
 EXIT_FAILED, EXIT_INTERRUPTED = 3, 130
+#: signals the supervisor passes on to the run (Ctrl-C, kill, a closed terminal)
+FORWARDED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                  if hasattr(signal, name))
 #: seconds a signalled child gets to end by itself before it is killed
 DEFAULT_GRACE = 5.0
 POLL = 0.02
@@ -97,8 +100,8 @@ def _child(body: Callable[[], int], record: beacons.Beacon, parent: int,
     code = EXIT_FAILED
     try:
         beacons.activate(record)
-        _die_with(parent)
         _install_handlers(record, timeout)
+        _watch_parent(parent)
         code = body()
     except SystemExit as err:  # never a silent success
         code = err.code if isinstance(err.code, int) and err.code else EXIT_FAILED
@@ -117,16 +120,21 @@ def _child(body: Callable[[], int], record: beacons.Beacon, parent: int,
         os._exit(code)
 
 
-def _die_with(parent: int) -> None:
-    """Ask the kernel for SIGTERM when the supervisor dies (Linux), so an orphaned run
-    ends as interrupted instead of running on unwatched."""
-    with contextlib.suppress(Exception):
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-    if os.getppid() != parent:  # it died before prctl took effect
+def _watch_parent(parent: int) -> None:
+    """If the supervisor dies (killed with SIGKILL, say), end this orphaned run as an
+    interrupted one; kill it if it does not stop (stuck in model code) within the grace
+    period. A thread: it runs while the main thread is inside an FMU (ctypes releases
+    the GIL)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL * 25)
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace_seconds())
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="cosim-orphan-watch", daemon=True).start()
 
 
 def _install_handlers(record: beacons.Beacon, timeout: float | None) -> None:
@@ -143,7 +151,7 @@ def _install_handlers(record: beacons.Beacon, timeout: float | None) -> None:
                              f"(--timeout); stopped {where}")
         raise KeyboardInterrupt(where)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in FORWARDED:
         signal.signal(sig, on_signal)
 
 
@@ -161,8 +169,7 @@ class _Watcher:
         self.signals: list[int] = []
 
     def wait(self) -> Ending:
-        saved = {sig: signal.signal(sig, self._on_signal)
-                 for sig in (signal.SIGINT, signal.SIGTERM)}
+        saved = {sig: signal.signal(sig, self._on_signal) for sig in FORWARDED}
         try:
             status = self._loop()
         finally:

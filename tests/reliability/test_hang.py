@@ -37,6 +37,8 @@ def runs(tmp_path_factory, fmus):
         "name": "sleeper", "run": {"stop": 1.0, "step": 0.01},
         "nodes": {"s": {"block": f"{HERE / 'blocks.py'}:Sleeper",
                         "parameters": {"t_hang": 0.045}}}})
+    start("orphan", hostile_topology(folder, fmus, "e", 4, 60.0, version=2))
+    start("python-orphan", sleeper)
     start("python-ctrl-c", sleeper)
     start("python-timeout", sleeper, "--timeout", 1)
     huge = write_yaml(folder / "huge.yaml", {  # 2e9 steps: planned, never preallocated
@@ -146,3 +148,32 @@ def test_a_2e9_step_run_starts_and_stops_on_time(runs):
     n = len(series["time"])
     assert attrs["status"] == "failed" and attrs["n_rows"] == n > 1000
     assert np.allclose(series["r.y"], series["time"] / 2e6, rtol=0, atol=1e-15)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("key", "status", "min_rows"), [("orphan", "running", 1),
+                                                         ("python-orphan", "interrupted", 0)])
+def test_no_run_outlives_its_supervisor(runs, key, status, min_rows):
+    """The supervisor is killed (SIGKILL: no chance to forward anything). The orphaned
+    run notices: stuck in Python it ends as interrupted and marks its file; stuck in C
+    it kills itself after the grace period (the file keeps its flushed rows, readable
+    by cosim.read in SWMR mode). No process is left behind."""
+    folder, batch = runs
+    proc = batch.procs[key]
+    wait_until_stuck(folder / f"{key}.h5", proc, min_rows=min_rows)
+    proc.kill()  # the supervisor only
+    proc.communicate()
+    deadline = time.monotonic() + 10
+    while group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not group_alive(proc.pid), "the simulation process outlived its supervisor"
+    import cosim as api
+    run = api.read(folder / f"{key}.h5")
+    assert run.status == status and (len(run.df) > 0 or min_rows == 0)
