@@ -62,7 +62,8 @@ def run(topology: Topology | str | Path, *, output: str | Path | None = None,
     report = topo.check()
     report.raise_if_problems()
     # never an input, never two writers, never a stranger's file (cosim/output_guard.py)
-    with claimed(output, inputs=topology_inputs(topo, report), what="result file"):
+    inputs = topology_inputs(topo, report) if output is not None else ()
+    with claimed(output, inputs=inputs, what="result file"):
         return Execution(topo, report, output=output, progress=progress,
                          observers=observers, keep_in_memory=keep_in_memory, trace=trace,
                          fast=fast).run()

@@ -107,7 +107,9 @@ def _inputs(topo: Topology, params: dict) -> list[Path]:
     from ..output_guard import topology_inputs
     applied = topo.copy()
     _apply_parameters(applied, params)
-    return topology_inputs(applied, applied.check())
+    report = applied.check()
+    report.raise_if_problems()  # here, before any output is touched or process forked
+    return topology_inputs(applied, report)
 
 
 def _run(args, topo: Topology, params: dict) -> int:
