@@ -105,12 +105,17 @@ def _child(body: Callable[[], int], record: beacons.Beacon, parent: int,
         code = body()
     except SystemExit as err:  # never a silent success
         code = err.code if isinstance(err.code, int) and err.code else EXIT_FAILED
+        with contextlib.suppress(Exception):
+            print(f"cosim: error: the run called sys.exit({err.code!r})", file=sys.stderr)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     except BaseException as err:  # noqa: BLE001 - report and exit, never a traceback
         with contextlib.suppress(Exception):
             print(f"cosim: error: {type(err).__name__}: {err}", file=sys.stderr)
     finally:
+        for sig in FORWARDED:  # nothing may interrupt the way out (os._exit below)
+            with contextlib.suppress(Exception):
+                signal.signal(sig, signal.SIG_IGN)
         with contextlib.suppress(Exception):
             sys.stdout.flush()
         with contextlib.suppress(Exception):

@@ -5,7 +5,7 @@ makes a run succeed; a block that cannot be built is reported by check and run (
 from __future__ import annotations
 
 import pytest
-from conftest import HERE, committed, cosim, write_yaml
+from reliability_helpers import HERE, Batch, committed, write_yaml
 
 import cosim as api
 from cosim.cli.main import main
@@ -15,7 +15,7 @@ from cosim.errors import SubsystemError
 def topology(folder, cls: str, **params):
     return write_yaml(folder / "blocks.yaml", {
         "name": "blocks", "run": {"stop": 1.0, "step": 0.1},
-        "nodes": {"b": {"block": f"{HERE / 'blocks.py'}:{cls}", "parameters": params}}})
+        "nodes": {"b": {"block": f"{HERE / 'misbehaving_blocks.py'}:{cls}", "parameters": params}}})
 
 
 @pytest.mark.parametrize(("what", "message"), [
@@ -47,19 +47,6 @@ def test_bad_block_outputs(tmp_path, capsys, what, message):
     assert list(series["time"]) == pytest.approx([0.0, 0.1, 0.2, 0.3])  # up to the bad step
 
 
-def test_sys_exit_in_a_block_fails_the_run(tmp_path):
-    """Before, ``cosim run`` exited 0 here while the file said failed."""
-    out = tmp_path / "out.h5"
-    done = cosim("run", topology(tmp_path, "Exits"), "-o", out, "--no-progress")
-    message = ("b at t=0.5 s: Exits.step() called sys.exit(0); a block must raise an "
-               "exception to stop the run")
-    assert done.code == 3 and done.lines == [f"cosim run: error: {message}",
-                                             f"partial results (status failed) are in {out}"]
-    assert committed(out)[0]["status"] == "failed"
-    with pytest.raises(SubsystemError, match=r"called sys.exit\(0\)"):
-        api.run(topology(tmp_path, "Exits"))  # the Python API: an error, not an exit
-
-
 @pytest.mark.parametrize(("where", "message"), [
     ("init", "creating block Explodes with its parameters failed: ValueError: calibration "
              "table is missing"),
@@ -75,3 +62,29 @@ def test_block_that_cannot_be_built(tmp_path, capsys, where, message, command):
     assert code == 2 and "Traceback" not in err
     assert err.splitlines() == [f"cosim {command}: error: topology has 1 problem:",
                                 f"  - {topo}:{line}: b: {message}"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def exits_run(tmp_path_factory):
+    """The one CLI subprocess of this module, started first: it runs while the
+    in-process tests do."""
+    folder = tmp_path_factory.mktemp("exits")
+    batch = Batch()
+    batch.start("exits", "run", topology(folder, "Exits"), "-o", folder / "out.h5",
+                "--no-progress")
+    yield folder, batch
+    batch.close()
+
+
+def test_sys_exit_in_a_block_fails_the_run(tmp_path, exits_run):
+    """Before, ``cosim run`` exited 0 here while the file said failed."""
+    folder, batch = exits_run
+    out = folder / "out.h5"
+    done = batch.result("exits")
+    message = ("b at t=0.5 s: Exits.step() called sys.exit(0); a block must raise an "
+               "exception to stop the run")
+    assert done.code == 3 and done.lines == [f"cosim run: error: {message}",
+                                             f"partial results (status failed) are in {out}"]
+    assert committed(out)[0]["status"] == "failed"
+    with pytest.raises(SubsystemError, match=r"called sys.exit\(0\)"):
+        api.run(topology(tmp_path, "Exits"))  # the Python API: an error, not an exit

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Batch, committed, hostile_topology
+from reliability_helpers import Batch, committed, hostile_topology
 
 import cosim as api
 

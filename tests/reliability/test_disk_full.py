@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import Batch, committed, env, write_yaml
+from reliability_helpers import Batch, committed, env, write_yaml
 
 import cosim as api
 
@@ -66,16 +66,22 @@ def runs(tmp_path_factory):
     batch = Batch()
     batch.start("limit", "run", topo, "-o", folder / "out.h5", "--no-progress",
                 preexec=_limit_file_size)
+    api_run = subprocess.Popen([sys.executable, "-c", api_script(topo, folder / "api.h5")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env(), preexec_fn=_limit_file_size)
     if made.returncode == 0:
         batch.start("tmpfs", "run", topo, "-o", tiny / "out.h5", "--no-progress")
-    yield folder, batch, (tiny if made.returncode == 0 else None), made.stderr.strip()
+    yield folder, batch, (tiny if made.returncode == 0 else None), made.stderr.strip(), api_run
     batch.close()
+    if api_run.poll() is None:
+        api_run.kill()
+        api_run.communicate()
     if made.returncode == 0:
         subprocess.run(["umount", "-l", str(tiny)], check=False)
 
 
 def test_file_size_limit(runs):
-    folder, batch, _, _ = runs
+    folder, batch, _, _, _ = runs
     out = folder / "out.h5"
     check_kept(out, f"File too large: the file would pass this process's file-size limit "
                     f"(ulimit -f) of {LIMIT} bytes", batch.result("limit"))
@@ -83,26 +89,28 @@ def test_file_size_limit(runs):
 
 
 def test_full_tmpfs(runs):
-    _, batch, tiny, why = runs
+    _, batch, tiny, why, _ = runs
     if tiny is None:
         pytest.skip(f"cannot mount a tmpfs here ({why}); the file-size limit test covers "
                     "a full disk")
     check_kept(tiny / "out.h5", "No space left on device (errno 28)", batch.result("tmpfs"))
 
 
-def test_python_api_on_a_full_disk(tmp_path):
+def api_script(topo, out) -> str:
+    return ("import cosim, sys\n"
+            "try:\n"
+            f"    cosim.run({str(topo)!r}, output={str(out)!r})\n"
+            "except cosim.ResultsError as err:\n"
+            "    print(type(err).__name__, err.exit_code)\n")
+
+
+def test_python_api_on_a_full_disk(runs):
     """cosim.run in-process: ResultsWriteError (exit code 3), the file marked, and the
     interpreter exits normally (HDF5 crashed at exit after a failed write before)."""
-    out = tmp_path / "api.h5"
-    script = ("import cosim, sys\n"
-              "try:\n"
-              f"    cosim.run({str(ramps(tmp_path))!r}, output={str(out)!r})\n"
-              "except cosim.ResultsError as err:\n"
-              "    print(type(err).__name__, err.exit_code)\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env(), preexec_fn=_limit_file_size, timeout=120)
-    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
-    assert proc.stdout == "ResultsWriteError 3\n"
-    attrs, series = committed(out)
+    folder, _, _, _, proc = runs
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and err == "", err
+    assert out == "ResultsWriteError 3\n"
+    attrs, series = committed(folder / "api.h5")
     assert attrs["status"] == "failed" and "ulimit -f" in attrs["error"]
     assert attrs["n_rows"] == len(series["time"]) > 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import HERE, ROOT
+from reliability_helpers import HERE, ROOT
 
 DOC = (ROOT / "docs" / "reliability.md").read_text()
 

@@ -16,7 +16,15 @@ import time
 
 import numpy as np
 import pytest
-from conftest import GRACE, HERE, Batch, committed, hostile_topology, wait_until_stuck, write_yaml
+from reliability_helpers import (
+    GRACE,
+    HERE,
+    Batch,
+    committed,
+    hostile_topology,
+    wait_until_stuck,
+    write_yaml,
+)
 
 STEP = 1e-4
 
@@ -35,7 +43,7 @@ def runs(tmp_path_factory, fmus):
     start("init", hostile_topology(folder, fmus, "d", 5, 0.1, version=3), "--timeout", 1)
     sleeper = write_yaml(folder / "sleeper.yaml", {
         "name": "sleeper", "run": {"stop": 1.0, "step": 0.01},
-        "nodes": {"s": {"block": f"{HERE / 'blocks.py'}:Sleeper",
+        "nodes": {"s": {"block": f"{HERE / 'misbehaving_blocks.py'}:Sleeper",
                         "parameters": {"t_hang": 0.045}}}})
     start("orphan", hostile_topology(folder, fmus, "e", 4, 60.0, version=2))
     start("python-orphan", sleeper)

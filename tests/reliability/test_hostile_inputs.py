@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import write_yaml
+from reliability_helpers import write_yaml
 
 from cosim.cli.main import main
 

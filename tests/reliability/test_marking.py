@@ -15,7 +15,7 @@ import time
 import h5py
 import numpy as np
 import pytest
-from conftest import ROOT
+from reliability_helpers import ROOT
 
 import cosim as api
 from cosim.errors import ResultsError

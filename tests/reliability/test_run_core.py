@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import HERE, committed, write_yaml
+from reliability_helpers import HERE, committed, write_yaml
 
 import cosim as api
 from cosim.observers.base import Observer, RunInfo
@@ -64,7 +64,7 @@ def test_ctrl_c_in_a_python_api_run(tmp_path):
     (every row so far kept) and is raised again, carrying the partial result."""
     topo = write_yaml(tmp_path / "ki.yaml", {
         "run": {"stop": 1.0, "step": 0.1},
-        "nodes": {"b": {"block": f"{HERE / 'blocks.py'}:Interrupts"}}})
+        "nodes": {"b": {"block": f"{HERE / 'misbehaving_blocks.py'}:Interrupts"}}})
     out = tmp_path / "out.h5"
     with pytest.raises(KeyboardInterrupt) as info:
         api.run(topo, output=out)

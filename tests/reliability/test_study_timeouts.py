@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import GRACE, HERE, write_yaml
+from reliability_helpers import GRACE, HERE, write_yaml
 
 import cosim.studies as cs
 from cosim.cli.main import main
@@ -23,7 +23,7 @@ def study(tmp_path, fmu):
     write_yaml(tmp_path / "topo.yaml", {
         "name": "stuck", "run": {"stop": 1.0, "step": 0.01},
         "nodes": {"h": {"fmu": str(fmu("Hostile")), "parameters": {"t_fault": 0.1}},
-                  "s": {"block": f"{HERE / 'blocks.py'}:Sleeper"}}})
+                  "s": {"block": f"{HERE / 'misbehaving_blocks.py'}:Sleeper"}}})
 
     def make(*variants: str, timeout: float | None = 1.0):
         chosen = {"ok": {}, "c-hang": {"parameters": {"h.fault": 4}},

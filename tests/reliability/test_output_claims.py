@@ -8,7 +8,14 @@ import signal
 
 import h5py
 import pytest
-from conftest import committed, cosim, finish, start, wait_for_file, write_yaml
+from reliability_helpers import (
+    Batch,
+    committed,
+    cosim,
+    hostile_topology,
+    wait_for_file,
+    write_yaml,
+)
 
 import cosim as api
 from cosim.cli.main import main
@@ -115,12 +122,23 @@ def test_python_api_refuses_inputs_before_writing(tmp_path, inputs):
     assert (tmp_path / "load.csv").read_text() == "time,u\n0,1.0\n1,1.0\n"
 
 
-def test_second_writer_is_refused_while_the_first_runs(tmp_path, hostile, inputs):
-    """Run A hangs in an FMU, holding its output, until it is interrupted; run B,
-    started meanwhile on the same output, is refused and touches nothing; after A, B
-    may run."""
-    out = tmp_path / "shared.h5"
-    first = start("run", hostile(4, 0.1, name="first"), "-o", out, "--no-progress")
+@pytest.fixture(scope="module", autouse=True)
+def first_writer(tmp_path_factory, fmus):
+    """Run A, started before the other tests of this module: it hangs in an FMU, holding
+    its output, until the last test interrupts it."""
+    folder = tmp_path_factory.mktemp("first")
+    topo = hostile_topology(folder, fmus, "first", 4, 0.1)
+    batch = Batch()
+    batch.start("first", "run", topo, "-o", folder / "shared.h5", "--no-progress")
+    yield folder, batch
+    batch.close()
+
+
+def test_second_writer_is_refused_while_the_first_runs(inputs, first_writer):
+    """Run B, started while A holds the output, is refused and touches nothing; after
+    A, the output is free again."""
+    folder, batch = first_writer
+    out, first = folder / "shared.h5", batch.procs["first"]
     wait_for_file(out, first)
     with pytest.raises(OutputError, match="being written by another run"):
         api.run(inputs, output=out)  # the Python API honours the same lock
@@ -130,7 +148,7 @@ def test_second_writer_is_refused_while_the_first_runs(tmp_path, hostile, inputs
         "now; wait for it to finish or choose another file (-o)"]
     assert first.poll() is None  # still running (stuck): B was refused while A held it
     first.send_signal(signal.SIGINT)
-    done = finish(first)
+    done = batch.result("first")
     assert done.code == 130, done.err
     attrs, _ = committed(out)
     assert attrs["name"] == "first" and attrs["status"] == "interrupted"  # A's, untouched
