@@ -29,7 +29,6 @@ other claim on a file already held is refused.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import inspect
 import os
 import struct
@@ -38,6 +37,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no locks (module docstring)
+    fcntl = None  # type: ignore[assignment]
 
 #: Root attributes that make an HDF5 file a cosim file (a run's result, a study file)
 COSIM_ATTRS = ("cosim_layout_version", "cosim_study_version")
@@ -212,7 +216,7 @@ def _is_cosim_file(p: Path) -> bool:
 def _lock(fd: int) -> bool:
     """An exclusive open-file-description lock on the whole file; False if held elsewhere
     (True where such locks do not exist)."""
-    setlk = getattr(fcntl, "F_OFD_SETLK", None)
+    setlk = getattr(fcntl, "F_OFD_SETLK", None) if fcntl is not None else None
     if setlk is None:
         return True
     record = struct.pack("hhxxxxqqixxxx", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
