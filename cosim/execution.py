@@ -244,8 +244,8 @@ class Execution:
             info=getattr(self, "info", None), memory=self.memory, trace=self.sim.trace,
             wall_time=wall, events=self.events, stats=self.stats,
             termination=self.termination)
-        if isinstance(final, CosimError):
-            final.result = self.result
+        if isinstance(final, CosimError | KeyboardInterrupt):
+            final.result = self.result  # the partial result, for the CLI's message
         if error is None and late is not None:
             raise late
 

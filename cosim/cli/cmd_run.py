@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import algorithms
 from ..errors import ConfigError, TopologyError
+from .argtypes import positive_seconds
 
 if TYPE_CHECKING:  # imported where used: `cosim --help` stays quick
     from ..topology import Topology
@@ -31,6 +32,10 @@ def register(sub) -> None:
                    "inputs of the same name (first column: time [s])")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
+                   help="stop the run after S seconds of wall time (status failed, exit 3)")
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a cosim result")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="also say how the run stepped (compiled loop: which nodes run "
                    "natively and why the others do not)")
@@ -86,7 +91,10 @@ def _add_inputs(topo: Topology, path: Path, input_csv: str) -> None:
 
 
 def run(args) -> int:
-    from ..execution import run as run_topology
+    """Load here; claim the output (never an input, never in use, never a stranger's
+    file); run in a supervised child process (cosim/supervisor) that inherits both."""
+    from ..output_guard import claimed
+    from ..supervisor import watch
     from ..topology import load
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
@@ -100,6 +108,32 @@ def run(args) -> int:
                               "block")
         topo = load(path)
         _apply_params(topo, args.params, args.param)
+    inputs = [path, *_inputs(topo), *map(Path, args.params),
+              *([Path(args.input)] if args.input else [])]
+    with claimed(args.output, inputs=inputs, force=args.force, what="output file") as claim:
+        if claim is not None:
+            claim.hand_over()  # to the run below (in the child, or here)
+        if not (getattr(args, "as_program", False) and watch.available()):
+            from ..supervisor.deadline import deadline
+            with deadline(args.timeout, f"the run took longer than its time limit of "
+                          f"{args.timeout or 0:g} s (--timeout) and was stopped"):
+                return _run(args, topo)
+        from .main import handle
+        return watch.supervise(lambda: handle(args, lambda a: _run(a, topo)),
+                               output=args.output, timeout=args.timeout)
+
+
+def _inputs(topo: Topology) -> list[Path]:
+    """The files the run reads; the topology's problems are raised here, before any
+    output is touched or a process forked."""
+    from ..output_guard import topology_inputs
+    report = topo.check()
+    report.raise_if_problems()
+    return topology_inputs(topo, report)
+
+
+def _run(args, topo: Topology) -> int:
+    from ..execution import run as run_topology
     result = run_topology(topo, output=args.output, start=args.start, stop=args.stop,
                           step=args.step, algorithm=args.algorithm,
                           progress=not args.no_progress)

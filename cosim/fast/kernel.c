@@ -30,13 +30,15 @@
  * a monitored condition turns true or an FMU flags an event. The Python side then
  * finishes the macro step as the Python loop would (cosim/fast/loop.py).
  */
+#define _GNU_SOURCE /* clock_gettime, CLOCK_MONOTONIC_COARSE */
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
-#define KERNEL_ABI 6
+#define KERNEL_ABI 7
 
 typedef int (*Fmi2SetReal)(void *, const uint32_t *, size_t, const double *);
 typedef int (*Fmi2GetReal)(void *, const uint32_t *, size_t, double *);
@@ -101,6 +103,11 @@ typedef struct {
     const int64_t *mon_index, *mon_op;
     const double *mon_threshold;
     uint8_t *mon_was;      /* scratch: each condition at the last communication point */
+    /* where[0]: the node being called, where[1]: end tick of the last completed step
+     * (read by cosim's supervisor after a crash; never NULL) */
+    int64_t *where;
+    int64_t deadline_ns;  /* 0, or return between steps once the monotonic clock passes it */
+    int64_t check_every;  /* steps between two looks at the clock */
 } Ctx;
 
 /* Must match _Report in cosim/fast/loop.py. */
@@ -378,6 +385,7 @@ static bool gauss_seidel(const Ctx *x, int64_t n, const Times *tm, Report *r) {
     if (x->has_delayed) memcpy(x->y_prev, y, (size_t)x->n_y * sizeof *y);
     for (int64_t i = 0; i < x->n_nodes; i++) {
         const Node *nd = &x->nodes[i];
+        x->where[0] = i;
         for (int64_t k = nd->c_lo; k < nd->c_hi; k++)
             u[x->dst[k]] = x->gain[k] * (x->delayed[k] ? yp[x->src[k]] : y[x->src[k]]) +
                            x->offset[k];
@@ -416,6 +424,7 @@ static bool jacobi(const Ctx *x, int64_t n, const Times *tm, Report *r) {
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
         const Node *nd = &x->nodes[i];
+        x->where[0] = i;
         const int st = node_set(nd, u, tm);
         if (nd->kind == K_PYTHON && st) return python_stop(r, n, i, PH_SET, st);
         if (st > FMI_WARNING) return failed(r, n, i, PH_SET, st, 0);
@@ -423,6 +432,7 @@ static bool jacobi(const Ctx *x, int64_t n, const Times *tm, Report *r) {
     for (int64_t i = 0; i < x->n_nodes; i++) {
         Node *nd = &x->nodes[i];
         int flags;
+        x->where[0] = i;
         const int st = node_step(nd, tm, &flags);
         if (nd->kind == K_PYTHON && st) return python_stop(r, n, i, PH_STEP, st);
         nd->step_status = recorded(st, flags);
@@ -431,6 +441,7 @@ static bool jacobi(const Ctx *x, int64_t n, const Times *tm, Report *r) {
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
         const Node *nd = &x->nodes[i];
+        x->where[0] = i;
         const int st = node_get(nd, y, tm);
         if (nd->kind == K_PYTHON && st) return python_stop(r, n, i, PH_GET, st);
         if (st > FMI_WARNING) return failed(r, n, i, PH_GET, st, nd->step_status);
@@ -470,13 +481,30 @@ static inline bool crossed(const Ctx *x) {
     return any;
 }
 
+/* Nanoseconds of the monotonic clock (the coarse one where it exists: a few ns a call,
+ * plenty for a deadline of half a second). */
+static int64_t monotonic_ns(void) {
+#if defined(CLOCK_MONOTONIC_COARSE)
+    const clockid_t id = CLOCK_MONOTONIC_COARSE;
+#elif defined(CLOCK_MONOTONIC)
+    const clockid_t id = CLOCK_MONOTONIC;
+#endif
+#if defined(CLOCK_MONOTONIC_COARSE) || defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    if (clock_gettime(id, &ts) == 0) return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+#endif
+    return 0; /* no clock: never past the deadline */
+}
+
 /* Macro steps n_from..n_to; the first starts at t_first [ticks] (a point at or after
  * t0 + (n_from - 1) * h), step n ends at min(t0 + n*h, t1). Returns the number of steps
  * completed; their rows are at rows/times[0..] when record is set. When it returns fewer
- * than asked, *r says why (the step it stopped in is not recorded). */
+ * than asked, *r says why (the step it stopped in is not recorded) -- or, with r->code
+ * R_DONE, the deadline passed and the rows so far are due to the observers. */
 int64_t cosim_fast_run(const Ctx *x, int64_t t_first, int64_t n_from, int64_t n_to,
                        int64_t record, Report *r) {
     r->code = R_DONE;
+    int64_t countdown = x->check_every > 0 ? x->check_every : 1;
     int64_t tp = t_first;
     int64_t row = 0;
     for (int64_t m = 0; m < x->n_mon; m++) x->mon_was[m] = holds(x, m);
@@ -503,6 +531,11 @@ int64_t cosim_fast_run(const Ctx *x, int64_t t_first, int64_t n_from, int64_t n_
         }
         row++;
         tp = tn;
+        x->where[1] = tn;
+        if (x->deadline_ns && --countdown == 0) {
+            countdown = x->check_every > 0 ? x->check_every : 1;
+            if (n < n_to && monotonic_ns() >= x->deadline_ns) return row;
+        }
     }
     return row;
 }

@@ -13,6 +13,12 @@ outcome or exception), the node's adapter interprets the status and the master f
 the macro step in Python (``algorithm.resume``), exactly as the Python loop would have:
 errors are the same, at the same step, after the same rows. The event loop runs its
 quiet stretches here too (:mod:`cosim.fast.segments`).
+
+Whatever the chunk size, the kernel returns between two steps once :data:`HANDOVER_NS`
+of wall time have passed (it looks at a coarse clock every ~10 ms of steps), so a run
+whose steps slow down still hands its rows over, and Python signal handlers still run,
+at least every 0.5 s. The kernel also writes the node it calls and the end of each step
+into :func:`cosim.supervisor.beacon.kernel_slots` for the supervisor of ``cosim run``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import numpy as np
 
 from ..clock import to_seconds
 from ..protocol import STEP_OK, NativeForm, NotNative
+from ..supervisor import beacon
 from .plan import KINDS, exact_times, forms
 
 R_DONE, R_CALL, R_NONFINITE, R_PYTHON, R_MONITOR = 0, 1, 2, 3, 4
@@ -32,6 +39,8 @@ PH_SET, PH_STEP, PH_GET, PH_ALL = 1, 2, 3, 4
 FLAGGED, REDO = 100, 1000
 TURN_OUTCOME, TURN_RAISED = 1, 2
 CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
+HANDOVER_NS = 500_000_000  # and hand rows over at the latest after this (wall time)
+CLOCK_CHECK_SECONDS = 0.01  # the kernel looks at the clock about this often
 MAX_CHUNK_ROWS = 65536
 ROW_BUFFER_BYTES = 2 * 1024 * 1024
 
@@ -58,7 +67,8 @@ class _Ctx(ctypes.Structure):  # Ctx in kernel.c
                 ("h", _i64), ("rec", _ptr), ("n_rec", _i64), ("rows", _ptr),
                 ("times", _ptr), ("check_finite", _i64), ("stop_on_flags", _i64),
                 ("n_mon", _i64), ("mon_index", _ptr), ("mon_op", _ptr),
-                ("mon_threshold", _ptr), ("mon_was", _ptr)]
+                ("mon_threshold", _ptr), ("mon_was", _ptr), ("where", _ptr),
+                ("deadline_ns", _i64), ("check_every", _i64)]
 
 
 class _Report(ctypes.Structure):  # Report in kernel.c
@@ -107,6 +117,7 @@ class CompiledLoop:
         self.rows = np.zeros((self.capacity, n_rec))
         self.times = np.zeros(self.capacity)
         self.chunk = 64
+        self.rate = 1.0  # steps per second, measured (the first chunk checks every step)
         self.first = 0  # ticks: where the last kernel call started
         self._conn = conn
         self._c_nodes = (_Node * self.system.n)()
@@ -123,6 +134,9 @@ class CompiledLoop:
             check_finite=not sim.run_spec.allow_nonfinite,
             **{k: v.ctypes.data for k, v in conn.items()})
         self.report = _Report()
+        # where the kernel says which node it calls (a supervisor reads it after a crash)
+        self.where = beacon.kernel_slots()
+        self.ctx.where = self.where.ctypes.data
         self.refresh()
 
     # -- the nodes' forms ----------------------------------------------------------------
@@ -263,10 +277,15 @@ class CompiledLoop:
         ctx = self.ctx
         return step_ticks(ctx.t0, ctx.t1, ctx.h, n, self.first)
 
-    def call(self, t_first: int, n_from: int, n_to: int, record: bool) -> tuple[int, float]:
+    def call(self, t_first: int, n_from: int, n_to: int, record: bool,
+             deadline: bool = True) -> tuple[int, float]:
         """Kernel steps ``n_from..n_to`` from ``t_first`` [ticks] (in step ``n_from``);
-        (steps done, seconds)."""
+        (steps done, seconds). With ``deadline`` it returns early (between steps, code
+        R_DONE) once :data:`HANDOVER_NS` have passed."""
         self.first = t_first
+        ctx = self.ctx
+        ctx.deadline_ns = time.monotonic_ns() + HANDOVER_NS if deadline else 0
+        ctx.check_every = max(1, int(self.rate * CLOCK_CHECK_SECONDS))
         clock = time.perf_counter()
         done = self._fn(ctypes.byref(self.ctx), t_first, n_from, n_to, 1 if record else 0,
                         ctypes.byref(self.report))
@@ -315,6 +334,7 @@ class CompiledLoop:
 
     def tune(self, done: int, elapsed: float, seconds: float = CHUNK_SECONDS) -> None:
         if done and elapsed > 0:
+            self.rate = done / elapsed
             self.chunk = int(min(self.capacity, max(16, done * seconds / elapsed)))
 
     def hand_over(self, observers, done: int) -> None:

@@ -4,10 +4,13 @@
 :func:`node_plan` says, node by node, whether the kernel runs the node natively (its
 published :class:`~cosim.protocol.NativeForm`) or calls back into Python for it (with the
 node's reason). Runs use the compiled loop with any mix of the two (hybrid execution).
+``COSIM_FAST=0`` in the environment keeps every run on the Python loop (as
+``fast=False`` does for one Simulation): for comparisons and for the command line.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +46,8 @@ class NodePlan:
 
 def explain(sim) -> str | None:
     """Why this run cannot use the compiled loop (None: it can, given a compiler)."""
+    if os.environ.get("COSIM_FAST", "1").strip() == "0":
+        return "COSIM_FAST=0 in the environment"
     reason = _run_reason(sim) or _system_reason(sim.system)
     if reason:
         return reason

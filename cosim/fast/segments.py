@@ -168,7 +168,7 @@ class Segments:
         system.restore(state)
         c.refresh()  # block states as restored
         if k > n_c:
-            done, _ = c.call(t_c, n_c, k - 1, False)
+            done, _ = c.call(t_c, n_c, k - 1, False, deadline=False)
             if done != k - n_c or c.report.code != R_DONE:
                 raise SimulationError(
                     f"stepping again from t={t_c / 1e9:g} s to t={start / 1e9:g} s did not "

@@ -18,7 +18,8 @@ from fmpy.model_description import ModelDescription
 from ..errors import FMUError
 from ..units import UnitDef
 from ..variables import FMI_KINDS, OUTPUT, Interface, Variable
-from .archive import MODEL_DESCRIPTION, model_description_xml, open_archive, sha256
+from . import xmlsafe
+from .archive import MODEL_DESCRIPTION, READ_ERRORS, model_description_xml, open_archive, sha256
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,15 @@ def read(path: str | Path) -> FMUInfo:
     try:
         st = p.stat()
     except OSError:
-        raise FMUError(f"FMU file not found: {path}", file=str(path)) from None
+        raise FMUError("FMU file not found", file=str(path)) from None
     return _read_cached(p, st.st_size, st.st_mtime_ns)
 
 
 @lru_cache(maxsize=256)
 def _read_cached(path: Path, size: int, mtime_ns: int) -> FMUInfo:
     xml = model_description_xml(path)
+    root = xmlsafe.parse(xml, MODEL_DESCRIPTION, str(path))
+    _check_root(root, path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr(MODEL_DESCRIPTION, xml)
@@ -71,26 +74,16 @@ def _read_cached(path: Path, size: int, mtime_ns: int) -> FMUInfo:
     try:
         md = fmpy.read_model_description(buffer, validate=False)
     except Exception as err:  # fmpy raises bare Exceptions and lxml errors
-        where = locate_problem(xml)
+        where = locate_problem(root)
         raise FMUError(f"invalid {MODEL_DESCRIPTION}"
                        f"{': ' + where if where else ''}: {err}", file=str(path)) from err
-    problem = variable_problem(xml)
+    problem = variable_problem(root)
     if problem:
         raise FMUError(f"invalid {MODEL_DESCRIPTION}: {problem}", file=str(path))
     if md.fmiVersion.split(".")[0] not in ("2", "3"):
         raise FMUError(f"FMI {md.fmiVersion} is not supported (FMI 2.0 and 3.0 are)",
                        file=str(path))
     return FMUInfo(path, sha256(path), md, interface_of(md))
-
-
-def _parsed(xml: bytes):
-    """(root element, '') or (None, where the XML is broken); no DTDs, entities or network."""
-    from lxml import etree
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    try:
-        return etree.fromstring(xml, parser), ""
-    except etree.XMLSyntaxError as err:
-        return None, f"line {err.lineno}: {err.msg}"
 
 
 def _schema_errors(root) -> list:
@@ -117,23 +110,17 @@ def _describe(root, error) -> str:
     return f"line {error.line}{named}: {error.message}"
 
 
-def locate_problem(xml: bytes) -> str:
-    """Where a model description breaks the FMI schema: ``line N, variable 'x': text``
-    (the first problem; '' when none is found)."""
-    root, broken = _parsed(xml)
-    if root is None:
-        return broken
+def locate_problem(root) -> str:
+    """Where a model description (its parsed root) breaks the FMI schema:
+    ``line N, variable 'x': text`` (the first problem; '' when none is found)."""
     errors = _schema_errors(root)
     return _describe(root, errors[0]) if errors else _first_bad_variable(root)
 
 
-def variable_problem(xml: bytes) -> str:
+def variable_problem(root) -> str:
     """The first schema problem inside ``ModelVariables`` (a causality, a start value,
     a value reference): cosim refuses those; other schema complaints (annotations,
     vendor extensions) do not keep a usable FMU from loading."""
-    root, broken = _parsed(xml)
-    if root is None:
-        return broken
     for error in _schema_errors(root):
         if "ModelVariables" in (error.path or ""):
             return _describe(root, error)
@@ -155,6 +142,25 @@ def _first_bad_variable(root) -> str:
     return ""
 
 
+def _check_root(root, path: Path) -> None:
+    """FMUError unless the document is an FMI 2 or 3 model description."""
+    if root.tag != "fmiModelDescription":
+        raise FMUError(f"{MODEL_DESCRIPTION} has root element <{root.tag}>, not "
+                       "<fmiModelDescription>: not an FMU", file=str(path))
+    version = str(root.get("fmiVersion", ""))
+    if version.split(".")[0] not in ("2", "3"):
+        shown = f"FMI {version}" if version else "an FMI version it does not state"
+        raise FMUError(f"the FMU is for {shown}; cosim supports FMI 2.0 and 3.0 "
+                       "(export the model again as FMI 2.0 or 3.0 co-simulation)",
+                       file=str(path))
+
+
+#: How a shared library starts, per platform (ELF; Mach-O 32/64 and universal; PE).
+LIBRARY_MAGIC = {"linux": (b"\x7fELF",),
+                 "darwin": (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe"),
+                 "win32": (b"MZ",)}
+
+
 def check_binary(info: FMUInfo) -> None:
     """Raise FMUError if the FMU has no co-simulation binary for this platform."""
     if info.co_simulation is None:
@@ -173,6 +179,26 @@ def check_binary(info: FMUInfo) -> None:
         raise FMUError(f"no binary for this platform ({name}); "
                        f"the FMU has binaries for: {', '.join(have) or 'none'} "
                        "(rebuild it for this platform or use a source FMU)", file=str(info.path))
+    _check_library(info, name)
+
+
+def _check_library(info: FMUInfo, name: str) -> None:
+    """FMUError if the binary is not a shared library for this platform (by its magic)."""
+    import sys
+    magics = next((m for key, m in LIBRARY_MAGIC.items() if sys.platform.startswith(key)), ())
+    if not magics:
+        return
+    with open_archive(info.path) as archive:
+        try:
+            with archive.open(name) as f:
+                head = f.read(4)
+        except READ_ERRORS as err:
+            raise FMUError(f"archive entry {name!r} is damaged: {err}",
+                           file=str(info.path)) from None
+    if not head.startswith(magics):
+        raise FMUError(f"{name} is not a shared library for this platform (it starts "
+                       f"with {head!r}); rebuild the FMU for this platform",
+                       file=str(info.path))
 
 
 def interface_of(md: ModelDescription) -> Interface:

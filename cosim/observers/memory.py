@@ -15,15 +15,22 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+from ..errors import SimulationError
 from ..results.layout import RowKinds
 from ..variables import BOOLEAN, INTEGER
 from .base import Observer, RowKind, RunInfo
 
-INITIAL_ROWS = 1024
+#: Rows allocated at the start of a run (at most; fewer when the run has fewer steps).
+INITIAL_ROWS = 4096
 
 
 class MemoryRecorder(Observer):
-    """Keeps every recorded row in a growing block (doubling, amortised O(1))."""
+    """Keeps every recorded row in a growing block (doubling, amortised O(1)).
+
+    Memory grows with the rows actually recorded, never with the rows planned: a run of
+    2e9 steps starts as cheaply as a short one, and fails with a SimulationError naming
+    the rows kept if memory runs out (record to HDF5 with ``keep_in_memory=False``).
+    """
 
     def __init__(self):
         self.info: RunInfo | None = None
@@ -37,7 +44,7 @@ class MemoryRecorder(Observer):
 
     def started(self, info: RunInfo) -> None:
         self.info = info
-        capacity = min(info.n_steps or INITIAL_ROWS, INITIAL_ROWS) + 1
+        capacity = min((info.n_steps or INITIAL_ROWS) + 1, INITIAL_ROWS)
         self.times = np.empty(capacity)
         self.kinds = np.empty(capacity, np.int8)
         self.data = np.empty((capacity, len(info.columns)))
@@ -69,11 +76,18 @@ class MemoryRecorder(Observer):
 
     def _grow(self, needed: int) -> None:
         capacity = max(needed, 2 * len(self.times) + 1)
-        times = np.empty(capacity)
+        try:
+            times = np.empty(capacity)
+            kinds = np.empty(capacity, np.int8)
+            data = np.empty((capacity, self.data.shape[1]))
+        except MemoryError:
+            size = self.data.nbytes / 2**30
+            raise SimulationError(
+                f"out of memory keeping the results in memory ({self.rows} rows, "
+                f"{size:.3g} GiB so far); record to an HDF5 file instead "
+                "(cosim.run(..., output=..., keep_in_memory=False))") from None
         times[:self.rows] = self.times[:self.rows]
-        kinds = np.empty(capacity, np.int8)
         kinds[:self.rows] = self.kinds[:self.rows]
-        data = np.empty((capacity, self.data.shape[1]))
         data[:self.rows] = self.data[:self.rows]
         self.times, self.kinds, self.data = times, kinds, data
 

@@ -191,18 +191,21 @@ class FMUSubsystem(Subsystem):
         cs = self.info.co_simulation
         private = bool(getattr(cs, "canBeInstantiatedOnlyOncePerProcess", False))
         self.folder = cache.extract(self.info.path, self.info.sha256, private=private)
+        binary = self.info.binary_name()
         try:
             self.fmu = make_fmu(str(self.folder))
         except FMUError:
             raise
-        except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions and OSError
-            raise FMUError(f"cannot load the FMU's binary: {err}",
-                           file=str(self.info.path)) from None
+        except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions (dlopen)
+            reason = str(err).rpartition(": ")[2] if ": " in str(err) else str(err)
+            raise FMUError(f"node {self.name}: cannot load the FMU's library {binary}: "
+                           f"{reason}", file=str(self.info.path)) from None
         missing = [f for f in getattr(self.fmu, "missing", []) if f in self.REQUIRED]
         if missing:
-            raise FMUError("the FMU's binary does not export "
-                           f"{', '.join(missing)}, which co-simulation needs",
-                           file=str(self.info.path))
+            raise FMUError(f"node {self.name}: the FMU's library {binary} does not export "
+                           f"{', '.join(missing)}, which FMI requires for co-simulation (not "
+                           f"an FMI {self.info.fmi_major} co-simulation library, or built for "
+                           "another FMI version)", file=str(self.info.path))
 
     # -- helpers for subclasses ------------------------------------------------------
 

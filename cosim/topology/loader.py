@@ -33,8 +33,9 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     shown = str(path)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")
+    bases: tuple[Path, ...] = ()
     if "extends" in data:
-        data = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
+        data, bases = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
 
     try:
         spec = TopologySpec.model_validate(data)
@@ -42,6 +43,7 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
         raise TopologyError([yamlio.validation_problem(e, where)
                              for e in err.errors()]) from None
     topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+    topo.graph.graph["extends_files"] = bases  # inputs too (cosim.output_guard)
     _parameters_from(topo, p, spec.parameters_from, where)
     return topo
 
@@ -64,7 +66,9 @@ def _parameters_from(topo: Topology, path: Path, files: list[str], where) -> Non
     problems.extend(parameters.assign(topo, list(merged.values()), override=False))
 
 
-def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
+def _extend(path: Path, data: dict, shown: str, line, seen: tuple
+            ) -> tuple[dict, tuple[Path, ...]]:
+    """The merged data, and the files it was merged from (the base first)."""
     base_path = (path.resolve().parent / str(data["extends"])).resolve()
     if base_path in seen or base_path == path.resolve():
         raise ConfigError(f"'extends' forms a cycle through {base_path.name}", file=shown,
@@ -88,4 +92,4 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
             merged[key] = list(spec.get(key) or []) + list(value or [])
         else:
             merged[key] = value
-    return merged
+    return merged, (base_path, *base.graph.graph.get("extends_files", ()))
