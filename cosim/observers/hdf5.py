@@ -58,6 +58,11 @@ from ..results.layout import (
 )
 from .base import Observer, RunInfo, Signal
 
+#: gzip level of the row datasets: level 1 costs about half of level 4 (h5py's default)
+#: per row where rows compress well (time, row kinds, smooth signals) and takes almost
+#: the same room (shuffle does most of the work); the writer thread must keep up with
+#: the compiled loop, or the loop waits for it.
+GZIP_LEVEL = 1
 #: Upper bound of the row buffer, whatever ``chunk_rows`` is (many signals × long chunks).
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
 #: Room kept below a file-size limit for HDF5's own metadata and the final marking.
@@ -354,7 +359,8 @@ class HDF5Recorder(Observer):
         assert self._file is not None
         return self._file.create_dataset(
             name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
-            chunks=(self.chunk_rows, *shape), compression="gzip", shuffle=True, **kwargs)
+            chunks=(self.chunk_rows, *shape), compression="gzip",
+            compression_opts=GZIP_LEVEL, shuffle=True, **kwargs)
 
     def _create_layout(self, info: RunInfo) -> None:
         f = self._file
