@@ -115,18 +115,18 @@ class BlockSubsystem(Subsystem):
                              f"{type(err).__name__}: {err}", node=self.name,
                              time=self.time) from err
 
-    def _kept(self, outputs: Any) -> dict | None:
-        """The last outputs updated from a step's return value: a dict of floats naming
-        every needed output and only declared ones is taken at once (the common case,
-        kept cheap for the compiled loop), anything else through :meth:`_store`."""
+    def _kept(self, outputs: Any) -> dict:
+        """The last outputs updated from a step's return value: a dict of floats for
+        exactly the declared outputs is taken at once (the common case, kept cheap for
+        the compiled loop), anything else goes through :meth:`_store`'s checks."""
         last = self.last
-        if type(outputs) is dict and self._needed <= outputs.keys() <= self._declared:
+        if type(outputs) is dict and outputs.keys() == self._declared:
             for value in outputs.values():
                 if type(value) is not float:
-                    break
-            else:
-                last.update(outputs)
-                return last
+                    self._store(outputs)
+                    return last
+            last.update(outputs)
+            return last
         self._store(outputs)
         return last
 
@@ -215,9 +215,9 @@ class BlockSubsystem(Subsystem):
     def turn(self, now: int, limit: int) -> StepOutcome:
         """``set_inputs()``, ``step(now, limit)``, ``get_outputs()`` in one call (the
         compiled loop's callback for Python blocks; the same operations, fewer calls)."""
-        values = self.values
-        if self._one_in is not None:
-            values[self._one_in] = self.u.item(0)
+        values, one = self.values, self._one_in
+        if one is not None:
+            values[one] = self.u.item(0)
         elif self._in_names:
             values.update(zip(self._in_names, self.u.tolist(), strict=False))
         t = now / TICKS_PER_SECOND
@@ -227,7 +227,16 @@ class BlockSubsystem(Subsystem):
             outputs = self.block.step(t, dt, dict(values))
         except (Exception, SystemExit) as err:
             self._raise("step", err)
-        last = self._kept(outputs)
+        last = self.last  # _kept, inline
+        if type(outputs) is dict and outputs.keys() == self._declared:
+            for value in outputs.values():
+                if type(value) is not float:
+                    self._store(outputs)
+                    break
+            else:
+                last.update(outputs)
+        else:
+            self._store(outputs)
         self.time = t + dt
         y = self.y
         for i, name in self._out_slots:
