@@ -292,17 +292,18 @@ def cosim_timed(bt: BenchTopology, algorithm: str, record: bool | str, workdir: 
     return run
 
 
-def block_alone(seconds: float = 0.2) -> float:
-    """Seconds per call of the Python block's own ``step`` (called in a tight loop)."""
+def block_alone(seconds: float = 0.2) -> tuple[float, float]:
+    """(wall, CPU) seconds per call of the Python block's own ``step`` (called in a
+    tight loop)."""
     block = Lag()
     block.reset(0.0)
     inputs = {"u": 1.0}
-    n, clock = 0, time.perf_counter()
+    n, clock, cpu = 0, time.perf_counter(), time.thread_time()
     while time.perf_counter() - clock < seconds:
         for i in range(1000):
             block.step(i * STEP, STEP, inputs)
         n += 1000
-    return (time.perf_counter() - clock) / n
+    return (time.perf_counter() - clock) / n, (time.thread_time() - cpu) / n
 
 
 # -- the C floor ---------------------------------------------------------------------------
@@ -413,17 +414,21 @@ def measure(bt: BenchTopology, args, exe: Path | None, skipped: dict[str, str]
     return [_record(bt, r, alone) for r in results]
 
 
-def _record(bt: BenchTopology, r: Result, alone: float | None) -> dict:
+def _record(bt: BenchTopology, r: Result, alone: tuple[float, float] | None) -> dict:
     out = {"topology": bt.name, "n": bt.n, "case": r.case, "baseline": r.baseline,
            "steps": r.steps, "repeats": len(r.ratio.values),
            "ns_per_subsystem_step": r.ns.as_dict(), "baseline_ns": r.base_ns.as_dict(),
-           "ratio": r.ratio.as_dict(), "cpu_ratio": r.cpu_ratio.as_dict()}
+           "ratio": r.ratio.as_dict(), "cpu_ratio": r.cpu_ratio.as_dict(),
+           "cpu_ns": r.cpu_ns.as_dict(), "baseline_cpu_ns": r.base_cpu_ns.as_dict()}
     if alone is not None:  # per macro step: case - chain - the block's own step
-        extra = [c - b - alone * 1e9 for c, b in zip(r.ns.values, r.base_ns.values,
-                                                     strict=True)]
-        out["block_alone_ns"] = alone * 1e9
-        out["extra_ns"] = {"median": float(np.median(extra)), "min": min(extra),
-                           "max": max(extra), "values": extra}
+        for key, case, base, own in (("extra_ns", r.ns, r.base_ns, alone[0]),
+                                     ("extra_cpu_ns", r.cpu_ns, r.base_cpu_ns, alone[1])):
+            extra = [c - b - own * 1e9 for c, b in zip(case.values, base.values,
+                                                       strict=True)]
+            out[key] = {"median": float(np.median(extra)) if extra else None,
+                        "min": min(extra, default=None), "max": max(extra, default=None),
+                        "values": extra}
+        out["block_alone_ns"], out["block_alone_cpu_ns"] = alone[0] * 1e9, alone[1] * 1e9
     return out
 
 
@@ -437,10 +442,13 @@ def print_table(records: list[dict]) -> None:
               f"{base:<28} {ratio['median']:>6.2f} ({ratio['min']:.2f}-{ratio['max']:.2f})"
               + (f"  {cpu['median']:>6.2f}" if cpu["values"] else ""))
         if "extra_ns" in r:
-            e = r["extra_ns"]
+            e, c = r["extra_ns"], r["extra_cpu_ns"]
             print(f"{'':<24} per macro step beyond the chain and the block's own step "
                   f"({r['block_alone_ns']:.0f} ns): {e['median']:.0f} ns "
-                  f"({e['min']:.0f}-{e['max']:.0f})")
+                  f"({e['min']:.0f}-{e['max']:.0f}) wall")
+            if c["median"] is not None:
+                print(f"{'':<24} in CPU time (block alone {r['block_alone_cpu_ns']:.0f} "
+                      f"ns): {c['median']:.0f} ns ({c['min']:.0f}-{c['max']:.0f})")
 
 
 def machine() -> str:

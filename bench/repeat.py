@@ -66,6 +66,8 @@ class Result:
     base_ns: Spread = field(default_factory=Spread)   # per subsystem-step, its baseline
     ratio: Spread = field(default_factory=Spread)     # case / baseline per repetition
     cpu_ratio: Spread = field(default_factory=Spread)  # the same in CPU time
+    cpu_ns: Spread = field(default_factory=Spread)     # per subsystem-step, CPU time
+    base_cpu_ns: Spread = field(default_factory=Spread)
 
 
 def calibrate(t: Timed, min_seconds: float, first: int = 2000) -> int:
@@ -97,8 +99,10 @@ def interleaved(pairs: list[tuple[Timed, Timed]], repeats: int, min_seconds: flo
             result.ns.values.append(c * 1e9)
             result.ratio.values.append(c / b)
             if bc > 0 and cc > 0:
-                result.cpu_ratio.values.append((cc / case.steps / case.width) /
-                                               (bc / base.steps / base.width))
+                c_cpu, b_cpu = cc / (case.steps * case.width), bc / (base.steps * base.width)
+                result.cpu_ratio.values.append(c_cpu / b_cpu)
+                result.cpu_ns.values.append(c_cpu * 1e9)
+                result.base_cpu_ns.values.append(b_cpu * 1e9)
         if progress is not None:
             progress(f"repetition {r + 1}/{repeats} done")
     return results

@@ -320,8 +320,12 @@ class Simulation:
     def step_loop(self) -> list[str]:
         """How runs of this simulation step: the compiled loop, node by node native or
         called in Python (and why), or the Python loop (and why)."""
-        from .fast import summary
-        return summary(self)
+        compiled = self._compiled
+        key = (self.fast, id(compiled), getattr(compiled, "plan_version", 0))
+        if getattr(self, "_step_loop_key", None) != key:  # the plan changed
+            from .fast import summary
+            self._step_loop_lines, self._step_loop_key = summary(self), key
+        return list(self._step_loop_lines)
 
     def run_info(self, t_a: int, t_b: int) -> RunInfo:
         """What the observers of a run learn (provenance computed once)."""

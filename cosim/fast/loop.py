@@ -117,6 +117,7 @@ class CompiledLoop:
         self.rows = np.zeros((self.capacity, n_rec))
         self.times = np.zeros(self.capacity)
         self.chunk = 64
+        self.plan_version = 0  # counts nodes moved to Python since planned
         self.rate = 1.0  # steps per second, measured (the first chunk checks every step)
         self.first = 0  # ticks: where the last kernel call started
         self._conn = conn
@@ -177,6 +178,7 @@ class CompiledLoop:
                     form = sub.native_form()
                 except NotNative as err:  # e.g. a block's method replaced since
                     self.forms[i], self.reasons[i] = None, str(err)
+                    self.plan_version += 1
                     self._fill(self._c_nodes[i], None, i)
                     self._pick_function()
                     continue
