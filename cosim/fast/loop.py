@@ -239,20 +239,19 @@ class CompiledLoop:
         call it (:meth:`~cosim.system.CoupledSystem.step_node` and the phases of
         Jacobi). Never raises: an exception is kept for :meth:`finish_step`."""
         system, sub = self.system, self.system.subsystems[i]
+        fused = getattr(sub, "kernel_turn", None)
+        if fused is not None and getattr(sub, "copies_io", False):
+            return fused  # a block: its whole turn in one call, always STEP_OK
         set_inputs, step, get_outputs = sub.set_inputs, sub.step, sub.get_outputs
-        fused = getattr(sub, "turn", None)  # set, step and get in one call (blocks)
         ok, all_, step_only, set_only = STEP_OK, PH_ALL, PH_STEP, PH_SET
 
         def turn(_node: int, phase: int, now: int, limit: int) -> int:
             try:
                 if phase == all_:
                     system.current = i
-                    if fused is not None:
-                        outcome = fused(now, limit)
-                    else:
-                        set_inputs()
-                        outcome = step(now, limit)
-                        get_outputs()
+                    set_inputs()
+                    outcome = step(now, limit)
+                    get_outputs()
                 elif phase == step_only:
                     system.current = i
                     outcome = step(now, limit)
@@ -383,16 +382,21 @@ class CompiledLoop:
             if self.forms[k] is not None:
                 system.subsystems[k].time = t + dt
         if r.code == R_PYTHON:
-            outcome = self._python_outcome(status)
+            system.current = i
+            outcome = self._python_outcome(status, system.subsystems[i])
         else:
             outcome = self._native_outcome(i, now, end, t, dt)
         result = self.algorithm.resume(system, now, end, i, outcome)
         self.refresh()  # block states changed in Python
         return end, result
 
-    def _python_outcome(self, code: int):
+    def _python_outcome(self, code: int, sub):
         if code == TURN_RAISED:
-            err, self._raised = self._raised, None
+            err = getattr(sub, "kernel_error", None)
+            if err is not None:
+                sub.kernel_error = None
+            else:
+                err, self._raised = self._raised, None
             raise err
         outcome, self._outcome = self._outcome, None
         return outcome

@@ -43,6 +43,7 @@ class BlockSubsystem(Subsystem):
     #: outputs into y (nothing else happens, nothing fails): the compiled loop may call
     #: set, step and get together under Jacobi too
     copies_io = True
+    kernel_error: BaseException | None = None
 
     def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None,
                  *, factory=None, parameters: dict[str, Any] | None = None):
@@ -212,36 +213,42 @@ class BlockSubsystem(Subsystem):
         self.time = t + dt
         return STEP_OK
 
-    def turn(self, now: int, limit: int) -> StepOutcome:
-        """``set_inputs()``, ``step(now, limit)``, ``get_outputs()`` in one call (the
-        compiled loop's callback for Python blocks; the same operations, fewer calls)."""
-        values, one = self.values, self._one_in
-        if one is not None:
-            values[one] = self.u.item(0)
-        elif self._in_names:
-            values.update(zip(self._in_names, self.u.tolist(), strict=False))
-        t = now / TICKS_PER_SECOND
-        dt = limit / TICKS_PER_SECOND - t
-        self.time = t
+    def kernel_turn(self, _node: int, _phase: int, now: int, limit: int) -> int:
+        """The compiled loop's callback for this block: ``set_inputs()``,
+        ``step(now, limit)`` and ``get_outputs()`` in one call — the same operations,
+        without the calls. Returns 0, or 2 after keeping what it raised (as ``step``
+        raises it) in ``kernel_error``."""
         try:
-            outputs = self.block.step(t, dt, dict(values))
-        except (Exception, SystemExit) as err:
-            self._raise("step", err)
-        last = self.last  # _kept, inline
-        if type(outputs) is dict and outputs.keys() == self._declared:
-            for value in outputs.values():
-                if type(value) is not float:
-                    self._store(outputs)
-                    break
+            values, one = self.values, self._one_in
+            if one is not None:
+                values[one] = self.u.item(0)
+            elif self._in_names:
+                values.update(zip(self._in_names, self.u.tolist(), strict=False))
+            t = now / TICKS_PER_SECOND
+            dt = limit / TICKS_PER_SECOND - t
+            self.time = t
+            try:
+                outputs = self.block.step(t, dt, dict(values))
+            except (Exception, SystemExit) as err:
+                self._raise("step", err)
+            last = self.last  # _kept, inline
+            if type(outputs) is dict and outputs.keys() == self._declared:
+                for value in outputs.values():
+                    if type(value) is not float:
+                        self._store(outputs)
+                        break
+                else:
+                    last.update(outputs)
             else:
-                last.update(outputs)
-        else:
-            self._store(outputs)
-        self.time = t + dt
-        y = self.y
-        for i, name in self._out_slots:
-            y[i] = last[name]
-        return STEP_OK
+                self._store(outputs)
+            self.time = t + dt
+            y = self.y
+            for i, name in self._out_slots:
+                y[i] = last[name]
+            return 0
+        except BaseException as err:  # noqa: BLE001 - raised again outside the kernel
+            self.kernel_error = err
+            return 2
 
     def refresh_outputs(self) -> None:
         """Outputs for the inputs as they are now, without advancing (``step`` with
