@@ -42,7 +42,7 @@ CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
 HANDOVER_NS = 500_000_000  # and hand rows over at the latest after this (wall time)
 CLOCK_CHECK_SECONDS = 0.01  # the kernel looks at the clock about this often
 MAX_CHUNK_ROWS = 65536
-ROW_BUFFER_BYTES = 2 * 1024 * 1024
+ROW_BUFFER_BYTES = 8 * 1024 * 1024
 
 _i64, _ptr = ctypes.c_int64, ctypes.c_void_p
 _PyTurn = ctypes.CFUNCTYPE(ctypes.c_int, _i64, _i64, _i64, _i64)

@@ -483,10 +483,15 @@ class HDF5Recorder(Observer):
                 ds.resize((new, *ds.shape[1:]))
                 blank = "" if ds.dtype.kind == "O" else 0  # a value never read
                 ds[old:new] = [blank if row[j] is None else row[j] for row in objects]
-            for ds, data in ((self._kind_ds, kinds), (self._time_ds, times)):
-                assert ds is not None
-                ds.resize((new,))
-                ds[old:new] = data
+            assert self._kind_ds is not None and self._time_ds is not None
+            self._kind_ds.resize((new,))
+            self._kind_ds[old:new] = kinds
+            # the signals on disk before /time grows: HDF5 writes a flush's chunks in an
+            # order of its own, so a disk filling up mid-flush could keep /time's and
+            # lose a signal's
+            self._file.flush()
+            self._time_ds.resize((new,))
+            self._time_ds[old:new] = times
             self._file.flush()
         except (OSError, ValueError, RuntimeError) as err:
             self._broken = ResultsWriteError(
