@@ -11,6 +11,8 @@ Each connection is a row of the index arrays ``src`` (into ``y``), ``dst`` (into
 ``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset`` (the effective gain
 and offset of the check report: unit conversion, then the connection's own). Rows are
 sorted by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
+A connection with a mapping table (integer and boolean values; gain 1, offset 0) is
+then looked up: ``u[dst] = table.get(u[dst], u[dst])`` (``node_maps``).
 Subsystems read and write these vectors through views, so the exchange needs no
 per-variable dictionary look-up, and the compiled loop (:mod:`cosim.fast`) works on the
 very same buffers (:meth:`CoupledSystem.layout`).
@@ -159,6 +161,13 @@ class CoupledSystem:
             [(int(self.dst[k]), int(self.src[k]), float(self.gain[k]), float(self.offset[k]),
               bool(self.delayed[k])) for k in range(self.c_lo[i], self.c_hi[i])]
             for i in range(n)]
+        # mapping tables (SSP map transformations), per target node: [(dst, {from: to})]
+        self.node_maps: list[list[tuple[int, dict[float, float]]]] = [[] for _ in range(n)]
+        for (_, dst, *_rest, j), c in zip(rows, conns, strict=True):
+            if c.mapping is not None:
+                table = {float(a): float(b) for a, b in c.mapping}
+                self.node_maps[j].append((dst, table))
+        self.has_maps = any(self.node_maps)
 
     def _build_stages(self, report) -> None:
         groups: list[set[int]] = []
@@ -355,6 +364,9 @@ class CoupledSystem:
                 self.u[self.dst] = self.y[self.src]
             else:
                 self.u[self.dst] = self.gain * self.y[self.src] + self.offset
+            if self.has_maps:
+                for i in range(self.n):
+                    self.remap(i)
 
     def exchange_into(self, i: int) -> None:
         """The inputs of node ``i`` from the current outputs (delayed connections: the
@@ -362,6 +374,15 @@ class CoupledSystem:
         u, y, y_prev = self.u, self.y, self.y_prev
         for dst, src, gain, offset, delayed in self.node_rows[i]:
             u[dst] = gain * (y_prev[src] if delayed else y[src]) + offset
+        if self.has_maps:
+            self.remap(i)
+
+    def remap(self, i: int) -> None:
+        """Apply the mapping tables of node ``i``'s input connections to ``u``."""
+        u = self.u
+        for dst, table in self.node_maps[i]:
+            value = float(u[dst])
+            u[dst] = table.get(value, value)
 
     def sample_into(self, i: int, now: int, limit: int, jacobi: bool) -> None:
         """The inputs of node ``i`` for its step from ``now`` to ``limit`` [ticks] from the
@@ -398,6 +419,8 @@ class CoupledSystem:
                 value, stamp = lagrange(points[-(degree + 1):], mid), mid
             self.u_time[dst] = stamp
             u[dst] = self.gain[k] * value + self.offset[k]
+        if self.has_maps:
+            self.remap(i)
 
     # -- samples (extrapolation, multirate) ----------------------------------------------
 

@@ -26,7 +26,7 @@ from ..variables import (
     STRUCTURAL_PARAMETER,
     Interface,
 )
-from .analysis import algebraic_loops, gauss_seidel_order
+from .analysis import algebraic_loops, gauss_seidel_order, port_graph
 from .interfaces import NodeInfo, describe
 from .schema import parse_condition
 from .unitchecks import Conversion, connection_units, display_units, effective_gain
@@ -90,6 +90,7 @@ def check(topology) -> CheckReport:
                 f"{', '.join(stuck)} cannot save and restore its state; mark one of the "
                 "loop's connections 'delayed: true' to break it with a one-step delay",
                 topology.graph.nodes[first].get("where", ""), first))
+    _mapped_loops(topology, interfaces, report)
     _check_events(topology, interfaces, report)
     report.order = _order(topology, interfaces, report)
     report.recorded = _recorded(topology, interfaces, report)
@@ -197,9 +198,11 @@ def _check_connections(topology, interfaces: dict[str, Interface], report) -> No
         src, dst = interfaces.get(c.source_node), interfaces.get(c.target_node)
         if src is None or dst is None:
             continue  # the node itself is already reported
-        problems = _connection_problems(c, src, dst)
+        problems = _connection_problems(c, src, dst) or _mapping_problems(c, src, dst)
         report.problems.extend(problems)
-        if not problems:
+        if not problems and c.mapping is not None:
+            report.gains[(c.source, c.target)] = (1.0, 0.0)  # the table, no unit conversion
+        elif not problems:
             conversion, problem = connection_units(c, src[c.source_var], dst[c.target_var])
             if problem is not None:
                 report.problems.append(problem)
@@ -236,6 +239,40 @@ def _connection_problems(c, src: Interface, dst: Interface) -> list[Problem]:
                            f"but {c.target} is {d.kind}", c.where, c.target_node,
                            c.target_var))
     return out
+
+
+def _mapping_problems(c, src: Interface, dst: Interface) -> list[Problem]:
+    """A mapping table needs integer or boolean ends and no gain or offset."""
+    if c.mapping is None:
+        return []
+    kinds = (src[c.source_var].kind, dst[c.target_var].kind)
+    if not all(k in (INTEGER, BOOLEAN) for k in kinds):
+        return [Problem(f"a mapping table ('map') applies to integer and boolean values, but "
+                        f"{c.source} is {kinds[0]} and {c.target} is {kinds[1]}; use gain and "
+                        "offset for real values", c.where, c.target_node, c.target_var)]
+    if c.gain != 1.0 or c.offset != 0.0:
+        return [Problem(f"{c} has both a mapping table and gain/offset; give one of them",
+                        c.where, c.target_node, c.target_var)]
+    return []
+
+
+def _mapped_loops(topology, interfaces, report: CheckReport) -> None:
+    """A mapping table on a connection inside an algebraic loop is a problem (the loop
+    solver iterates on real values)."""
+    mapped = [c for c in topology.connections() if c.mapping and not c.delayed]
+    if not mapped or not report.loops:
+        return
+    import networkx as nx
+    component = {}
+    for k, ports in enumerate(nx.strongly_connected_components(
+            port_graph(topology, interfaces))):
+        component.update(dict.fromkeys(ports, k))
+    for c in mapped:
+        if c.source in component and component[c.source] == component.get(c.target):
+            report.problems.append(Problem(
+                f"{c} has a mapping table and lies in an algebraic loop; mark it "
+                "'delayed: true' (or break the loop elsewhere)", c.where, c.target_node,
+                c.target_var))
 
 
 def _a(causality: str) -> str:
