@@ -16,7 +16,7 @@ still work (and say that they were not validated); exports need it.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 FOLDER = Path(__file__).parent / "schema"
@@ -30,7 +30,7 @@ class SchemaUnavailable(ImportError):
     """xmlschema is not installed."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(kind: str):
     """The XMLSchema10 object for ``kind`` (``ssd``, ``ssv``, ``ssm``, ``ssb``)."""
     try:

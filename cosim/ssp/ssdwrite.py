@@ -95,8 +95,8 @@ def transformation(parent, mapping: dict | None, boolean: bool, gain: float,
         kind = "BooleanMappingTransformation" if boolean else "IntegerMappingTransformation"
         t = element(parent, SSC, kind)
         for a, b in mapping.items():
-            text = (lambda v: ("true" if v else "false") if boolean else str(int(v)))
-            element(t, SSC, "MapEntry", {"source": text(a), "target": text(b)})
+            element(t, SSC, "MapEntry", {"source": _map_value(a, boolean),
+                                         "target": _map_value(b, boolean)})
     elif gain != 1.0 or offset != 0.0:
         attrs = {}
         if gain != 1.0:
@@ -104,6 +104,10 @@ def transformation(parent, mapping: dict | None, boolean: bool, gain: float,
         if offset != 0.0:
             attrs["offset"] = number(offset)
         element(parent, SSC, "LinearTransformation", attrs)
+
+
+def _map_value(v, boolean: bool) -> str:
+    return ("true" if v else "false") if boolean else str(int(v))
 
 
 def parameter_set(name: str, values: list[tuple[str, str, Any, str | None]],
