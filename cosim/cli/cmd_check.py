@@ -7,7 +7,7 @@ from ..topology import load
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="check a topology without running it")
-    p.add_argument("topology")
+    p.add_argument("topology", help="topology file (.yaml), or an .ssp/.ssd")
     p.set_defaults(func=check)
 
 
@@ -35,6 +35,11 @@ def check(args) -> int:
             print(f"    {source} -> {target}: {conversion}")
     if topo.events or topo.monitors:
         print(f"  events: {len(topo.events)} scheduled, {len(topo.monitors)} monitors")
+    notes = topo.graph.graph.get("notes") or []
+    if notes:  # what an SSP import read but ignored, or interpreted
+        print(f"  notes ({len(notes)}):")
+        for note in notes:
+            print(f"    {note}")
     if report.unconnected_inputs:
         print("  unconnected inputs (their start values are used):")
         for name in report.unconnected_inputs:
