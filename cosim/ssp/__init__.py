@@ -17,7 +17,7 @@ Modules: :mod:`~cosim.ssp.archive` (safe zips, extraction cache), :mod:`~cosim.s
 and :mod:`~cosim.ssp.values` (files to :mod:`~cosim.ssp.model`),
 :mod:`~cosim.ssp.flatten` (names, ports, paths), :mod:`~cosim.ssp.links`
 (transformations and units along a path), :mod:`~cosim.ssp.bindings` (parameters),
-:mod:`~cosim.ssp.build` (the topology), :mod:`~cosim.ssp.export`.
+:mod:`~cosim.ssp.build` (the topology), :mod:`~cosim.ssp.exporter` and :mod:`~cosim.ssp.ssdwrite` (export).
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def load(path, limits=None):
 
 
 def export(topology, path, **options):
-    """Write ``topology`` as an ``.ssp``; returns an :class:`~cosim.ssp.export.ExportReport`."""
-    from .export import export as _export
+    """Write ``topology`` as an ``.ssp``; returns an :class:`~cosim.ssp.exporter.ExportReport`."""
+    from .exporter import export as _export
     return _export(topology, path, **options)
 
 

@@ -216,10 +216,14 @@ def _edge(flat: Flat, path, c: Connection, connector_of) -> Edge | None:
     if _allowed(b_role, b.kind, a_role, a.kind):
         return Edge(b_port, a_port, c)
     flat.problems.append(Problem(
-        f"connection {_show(c)}: SSP does not allow a connection between a {a.kind} of "
-        f"{'the system' if a_role == 'system' else 'an element'} and a {b.kind} of "
+        f"connection {_show(c)}: SSP does not allow a connection between {_a(a.kind)} of "
+        f"{'the system' if a_role == 'system' else 'an element'} and {_a(b.kind)} of "
         f"{'the system' if b_role == 'system' else 'an element'}", c.where))
     return None
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def _allowed(src_role: str, src_kind: str, dst_role: str, dst_kind: str) -> bool:

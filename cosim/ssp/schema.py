@@ -10,8 +10,10 @@ Files with ``version="2.x"`` are not validated against them (SSP 2.0 adds elemen
 1.0 schema does not know; its XSDs are not shipped): cosim's reader checks what it uses
 and reports every element it does not support.
 
-xmlschema is an optional dependency (``pip install cosim[ssp]``): without it imports
-still work (and say that they were not validated); exports need it.
+Two validators read the same XSDs: :func:`errors` uses xmlschema (pure Python; what the
+export and the tests use; an optional dependency, ``pip install cosim[ssp]``), and
+:func:`quick_errors` libxml2 through lxml (what an import uses for its notes: building
+the schemas takes 0.07 s there against about 2 s, paid by every ``cosim run x.ssp``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,20 @@ def schema(kind: str):
         raise SchemaUnavailable(f"validating SSP files needs xmlschema: pip install "
                                 f"cosim[{EXTRA}]") from None
     return xmlschema.XMLSchema10(str(FOLDER / FILES[kind]))
+
+
+@cache
+def _lxml_schema(kind: str):
+    from lxml import etree
+    return etree.XMLSchema(etree.parse(str(FOLDER / FILES[kind])))
+
+
+def quick_errors(element, kind: str) -> list[tuple[int | None, str]]:
+    """:func:`errors` by libxml2 (lxml): ``[(line, message)]``, empty when valid."""
+    validator = _lxml_schema(kind)
+    if validator.validate(element):
+        return []
+    return [(e.line or None, e.message) for e in validator.error_log]
 
 
 def available() -> bool:
