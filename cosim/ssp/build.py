@@ -222,9 +222,11 @@ class Builder:
 
     def _run(self) -> RunSpec | None:
         desc = self.desc
-        if "run" in desc.cosim:
+        if "run" in desc.cosim:  # cosim's own settings; the standard's places win
+            given = {k: v for k, v in (("start", desc.start), ("stop", desc.stop),
+                                       ("step", desc.step)) if v is not None}
             try:
-                return RunSpec.model_validate(desc.cosim["run"])
+                return RunSpec.model_validate({**desc.cosim["run"], **given})
             except ValidationError as err:
                 self.problems.append(Problem(f"cosim run settings: {err}", desc.where))
                 return None

@@ -6,12 +6,14 @@ data) becomes a note, except pure graphics (geometry and graphical elements), wh
 never change a simulation and are skipped without a word.
 
 Run settings come from ``DefaultExperiment`` (start, stop) and the step-size
-annotations other tools write, in this order of preference: cosim's own annotation;
-libcosim's ``<osp:Algorithm><osp:FixedStepAlgorithm baseStepSize=.../>`` on the
-default experiment (``type="com.opensimulationplatform"``); OMSimulator's
-``<oms:SimulationInformation><oms:FixedStepMaster stepSize=.../>`` on the root system
-(``type="org.openmodelica"``; a ``VariableStepMaster``'s ``initialStepSize``, with a
-note). A component's ``<osp:StepSizeHint value=.../>`` becomes its node's own step.
+annotations other tools write, in this order of preference: libcosim's
+``<osp:Algorithm><osp:FixedStepAlgorithm baseStepSize=.../>`` on the default experiment
+(``type="com.opensimulationplatform"``); OMSimulator's ``<oms:SimulationInformation>
+<oms:FixedStepMaster stepSize=.../>`` on the root system (``type="org.openmodelica"``;
+a ``VariableStepMaster``'s ``initialStepSize``, with a note); the FMUs' default
+experiments (see :mod:`cosim.ssp.build`). cosim's own annotation adds what SSP has no
+place for (algorithm, recording, display units, ...). A component's
+``<osp:StepSizeHint value=.../>`` becomes its node's own step.
 """
 
 from __future__ import annotations
