@@ -117,7 +117,7 @@ class Builder:
         self.problems += self.flat.problems + binder.problems
         self.notes += self.flat.notes + binder.notes
         if self.problems:
-            raise TopologyError(self.problems)
+            raise TopologyError(sorted(self.problems, key=_place))
         return self._topology(run, links, binder.assignments)
 
     def _component(self, owner: Owner) -> None:
@@ -309,6 +309,12 @@ class Builder:
                          description=block.get("description", ""))
         topo.graph.nodes[owner.node]["param_where"] = {
             k: v for k, v in located.items() if k in parameters}
+
+
+def _place(problem: Problem) -> tuple[str, int]:
+    """Sort key: file, then line (problems read in the order of the files)."""
+    file, _, line = problem.where.rpartition(":")
+    return (file, int(line)) if line.isdigit() else (problem.where, 0)
 
 
 def _same_type(ssp_type: str, var) -> bool:
