@@ -302,11 +302,10 @@ class Builder:
         if comp.type == parse.BLOCK_TYPE:
             topo.add_block(owner.node, block.get("block", ""), parameters=parameters,
                            start=start, step=comp.step, where=comp.where,
-                           description=block.get("description", ""))
+                           description=comp.description)
         else:
             topo.add_fmu(owner.node, self.files[owner.path], parameters=parameters, start=start,
-                         step=comp.step, where=comp.where,
-                         description=block.get("description", ""))
+                         step=comp.step, where=comp.where, description=comp.description)
         topo.graph.nodes[owner.node]["param_where"] = {
             k: v for k, v in located.items() if k in parameters}
 

@@ -161,7 +161,7 @@ def _component(state: _State, elements, node: str) -> None:
         spec, source = _block_source(state, node, data)
         comp = w.element(elements, w.SSD, "Component", {"name": node, "type": BLOCK_TYPE,
                                                         "source": source})
-    if data.get("description") and data["kind"] == "fmu":
+    if data.get("description"):
         comp.set("description", data["description"])
     _connectors(state, comp, node)
     annotations = None
@@ -174,8 +174,6 @@ def _component(state: _State, elements, node: str) -> None:
             w.element(comp, w.SSD, "Annotations")
         block = {"block": spec, "parameters": _bundled_parameters(state, node, data),
                  "start": dict(data["start"])}
-        if data.get("description"):
-            block["description"] = data["description"]
         w.annotation(annotations, "cosim", w.COSIM, "Block", "cosim", data=block)
         state.warnings.append(f"{node}: a Python block ({spec}); other tools see an unknown "
                               f"component of type {BLOCK_TYPE}")

@@ -110,6 +110,7 @@ class Component:
     bindings: list[Binding] = field(default_factory=list)
     step: float | None = None
     block: dict[str, Any] | None = None
+    description: str = ""
 
 
 @dataclass

@@ -269,7 +269,7 @@ class Reader:
     def component(self, el, src: xmlio.Source) -> Component:
         where = src.at(el)
         comp = Component(el.get("name", ""), where, el.get("type", FMU_TYPE), el.get("source"),
-                         el.get("implementation", "any"))
+                         el.get("implementation", "any"), description=el.get("description", ""))
         self._check_component(el, comp, where)
         for c in xmlio.children(el):
             name = xmlio.local(c)

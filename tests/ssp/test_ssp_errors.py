@@ -74,6 +74,10 @@ CORPUS = {
         system('<ssd:Component name="sub" type="application/x-ssp-definition" '
                'source="resources/Sub.ssd"/>'),
         ["components referencing another SSD are not supported"], 'name="sub"'),
+    "a source leaving the archive": (
+        system(gain("a", source="../../outside/Gain.fmu")),
+        ["component 'a': URI '../../outside/Gain.fmu' leads outside the archive"],
+        'name="a"'),
     "malformed XML": (
         ssd('<ssd:System name="root"><ssd:Elements></ssd:System>'),
         ["malformed XML", "Opening and ending tag mismatch"], "</ssd:System>"),

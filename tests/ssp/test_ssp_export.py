@@ -23,7 +23,8 @@ def graph(topo: cosim.Topology) -> dict:
         data = topo.node(n)
         source = description.read(topo.fmu_path(n)).sha256 if data["kind"] == "fmu" \
             else data["source"]
-        nodes[n] = (data["kind"], source, data["parameters"], data["start"], data["step"])
+        nodes[n] = (data["kind"], source, data["parameters"], data["start"], data["step"],
+                    data["description"])
     conns = sorted((c.source, c.target, c.gain, c.offset, c.delayed, c.check_units,
                     c.extrapolation, c.mapping) for c in topo.connections())
     return {"nodes": nodes, "connections": conns, "run": topo.run.model_dump(),
@@ -70,7 +71,8 @@ def test_cosim_only_features_come_back_through_annotations(fmu, tmp_path):
     t = cosim.Topology("features", stop=2.0, step=0.1, algorithm="jacobi",
                        extrapolation="linear", record=["*.x"])
     t.add_block("src", "step", parameters={"time": 0.5, "after": 2.0, "unit": "1/s"})
-    t.add_fmu("d", fmu("Decay", 2), parameters={"k": 2, "x0": 0.5}, step=0.2)
+    t.add_fmu("d", fmu("Decay", 2), parameters={"k": 2, "x0": 0.5}, step=0.2,
+              description="the first decay")
     t.add_fmu("e", fmu("Decay", 3), parameters={"k": 1.0}, start={"u": 0.25})
     t.add_fmu("f", fmu("Decay", 2))
     t.add_fmu("g", fmu("Decay", 2))

@@ -369,6 +369,7 @@ def test_run_settings_from_default_experiment_and_tool_annotations(tmp_path, fmu
 
 
 def test_an_ssp_2_0_file_reads_with_a_note(tmp_path, fmu2):
+    # not checked against the SSP 1.0 XSDs: its version attribute is 2.0 (valid SSP 2.0)
     path = archive(tmp_path / "v2.ssp", {
         "SystemStructure.ssd": osp_and_oms(LIBCOSIM, version="2.0"),
         "resources/Gain.fmu": fmu2("Gain")}, check=False)
