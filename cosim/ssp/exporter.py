@@ -61,6 +61,7 @@ class _State:
     topology: Any
     report: Any  # the topology's CheckReport
     files: dict[str, Path] = field(default_factory=dict)  # archive entry -> file on disk
+    fmus: dict[str, str] = field(default_factory=dict)  # FMU SHA-256 -> archive entry
     units: dict[str, UnitDef] = field(default_factory=dict)
     values: list = field(default_factory=list)  # (name, SSV type, value, unit)
     enums: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -248,20 +249,18 @@ def _connection(state: _State, holder, c) -> None:
 
 
 def _fmu_entry(state: _State, node: str, info) -> str:
+    """The archive entry of a node's FMU: one per content (SHA-256), named after the
+    file (``X-2.fmu`` when two different FMUs share a name)."""
+    sha = info.fmu.sha256
+    if sha in state.fmus:
+        return state.fmus[sha]
     path = state.topology.fmu_path(node)
-    for name, existing in state.files.items():
-        if existing == path or (name.endswith(".fmu") and _same_file(existing, info.fmu.sha256)):
-            return name
     stem, name, k = path.stem, f"resources/{path.name}", 2
     while name in state.files:
         name, k = f"resources/{stem}-{k}.fmu", k + 1
     state.files[name] = path
+    state.fmus[sha] = name
     return name
-
-
-def _same_file(path: Path, sha: str) -> bool:
-    from ..fmu.archive import sha256
-    return sha256(path) == sha
 
 
 def _bundle(state: _State, relative: Path, source: Path) -> str:
