@@ -16,8 +16,9 @@ from .schema import TopologySpec
 
 
 def load(path: str | Path, _seen: tuple = ()) -> Topology:
-    """Read a topology file (YAML or JSON; or an ``.fmu``: a one-node topology around it);
-    raise ConfigError/TopologyError if invalid.
+    """Read a topology file (YAML or JSON; an ``.fmu``: a one-node topology around it; or
+    an SSP: ``.ssp``/``.ssd``, see :mod:`cosim.ssp`); raise ConfigError/TopologyError if
+    invalid.
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
     settings are updated key by key, its nodes replaced by name, and connections,
@@ -30,6 +31,9 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     if p.suffix.lower() == ".fmu":
         from .single import around_fmu
         return around_fmu(p)
+    if p.suffix.lower() in (".ssp", ".ssd"):  # SSP: its own package, on top of this one
+        from ..ssp import load as load_ssp
+        return load_ssp(p)
     shown = str(path)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")

@@ -141,7 +141,12 @@ class NodeSpec(_Strict):
 
 
 class ConnectionSpec(_Strict):
-    """``to = gain * from + offset``. ``delayed`` breaks an algebraic loop by one step."""
+    """``to = gain * from + offset``. ``delayed`` breaks an algebraic loop by one step.
+
+    ``map`` (integer and boolean connections): a table ``{source value: target value}``
+    applied to the value instead of gain and offset; values not in the table pass
+    unchanged (SSP's Boolean/Integer/EnumerationMappingTransformation).
+    """
 
     source: str = Field(alias="from")
     target: str = Field(alias="to")
@@ -150,6 +155,7 @@ class ConnectionSpec(_Strict):
     delayed: bool = False
     check_units: bool = True
     extrapolation: Literal["hold", "linear", "quadratic"] | None = None
+    mapping: dict[bool | int, bool | int] | None = Field(None, alias="map")
 
     @field_validator("source", "target")
     @classmethod
