@@ -85,7 +85,7 @@ class Reached:
 @dataclass(frozen=True)
 class SolverOptions:
     """``solver`` (one of :data:`SOLVERS`), ``rtol``, ``atol`` (absolute tolerance per
-    state, scaled by the state's nominal value; default ``rtol``), ``max_step`` [s]
+    state, scaled by the state's nominal value; default ``rtol / 100``), ``max_step`` [s]
     (None: unlimited) and ``max_steps``: internal steps allowed per ``advance``."""
 
     solver: str = DEFAULT_SOLVER
@@ -96,7 +96,7 @@ class SolverOptions:
 
     @property
     def abs_tol(self) -> float:
-        return self.rtol if self.atol is None else self.atol
+        return self.rtol * 1e-2 if self.atol is None else self.atol
 
     def as_dict(self) -> dict:
         return {"solver": self.solver, "rtol": self.rtol, "atol": self.abs_tol,

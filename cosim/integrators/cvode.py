@@ -44,6 +44,7 @@ from .sundials import (
 )
 
 _SIZE = ctypes.sizeof(c_double)
+memmove = ctypes.memmove
 
 
 class CVodeIntegrator(Integrator):
@@ -56,9 +57,13 @@ class CVodeIntegrator(Integrator):
         self.nz = problem.nz
         self.mem = None
         self._steps_before = 0
+        self._nominals = np.ones(0)
         self._xbuf = np.zeros(self.nv)    # x handed to the problem
         self._dxbuf = np.zeros(self.nv)   # dx the problem writes
         self._zbuf = np.zeros(max(self.nz, 1))
+        self._xaddr, self._dxaddr = self._xbuf.ctypes.data, self._dxbuf.ctypes.data
+        self._zaddr = self._zbuf.ctypes.data
+        self._nbytes = self.nv * _SIZE
         self._error: BaseException | None = None
         self._message = ""
         self._tret = c_double()
@@ -123,8 +128,9 @@ class CVodeIntegrator(Integrator):
             self._steps_before += self._steps()
             self._copy_in(self.x)
             self._check(self.f.CVodeReInit(self.mem, t0, self.y), "CVodeReInit")
-        if nominals is not None:
-            self._set_tolerances(nominals)
+        if nominals is not None and not np.array_equal(nominals, self._nominals):
+            self._nominals = np.array(nominals, dtype=float)
+            self._set_tolerances(self._nominals)
         self.stats.resets += 1
 
     def _copy_in(self, x: np.ndarray) -> None:
@@ -137,15 +143,13 @@ class CVodeIntegrator(Integrator):
 
     def _rhs(self, t, y, ydot, _user) -> int:
         try:
-            f = self.f
+            data = self.f.N_VGetArrayPointer_Serial
             if self.problem.n:
-                ctypes.memmove(self._xbuf.ctypes.data, f.N_VGetArrayPointer_Serial(y),
-                               self.nv * _SIZE)
+                memmove(self._xaddr, data(y), self._nbytes)
                 self.problem.rhs(t, self._xbuf, self._dxbuf)
             else:
                 self._dxbuf[0] = 0.0
-            ctypes.memmove(f.N_VGetArrayPointer_Serial(ydot), self._dxbuf.ctypes.data,
-                           self.nv * _SIZE)
+            memmove(data(ydot), self._dxaddr, self._nbytes)
             return 0
         except RecoverableRhs:
             return 1
@@ -155,10 +159,9 @@ class CVodeIntegrator(Integrator):
 
     def _root(self, t, y, gout, _user) -> int:
         try:
-            ctypes.memmove(self._xbuf.ctypes.data, self.f.N_VGetArrayPointer_Serial(y),
-                           self.nv * _SIZE)
+            memmove(self._xaddr, self.f.N_VGetArrayPointer_Serial(y), self._nbytes)
             self.problem.indicators(t, self._xbuf[:self.problem.n], self._zbuf)
-            ctypes.memmove(gout, self._zbuf.ctypes.data, self.nz * _SIZE)
+            memmove(gout, self._zaddr, self.nz * _SIZE)
             return 0
         except BaseException as err:  # noqa: BLE001 - re-raised after CVode returns
             self._error = err

@@ -71,6 +71,9 @@ class BlockMember(BlockSubsystem):
     def bind_vectors(self, *args) -> None:
         pass
 
+    def hot_calls(self):
+        return self.set_time, self.set_states, self.set_states
+
     def nominals(self) -> np.ndarray:
         return np.ones(0)
 
@@ -135,7 +138,8 @@ class ClusterSubsystem(Subsystem):
         self.event_mode = True     # set by the Simulation (the FMI 3 CS flags' names)
         self.early_return = False  # report state events to the master (it can roll back)
         self.events_used = True    # the run needs the event loop
-        self.stats = {"rhs": 0, "indicators": 0, "events": 0, "steps": 0, "restarts": 0}
+        self.stats = {"rhs": 0, "indicators": 0, "events": 0, "steps": 0, "restarts": 0,
+                      "completed": 0}
         self._reset_bookkeeping()
 
     def _reset_bookkeeping(self) -> None:
@@ -275,6 +279,7 @@ class ClusterSubsystem(Subsystem):
     def _step_done(self, t: float, x: np.ndarray) -> bool:
         """After a completed integrator step: ``completedIntegratorStep`` where needed."""
         self.layout.place(t, x)
+        self.stats["completed"] += 1
         event = False
         for m in self.members.values():
             if m.needs_completed_step:

@@ -111,9 +111,44 @@ class MEMember:
     def _checked(self, fn, *args) -> None:
         status = fn(self._c, *args)
         if status > WARNING:
-            if status == DISCARD:
-                raise RecoverableRhs(fn.__name__)
-            raise self.fail(fn.__name__, status, self.time)
+            self._status(fn, status)
+
+    def _status(self, fn, status: int) -> None:
+        """Raise for a failed call (Discard: the integrator may retry smaller)."""
+        if status == DISCARD:
+            raise RecoverableRhs(fn.__name__)
+        raise self.fail(fn.__name__, status, self.time)
+
+    def hot_calls(self) -> tuple[Callable[[float], None], Callable[[], None],
+                                 Callable[[], None]]:
+        """``(place(t), derivatives(), indicators())``: set time and states, get the
+        derivatives, get the indicators -- each a closure over the C functions and the
+        bound vectors, for the right-hand side (no attribute look-ups per call)."""
+        c, nx, nz, status = self._c, self.nx, self.nz, self._status
+        set_time, set_x, get_dx, get_z = self._set_time, self._set_x, self._get_dx, self._get_z
+        px, pdx, pz = self._px, self._pdx, self._pz
+
+        def place(t: float) -> None:
+            self.time = t
+            s = set_time(c, t)
+            if s > WARNING:
+                status(set_time, s)
+            if nx:
+                s = set_x(c, px, nx)
+                if s > WARNING:
+                    status(set_x, s)
+
+        def derivatives() -> None:
+            s = get_dx(c, pdx, nx)
+            if s > WARNING:
+                status(get_dx, s)
+
+        def indicators() -> None:
+            s = get_z(c, pz, nz)
+            if s > WARNING:
+                status(get_z, s)
+
+        return place, derivatives, indicators
 
     def set_time(self, t: float) -> None:
         self.time = t
@@ -146,23 +181,36 @@ class MEMember:
 
     def getter(self, names: list[str], buffer: np.ndarray) -> Callable[[], None]:
         """A function reading the outputs ``names`` into ``buffer`` (aligned)."""
-        calls = [(g, fn) for g, fn in self._groups(names, buffer, self.GETTERS)]
+        calls = self._calls(names, buffer, self.GETTERS)
+        status = self._status
 
         def get() -> None:
-            for g, fn in calls:
-                self._checked(fn, *self._args(g))
-                g.pull()
+            for fn, args, g in calls:
+                s = fn(*args)
+                if s > WARNING:
+                    status(fn, s)
+                if g is not None:
+                    g.pull()
         return get
 
     def setter(self, names: list[str], buffer: np.ndarray) -> Callable[[], None]:
         """A function writing the inputs ``names`` from ``buffer`` (aligned)."""
-        calls = [(g, fn) for g, fn in self._groups(names, buffer, self.SETTERS)]
+        calls = self._calls(names, buffer, self.SETTERS)
+        status = self._status
 
         def put() -> None:
-            for g, fn in calls:
-                g.push()
-                self._checked(fn, *self._args(g))
+            for fn, args, g in calls:
+                if g is not None:
+                    g.push()
+                s = fn(*args)
+                if s > WARNING:
+                    status(fn, s)
         return put
+
+    def _calls(self, names: list[str], buffer: np.ndarray, functions: dict) -> list:
+        """(C function, its arguments, the group when values need converting) per group."""
+        return [(fn, (self._c, *self._args(g)), g if g.scratch is not None else None)
+                for g, fn in self._groups(names, buffer, functions)]
 
     # -- events -------------------------------------------------------------------------
 

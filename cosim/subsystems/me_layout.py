@@ -177,6 +177,12 @@ class ClusterLayout:
             member.bind_vectors(self.x, self.dx, self.z, xi, zi)
             xi += member.nx
             zi += member.nz
+        calls = [m.hot_calls() for m in self.members.values()]
+        self._place = [c[0] for c in calls]
+        self._derivatives = [c[1] for m, c in zip(self.members.values(), calls, strict=True)
+                             if m.nx]
+        self._indicators = [c[2] for m, c in zip(self.members.values(), calls, strict=True)
+                            if m.nz]
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -184,10 +190,10 @@ class ClusterLayout:
         """Time and (when given) states into every member, then the connections."""
         if x is not None and self.n:
             self.x[:self.n] = x
-        for m in self.members.values():
-            m.set_time(t)
-            m.set_states()
-        self.propagate()
+        for place in self._place:
+            place(t)
+        if self.levels:
+            self.propagate()
 
     def propagate(self) -> None:
         """Solve the internal connections, level by level, at the members' current time
@@ -205,14 +211,14 @@ class ClusterLayout:
 
     def rhs(self, t: float, x: np.ndarray, dx: np.ndarray) -> None:
         self.place(t, x)
-        for m in self.fmus:
-            m.get_derivatives()
+        for derivatives in self._derivatives:
+            derivatives()
         dx[:self.n] = self.dx[:self.n]
 
     def indicators(self, t: float, x: np.ndarray, z: np.ndarray) -> None:
         self.place(t, x)
-        for m in self.fmus:
-            m.get_indicators()
+        for indicators in self._indicators:
+            indicators()
         z[:self.nz] = self.z[:self.nz]
 
     def states(self) -> np.ndarray:

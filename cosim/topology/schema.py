@@ -114,7 +114,7 @@ SOLVER_KEYS = ("solver", "rtol", "atol", "max_step")
 class _SolverKeys(_Strict):
     """How a model-exchange cluster is integrated (see ``docs/model-exchange.md``):
     ``solver`` one of cvode-bdf (default), cvode-adams, rk45, dop853; ``rtol``;
-    ``atol`` (per state, times its nominal value; default rtol); ``max_step`` [s]."""
+    ``atol`` (per state, times its nominal value; default rtol/100); ``max_step`` [s]."""
 
     solver: Literal[SOLVERS] | None = None  # type: ignore[valid-type]
     rtol: float | None = Field(None, gt=0)
