@@ -15,6 +15,7 @@ exception cross into C: it is kept and re-raised when ``CVode`` returns.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 from ctypes import byref, c_double, c_int, c_long, c_void_p
 
@@ -27,8 +28,8 @@ from .base import (
     Reached,
     RecoverableRhs,
     SolverOptions,
-    Stop,
     StepDone,
+    Stop,
 )
 from .sundials import (
     CV_ADAMS,
@@ -236,7 +237,5 @@ class CVodeIntegrator(Integrator):
         f.SUNContext_Free(byref(self.ctx))
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # at interpreter shutdown
             self.close()
-        except Exception:  # noqa: BLE001, S110 - interpreter shutdown
-            pass

@@ -23,8 +23,8 @@ from .base import (
     Reached,
     RecoverableRhs,
     SolverOptions,
-    Stop,
     StepDone,
+    Stop,
 )
 
 ROOT_RTOL = 1e-12
@@ -92,34 +92,37 @@ class ExplicitIntegrator(Integrator):
             self._start(self.t, bound)
         steps = 0
         while True:
-            solver = self.solver
-            if self.dense is None or self.t >= solver.t:
-                if solver.status != "running":
-                    raise IntegratorError(f"{self.options.solver} stopped at t={solver.t!r} "
-                                          f"s before t={t_end!r} s", time=solver.t)
-                message = solver.step()
-                if solver.status == "failed":
-                    raise IntegratorError(f"{self.options.solver} failed: {message}",
-                                          time=solver.t)
-                self.dense = solver.dense_output()
+            if self.dense is None or self.t >= self.solver.t:
                 steps += 1
-                self.stats.steps += 1
-                if steps > self.options.max_steps:
-                    raise IntegratorError(f"more than {self.options.max_steps} steps "
-                                          f"before t={t_end!r} s; a stiff problem? try "
-                                          "solver: cvode-bdf", time=solver.t)
-                if step_done is not None and solver.t <= t_end:
-                    found = self._scan(solver.t)
+                self._step(t_end, steps)
+                if step_done is not None and self.solver.t <= t_end:
+                    found = self._scan(self.solver.t)
                     if found is not None:
                         return found
                     if step_done(self.t, self.x[:self.n]):
                         return Reached(self.t, Stop.STEP)
                     continue
-            found = self._scan(min(solver.t, t_end))
+            found = self._scan(min(self.solver.t, t_end))
             if found is not None:
                 return found
             if self.t >= t_end:
                 return Reached(t_end, Stop.END)
+
+    def _step(self, t_end: float, steps: int) -> None:
+        """One internal step of the solver (the ``steps``-th of this advance)."""
+        solver = self.solver
+        if solver.status != "running":
+            raise IntegratorError(f"{self.options.solver} stopped at t={solver.t!r} s "
+                                  f"before t={t_end!r} s", time=solver.t)
+        if steps > self.options.max_steps:
+            raise IntegratorError(f"more than {self.options.max_steps} steps before "
+                                  f"t={t_end!r} s; a stiff problem? try solver: cvode-bdf",
+                                  time=solver.t)
+        message = solver.step()
+        if solver.status == "failed":
+            raise IntegratorError(f"{self.options.solver} failed: {message}", time=solver.t)
+        self.dense = solver.dense_output()
+        self.stats.steps += 1
 
     def _scan(self, t_hi: float) -> Reached | None:
         """Move from ``self.t`` to ``t_hi`` (inside the last step); stop at the first

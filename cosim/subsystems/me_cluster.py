@@ -35,6 +35,7 @@ Runge-Kutta method. To the master the cluster implements the whole subsystem pro
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,21 @@ class BlockMember(BlockSubsystem):
 
 
 @dataclass
+class Located:
+    """An event a step returned early at: where the step started [ticks], the inputs it
+    had, the event time [s] and the members' states there (the left limit). The
+    master's redo of that step (restore, step to the event) replays it exactly instead
+    of integrating again: a restarted integrator would locate the root a rounding of the
+    tolerance away, and the redo must arrive where the first attempt stopped."""
+
+    start: int
+    inputs: np.ndarray
+    time: float
+    states: list
+    Y: np.ndarray
+
+
+@dataclass
 class ClusterState:
     """What :meth:`ClusterSubsystem.save_state` returns."""
 
@@ -149,6 +165,7 @@ class ClusterSubsystem(Subsystem):
         self.next_time: float | None = None   # the members' earliest time event
         self.restart = True           # the integrator must restart before integrating
         self.u_last: np.ndarray | None = None
+        self._forget()
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -237,6 +254,12 @@ class ClusterSubsystem(Subsystem):
             raise SimulationError(f"cluster {self.name} is at t={self.time!r} s but the "
                                   f"master steps it from t={t_now!r} s", time=t_now,
                                   nodes=[self.name])
+        located, self.located = self.located, None
+        if located is not None:
+            if located.start == now and ceil_ticks(located.time) <= limit and \
+                    np.array_equal(located.inputs, self.u):
+                return self._replay(located, limit)
+            self._free(located)
         if self.pending:  # an event the master did not ask us to handle: handle it now
             outcome = self._event_iteration()
             if outcome.terminate:
@@ -251,12 +274,50 @@ class ClusterSubsystem(Subsystem):
                 return STEP_OK
             if reached.why is not Stop.END and self.early_return:
                 self.pending = True
-                if ceil_ticks(reached.t) >= limit:
-                    return StepOutcome(StepStatus.OK, reached=reached.t, event=True)
-                return StepOutcome(StepStatus.EARLY_RETURN, reached=reached.t, event=True)
+                if ceil_ticks(reached.t) < limit:  # the master redoes the step to here
+                    self.located = Located(now, self.u.copy(), reached.t,
+                                           self._member_states(), self.layout.Y.copy())
+                return self._early(reached.t, limit)
             outcome = self._event_iteration()  # handled inside the step
             if outcome.terminate:
                 return StepOutcome(StepStatus.TERMINATE, reached=self.time)
+
+    @staticmethod
+    def _early(t: float, limit: int) -> StepOutcome:
+        """An event at ``t`` [s]: at the end of the step when in its last tick."""
+        if ceil_ticks(t) >= limit:
+            return StepOutcome(StepStatus.OK, reached=t, event=True)
+        return StepOutcome(StepStatus.EARLY_RETURN, reached=t, event=True)
+
+    def _replay(self, located: Located, limit: int) -> StepOutcome:
+        """The redo of a step that returned early: back to where it stopped."""
+        for (m, member), state in zip(self.members.items(), located.states, strict=True):
+            with self._as(m):
+                member.restore_state(state)
+        self._free(located)
+        self.time = located.time
+        self.layout.Y[:] = located.Y
+        self.y[:] = self.layout.Y[self.layout.y_pos]
+        self.pending = self.restart = True
+        return self._early(located.time, limit)
+
+    def _member_states(self) -> list:
+        states = []
+        for m, member in self.members.items():
+            with self._as(m):
+                states.append(member.save_state())
+        return states
+
+    def _free(self, located: Located) -> None:
+        for member, state in zip(self.members.values(), located.states, strict=True):
+            member.free_state(state)
+
+    def _forget(self) -> None:
+        """Drop a remembered early return (a new run, or a reset)."""
+        located = getattr(self, "located", None)
+        self.located = None
+        if located is not None:
+            self._free(located)
 
     def _integrate(self, t_end: float):
         integ = self.integ
@@ -392,11 +453,8 @@ class ClusterSubsystem(Subsystem):
                              variable=name)
 
     def save_state(self) -> ClusterState:
-        states = []
-        for m, member in self.members.items():
-            with self._as(m):
-                states.append(member.save_state())
-        return ClusterState(self.time, states, self.layout.U.copy(), self.layout.Y.copy(),
+        return ClusterState(self.time, self._member_states(), self.layout.U.copy(),
+                            self.layout.Y.copy(),
                             self.u_last.copy() if self.u_last is not None else None,
                             self.pending, self.announced, self.next_time)
 
@@ -423,12 +481,15 @@ class ClusterSubsystem(Subsystem):
                 member.terminate()
 
     def reset(self) -> None:
+        self._forget()
         for member in self.members.values():
             member.reset()
         self._reset_bookkeeping()
 
     def close(self) -> None:
         try:
+            with contextlib.suppress(Exception):  # never mask the error that ended a run
+                self._forget()
             for member in self.members.values():
                 member.close()
         finally:
