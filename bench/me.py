@@ -13,7 +13,10 @@ communication / output interval 0.01 s, in four ways:
 
 Right-hand-side evaluations are counted per FMU (one cluster evaluation is sixteen);
 fmpy's are counted in a separate, instrumented run (the counts are deterministic) and
-the timed runs are plain. Each case runs in repetitions of at least ``--seconds``
+the timed runs are plain. A second table times the right-hand side alone: one
+evaluation of the cluster (16 FMUs) against what fmpy's CVode callback does for 16
+instances (``setTime``, ``setContinuousStates``, ``getDerivatives`` each). Each case runs
+in repetitions of at least ``--seconds``
 (default 0.5 s), the cases interleaved, ``--repeat`` times (default 5); printed: per
 case the median wall time per 16-oscillator run with min-max, RHS evaluations per
 second, the largest error of any x against its closed form cos(sqrt(k) t), and the
@@ -126,6 +129,59 @@ class FmpyCase:
             self._run(i)
 
 
+class ClusterRhs:
+    """One right-hand-side evaluation of the 16-FMU cluster, called directly."""
+
+    def __init__(self):
+        import cosim
+        self.sim = cosim.Simulation(topology("model-exchange"))
+        self.sim.run(until=1.0)  # paused: the FMUs in Continuous-Time Mode
+        self.cluster = self.sim.system.subsystems[0]
+        self.x = self.cluster.layout.states()
+        self.dx = np.zeros_like(self.x)
+
+    def __call__(self) -> None:
+        for _ in range(100):
+            self.cluster.rhs(0.5, self.x, self.dx)
+
+
+class FmpyRhs:
+    """What fmpy's CVodeSolver.f does per evaluation, for 16 FMU2Model instances."""
+
+    def __init__(self):
+        from ctypes import POINTER, c_double
+
+        from fmpy import extract, read_model_description
+        from fmpy.fmi2 import FMU2Model
+
+        from fmus.build import fmu_path
+        path = str(fmu_path("Oscillator", 2))
+        md = read_model_description(path)
+        folder = extract(path)
+        self.fmus = []
+        for i in range(N):
+            fmu = FMU2Model(guid=md.guid, unzipDirectory=folder,
+                            modelIdentifier=md.modelExchange.modelIdentifier,
+                            instanceName=f"o{i}")
+            fmu.instantiate()
+            fmu.setupExperiment(startTime=0.0)
+            fmu.enterInitializationMode()
+            fmu.exitInitializationMode()
+            fmu.newDiscreteStates()
+            fmu.enterContinuousTimeMode()
+            self.fmus.append(fmu)
+        self.x, self.dx = np.array([1.0, 0.0]), np.zeros(2)
+        self.px = self.x.ctypes.data_as(POINTER(c_double))
+        self.pdx = self.dx.ctypes.data_as(POINTER(c_double))
+
+    def __call__(self) -> None:
+        for _ in range(100):
+            for fmu in self.fmus:
+                fmu.setTime(0.5)
+                fmu.setContinuousStates(self.px, 2)
+                fmu.getDerivatives(self.pdx, 2)
+
+
 def per_run(body, seconds: float) -> float:
     """Seconds per call of ``body()``, over at least ``seconds`` of wall time."""
     n = 0
@@ -168,6 +224,22 @@ def main(argv: list[str]) -> int:
                         "max_error": case.error, "time_ratio_median": ratio}
     print("RHS: right-hand-side evaluations of one FMU (a cluster evaluation counts 16); "
           "CS FMUs evaluate theirs in C (RK4, 4 per 1 ms substep)")
+    rhs = {"cosim cluster.rhs (16 FMUs)": ClusterRhs(),
+           "fmpy CVode callback x16": FmpyRhs()}
+    rhs_times: dict[str, list[float]] = {name: [] for name in rhs}
+    for _ in range(args.repeat):
+        for name, body in rhs.items():
+            rhs_times[name].append(per_run(body, args.seconds) / 100)
+    print()
+    print(f"the right-hand side alone (16 FMUs per evaluation; medians of {args.repeat})")
+    print(f"{'case':<30}{'us/eval':>10}{'min':>9}{'max':>9}{'FMU RHS/s':>12}")
+    first = rhs_times["cosim cluster.rhs (16 FMUs)"]
+    for name, values in rhs_times.items():
+        us = [1e6 * v for v in values]
+        ratio = statistics.median([v / f for v, f in zip(values, first, strict=True)])
+        print(f"{name:<30}{statistics.median(us):>10.1f}{min(us):>9.1f}{max(us):>9.1f}"
+              f"{N / statistics.median(values):>12.3g}   x{ratio:.2f}")
+        record[name] = {"us_per_evaluation": us, "time_ratio_median": ratio}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "me.json").write_text(json.dumps(record, indent=2))
     return 0
