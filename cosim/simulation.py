@@ -248,6 +248,10 @@ class Simulation:
             self.state = FINISHED
             raise
         self.now = execution.reached if execution.reached is not None else t_b
+        clusters = {s.name: dict(s.stats) for s in self.system.subsystems
+                    if s.kind == "cluster"}
+        if clusters:  # integrator counters of the model-exchange clusters, this run
+            result.stats["clusters"] = clusters
         done = result.status == "terminated" or self.now >= stop
         self.state = FINISHED if done else PAUSED
         if done:

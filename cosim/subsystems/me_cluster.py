@@ -154,17 +154,20 @@ class ClusterSubsystem(Subsystem):
         self.event_mode = True     # set by the Simulation (the FMI 3 CS flags' names)
         self.early_return = False  # report state events to the master (it can roll back)
         self.events_used = True    # the run needs the event loop
-        self.stats = {"rhs": 0, "indicators": 0, "events": 0, "steps": 0, "restarts": 0,
-                      "completed": 0}
         self._reset_bookkeeping()
 
     def _reset_bookkeeping(self) -> None:
+        #: counters of this run: right-hand-side and indicator evaluations, event
+        #: iterations, integrator steps and restarts, completedIntegratorStep calls
+        self.stats = {"rhs": 0, "indicators": 0, "events": 0, "steps": 0, "restarts": 0,
+                      "completed": 0}
         self.initializing = False
         self.pending = False          # an event located at self.time, not yet handled
         self.announced: float | None = None   # the time event the master knows of
         self.next_time: float | None = None   # the members' earliest time event
         self.restart = True           # the integrator must restart before integrating
         self.u_last: np.ndarray | None = None
+        self._steps_seen = self.integ.stats.steps if getattr(self, "integ", None) else 0
         self._forget()
 
     # -- set-up ----------------------------------------------------------------------------
@@ -329,7 +332,8 @@ class ClusterSubsystem(Subsystem):
         except IntegratorError as err:
             err.locate(node=self.name, time=integ.t)
             raise
-        self.stats["steps"] = integ.stats.steps
+        self.stats["steps"] += integ.stats.steps - self._steps_seen
+        self._steps_seen = integ.stats.steps
         self.time = reached.t
         with self._as(None):
             self.layout.place(reached.t, integ.x[:self.n])
@@ -483,7 +487,8 @@ class ClusterSubsystem(Subsystem):
     def reset(self) -> None:
         self._forget()
         for member in self.members.values():
-            member.reset()
+            member.reset()  # may re-instantiate a member whose reset failed:
+        self.layout.connect()  # so bind the calls again
         self._reset_bookkeeping()
 
     def close(self) -> None:

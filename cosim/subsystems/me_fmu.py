@@ -322,6 +322,12 @@ class ME3Member(MEMember, FMI3Subsystem):
             raise SubsystemError(f"fmi3InstantiateModelExchange failed: {err} "
                                  f"{self.log.last()}".strip(), node=self.name) from None
         self.instantiated = True
+        # the FMU's own counts: array states count their elements (the description
+        # lists variables)
+        self.nx = self.guarded("fmi3GetNumberOfContinuousStates",
+                               self.fmu.getNumberOfContinuousStates)
+        self.nz = self.guarded("fmi3GetNumberOfEventIndicators",
+                               self.fmu.getNumberOfEventIndicators)
         self._bind_calls()
 
     def _bind_calls(self) -> None:

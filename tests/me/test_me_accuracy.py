@@ -127,9 +127,9 @@ def test_vanderpol_stiff_bdf_needs_a_hundredth_of_the_explicit_evaluations(fmu, 
         topo = cosim.Topology("vdp", stop=T_VDP, step=0.1)
         topo.add_fmu("vdp", fmu("VanDerPol", version), interface="model-exchange",
                      solver=solver, rtol=1e-8, atol=1e-10, parameters={"mu": MU})
-        with cosim.Simulation(topo) as sim:
-            df = sim.run().df
-            counts[solver] = sim.system.subsystems[0].stats["rhs"]
+        result = cosim.run(topo)
+        df = result.df
+        counts[solver] = result.stats["clusters"]["vdp"]["rhs"]
         expected = ref.sol(df.index.to_numpy()).T
         errors[solver] = np.max(np.abs(df[["vdp.x1", "vdp.x2"]].to_numpy() - expected)
                                 / (1.0 + np.abs(expected)))

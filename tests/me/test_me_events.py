@@ -147,6 +147,19 @@ def test_time_events_land_exactly_with_both_limits(sawtooth, version):
 
 
 @pytest.mark.parametrize("version", [2, 3])
+def test_a_termination_request_from_the_event_iteration_ends_the_run(sawtooth, version):
+    topo = cosim.Topology("saw", stop=2.0, step=0.25)
+    topo.add_fmu("saw", sawtooth(version), interface="model-exchange",
+                 parameters={"rate": 2.0, "period": 0.3, "stop_after": 3})
+    result = cosim.run(topo)
+    assert result.status == "terminated"
+    assert result.termination.node == "saw"
+    assert result.termination.time == pytest.approx(0.9, abs=1e-9)
+    assert result.df.index[-1] == pytest.approx(0.9, abs=1e-9)
+    assert result.df["saw.count"].iloc[-1] == 3
+
+
+@pytest.mark.parametrize("version", [2, 3])
 def test_completed_integrator_step_is_called_after_every_step(fmu, tmp_path, version):
     """An FMU that needs completedIntegratorStep (its description says so) is told
     after every integrator step; the result stays exact."""

@@ -19,6 +19,7 @@ static bool event(Model *m) {
         V(x) = 0;
         reset = true;
     }
+    if (V(stop_after) > 0 && V(count) >= V(stop_after)) m->terminate = true;
     return reset;
 }
 
