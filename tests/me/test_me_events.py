@@ -13,7 +13,9 @@ import numpy as np
 import pytest
 
 import cosim
+from cosim import Block, Port
 from cosim.topology.schema import AdaptiveSpec
+from cosim.variables import INTEGER
 from tests.me.conftest import rewrite_description
 
 G, E, H0, V_MIN = 9.81, 0.7, 1.0, 0.1
@@ -179,3 +181,32 @@ def test_completed_integrator_step_is_called_after_every_step(fmu, tmp_path, ver
         assert cluster.needs_steps
         assert cluster.stats["completed"] == cluster.stats["steps"] > 20
     np.testing.assert_allclose(df["osc.x"], np.cos(df.index.to_numpy()), atol=1e-6)
+
+
+class Push(Block):
+    """F = 0.5 N per bounce counted (an integer input: discrete)."""
+
+    inputs = {"n": Port(kind=INTEGER)}
+    outputs = {"F": Port(unit="N")}
+
+    def step(self, t, dt, inputs):
+        return {"F": 0.5 * inputs["n"]}
+
+
+def test_a_discrete_input_changes_through_an_event_iteration(fmu):
+    """The ball's bounce count (an integer) drives a block inside another cluster; it
+    changes at each bounce, which that cluster applies in Event Mode at the bounce
+    time: x'' = -x + 0.5 n(t) gives x = sum over bounces t_i of 0.5 (1 - cos(t - t_i))."""
+    topo = cosim.Topology("kick", stop=3.0, step=0.01)
+    topo.add_fmu("ball", fmu("Ball", 3), interface="model-exchange", rtol=1e-10)
+    topo.add_fmu("osc", fmu("Oscillator", 2), parameters={"x0": 0.0, "k": 1.0})
+    topo.add_block("push", Push)
+    topo.add_cluster("drive", ["osc", "push"], rtol=1e-10)
+    topo.connect("ball.bounces", "push.n")
+    topo.connect("push.F", "osc.F")
+    result = cosim.run(topo)
+    assert result.stats["clusters"]["drive"]["events"] == 1 + 11
+    df = result.df.loc[~result.df.index.duplicated(keep="last")]
+    t = df.index.to_numpy()
+    expected = sum(0.5 * np.where(t > ti, 1 - np.cos(t - ti), 0.0) for ti in bounce_times())
+    np.testing.assert_allclose(df["osc.x"], expected, atol=1e-7)

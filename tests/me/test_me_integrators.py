@@ -98,3 +98,13 @@ def test_a_member_failing_inside_the_integrator_is_named_with_the_time(fmu):
     err = info.value
     assert err.node == "b" and "out of range" in str(err) and 0.3 < err.time <= 0.41
     assert err.result.status == "failed"
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_max_step_bounds_every_step(solver):
+    integ = make_integrator(SolverOptions(solver, max_step=0.01), Harmonic())
+    integ.reset(0.0, np.array([1.0, 0.0]))
+    while integ.advance(1.0).why is Stop.ROOT:
+        integ.reset(integ.t, integ.x[:2].copy())
+    assert integ.stats.steps >= 100
+    integ.close()
