@@ -13,11 +13,24 @@ MODELS = Path(__file__).resolve().parent / "models"
 
 
 @pytest.fixture(scope="session")
-def sawtooth(tmp_path_factory):
-    """``sawtooth(version)`` -> the Sawtooth test FMU (model exchange, time events)."""
+def test_models(tmp_path_factory):
+    """The test-only models: Sawtooth (time events), Fire (state events that depend on
+    an input)."""
     from fmus.build import build
-    paths = build(["Sawtooth"], source_root=MODELS, out_dir=tmp_path_factory.mktemp("me"))
-    return lambda version=2: paths[("Sawtooth", version)]
+    return build(["Sawtooth", "Fire"], source_root=MODELS,
+                 out_dir=tmp_path_factory.mktemp("me"))
+
+
+@pytest.fixture(scope="session")
+def sawtooth(test_models):
+    """``sawtooth(version)`` -> the Sawtooth test FMU (model exchange, time events)."""
+    return lambda version=2: test_models[("Sawtooth", version)]
+
+
+@pytest.fixture(scope="session")
+def fire(test_models):
+    """``fire(version)`` -> the Fire test FMU (integrate and fire: der(x) = u)."""
+    return lambda version=2: test_models[("Fire", version)]
 
 
 def rewrite_description(source: Path, target: Path, edit) -> Path:
