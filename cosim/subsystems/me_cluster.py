@@ -104,8 +104,8 @@ class BlockMember(BlockSubsystem):
 
 @dataclass
 class Located:
-    """An event a step returned early at: where the step started [ticks], the inputs it
-    had, the event time [s] and the members' states there (the left limit). The
+    """An event a step returned early at: where the step started [ticks], the event
+    time [s] and the members' states there (the left limit). The
     master's redo of that step (restore, step to the event) replays it exactly instead
     of integrating again: a restarted integrator would locate the root a rounding of the
     tolerance away, and the redo must arrive where the first attempt stopped. Under
@@ -114,7 +114,6 @@ class Located:
     coupling error Gauss-Seidel has anyway), so the event keeps its rows."""
 
     start: int
-    inputs: np.ndarray
     time: float
     states: list
     Y: np.ndarray
@@ -234,7 +233,7 @@ class ClusterSubsystem(Subsystem):
             self.layout.push_external(u)
         elif self.layout.discrete_in.any() and not np.array_equal(
                 u[self.layout.discrete_in], self.u_last[self.layout.discrete_in]):
-            self._event_iteration(inputs=True)
+            self._event_iteration()
         else:
             self.layout.push_external(u, discrete=False)
         self.u_last = u.copy()
@@ -284,7 +283,7 @@ class ClusterSubsystem(Subsystem):
             if reached.why is not Stop.END and early:
                 self.pending = True
                 if ceil_ticks(reached.t) < limit:  # the master redoes the step to here
-                    self.located = Located(now, self.u.copy(), reached.t,
+                    self.located = Located(now, reached.t,
                                            self._member_states(), self.layout.Y.copy())
                 return self._early(reached.t, limit)
             outcome = self._event_iteration()  # handled inside the step
@@ -392,14 +391,15 @@ class ClusterSubsystem(Subsystem):
         an announced time event the master landed on)."""
         return self._event_iteration()
 
-    def _event_iteration(self, *, enter: bool = True, inputs: bool = False) -> EventOutcome:
+    def _event_iteration(self, *, enter: bool = True) -> EventOutcome:
         layout, members = self.layout, list(self.members.values())
         with self._as(None):
             if enter:
                 for m in members:
                     m.enter_event_mode()
-            if inputs:
-                layout.push_external(self.u)
+            # the inputs as the master set them last (a replayed or restored FMU state
+            # holds older ones; integer and boolean inputs can only be set here)
+            layout.push_external(self.u)
             terminate, next_time = self._iterate(layout, members)
             if not terminate:
                 for m in members:
