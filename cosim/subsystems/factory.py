@@ -35,7 +35,8 @@ def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
 
 def _cluster(topology, name: str, info) -> Subsystem:
     from ..integrators.base import SolverOptions
-    from .me_cluster import BlockMember, ClusterSubsystem
+    from .me_block import BlockMember
+    from .me_cluster import ClusterSubsystem
     from .me_fmu import ME2Member, ME3Member
     plan = info.plan
     params = topology.graph.nodes[name]["parameters"]

@@ -46,60 +46,10 @@ from ..errors import SimulationError, SubsystemError
 from ..integrators.base import Integrator, IntegratorError, SolverOptions, Stop, make_integrator
 from ..protocol import Capabilities, EventOutcome, NotNative, StepOutcome, StepStatus
 from .base import STEP_OK, Subsystem
-from .block import BlockSubsystem
 from .me_layout import ClusterLayout
 
 MAX_EVENT_ITERATIONS = 100
 TIME_TOL = 2e-9  # [s]: the cluster's time and the master's agree within two ticks
-
-
-class BlockMember(BlockSubsystem):
-    """A Python block in a cluster: an algebraic map, ``step(t, 0.0, inputs)`` at every
-    evaluation (the block contract: outputs at ``t`` without advancing its state)."""
-
-    nx = nz = 0
-    needs_completed_step = False
-
-    def set_time(self, t: float) -> None:
-        self.time = t
-
-    def set_states(self) -> None:
-        pass
-
-    get_states = get_derivatives = get_indicators = enter_event_mode = set_states
-    enter_continuous_time_mode = set_states
-
-    def bind_vectors(self, *args) -> None:
-        pass
-
-    def hot_calls(self):
-        return self.set_time, self.set_states, self.set_states
-
-    def nominals(self) -> np.ndarray:
-        return np.ones(0)
-
-    def update_discrete(self):
-        return False, False, False, None
-
-    def completed_integrator_step(self):
-        return False, False
-
-    def getter(self, names: list[str], buffer: np.ndarray):
-        def get() -> None:
-            self._store(self._call("step", self.block.step, self.time, 0.0,
-                                   dict(self.values)))
-            last = self.last
-            for k, name in enumerate(names):
-                buffer[k] = last[name]
-        return get
-
-    def setter(self, names: list[str], buffer: np.ndarray):
-        def put() -> None:
-            self.values.update(zip(names, buffer.tolist(), strict=True))
-        return put
-
-    def get_outputs(self) -> None:
-        self.getter(self.outputs, self.y)()
 
 
 @dataclass
