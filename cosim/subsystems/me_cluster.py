@@ -17,7 +17,8 @@ Runge-Kutta method. To the master the cluster implements the whole subsystem pro
   returns there: ``EARLY_RETURN`` with ``reached = t_e`` and ``event`` (or ``OK`` with
   ``event`` when ``t_e`` is in the step's last tick); the master steps every node to
   ``t_e``, records the left limit, calls :meth:`handle_event` and records the right
-  limit. Otherwise (a node cannot roll back, or adaptive steps) the cluster handles the
+  limit. The redo of the step replays the located event (:class:`Located`) so that it
+  arrives exactly there. Otherwise (a node cannot roll back, or adaptive steps) the cluster handles the
   event itself and integrates on to ``limit``: the run stays correct, but the event gets
   no rows of its own. Time events (``nextEventTime``) are announced to the master by
   :meth:`handle_event` and :meth:`exit_initialization` so that it lands on them; one
