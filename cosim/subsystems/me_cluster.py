@@ -18,9 +18,9 @@ Runge-Kutta method. To the master the cluster implements the whole subsystem pro
   ``event`` when ``t_e`` is in the step's last tick); the master steps every node to
   ``t_e``, records the left limit, calls :meth:`handle_event` and records the right
   limit. The redo of the step replays the located event (:class:`Located`) so that it
-  arrives exactly there. Otherwise (a node cannot roll back, or adaptive steps) the cluster handles the
-  event itself and integrates on to ``limit``: the run stays correct, but the event gets
-  no rows of its own. Time events (``nextEventTime``) are announced to the master by
+  arrives exactly there. Otherwise (a node cannot roll back, or adaptive steps) the
+  cluster handles the event itself and integrates on to ``limit``: the run stays
+  correct, but the event gets no rows of its own. Time events (``nextEventTime``) are announced to the master by
   :meth:`handle_event` and :meth:`exit_initialization` so that it lands on them; one
   that appears during an event handled inside a step is handled inside too.
 * The event iteration (:meth:`_event_iteration`): every FMU member enters Event Mode,
