@@ -114,7 +114,7 @@ class Telemetry:
         return p if p.is_absolute() else self.base_dir / p
 
     def where(self, *loc: Any) -> str:
-        return self._where(*loc) or self.label
+        return self._where(*loc)
 
     def _times(self) -> tuple[np.ndarray, Any, np.ndarray]:
         spec = self.spec.time
