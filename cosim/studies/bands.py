@@ -67,6 +67,20 @@ class Bands:
         return self._members[signal]
 
 
+def central_intervals(levels) -> list[tuple[str, int, int]]:
+    """Central intervals of increasing ``levels``: ``(percent, low index, high index)``
+    for every pair ``a + b = 1``, widest first (``0.05, 0.95`` -> ``("90", i, j)``)."""
+    lv = np.asarray(levels, dtype=np.float64)
+    out = []
+    for i, lo in enumerate(lv):
+        if lo >= 0.5:
+            break
+        for j in range(len(lv) - 1, i, -1):
+            if abs(lv[j] + lo - 1.0) < 1e-9:
+                out.append((f"{100.0 * (lv[j] - lo):.6g}", i, j))
+    return out
+
+
 def _with_noise(traces: np.ndarray, sigma: float, seed: int, index: int) -> np.ndarray:
     if not sigma:
         return traces
@@ -182,3 +196,49 @@ def bands_from_file(path: str | Path, signals: list[str], levels, noise: dict[st
     traces = _completed_traces(p, signals, n)
     m = next(iter(traces.values())).shape[0] if traces else 0
     return compute(time, traces, levels, noise, seed, units, n_failed=total - m)
+
+
+def plot_bands(bands: Bands | str | Path, signals: list[str] | None = None,
+               path: str | Path | None = None, telemetry: dict | None = None):
+    """One panel per band signal: the central intervals shaded (wider: lighter), the
+    median and the mean; ``telemetry`` (signal -> (t, y)) adds measured points."""
+    from matplotlib.figure import Figure
+
+    b = bands if isinstance(bands, Bands) else read_bands(bands)
+    names = signals or b.signals
+    unknown = [s for s in names if s not in b.quantiles]
+    if unknown or not names:
+        raise ResultsError(f"no bands of {unknown[0] if unknown else 'any signal'!r} (bands: "
+                           f"{', '.join(b.signals) or 'none'})")
+    span = float(b.time[-1] - b.time[0]) if b.time.size else 0.0
+    scale, tunit = (3600.0, "h") if span > 2 * 3600 else (1.0, "s")
+    t = b.time / scale
+    fig = Figure(figsize=(9, 2.8 * len(names) + 0.6), layout="constrained")
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, s in zip(axes, names, strict=True):
+        q = b.quantiles[s]
+        pairs = central_intervals(b.levels)
+        for k, (label, i, j) in enumerate(pairs):
+            ax.fill_between(t, q[i], q[j], color="tab:blue", lw=0,
+                            alpha=0.15 + 0.5 * k / max(1, len(pairs)),
+                            label=f"{label} % band")
+        med = np.flatnonzero(np.isclose(b.levels, 0.5))
+        if med.size:
+            ax.plot(t, q[med[0]], color="tab:blue", lw=1.0, label="median")
+        ax.plot(t, b.mean[s], color="k", lw=0.8, ls="--", label="mean")
+        if telemetry and s in telemetry:
+            tt, yy = telemetry[s]
+            ax.plot(np.asarray(tt) / scale, yy, ".", color="tab:orange", ms=2,
+                    label="telemetry")
+        unit = b.units.get(s)
+        ax.set_ylabel(f"{s} [{unit}]" if unit else s)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="best", fontsize="small")
+    axes[-1].set_xlabel(f"time [{tunit}]")
+    noise = ", ".join(f"{s}: σ = {v:g}" for s, v in b.noise.items() if v)
+    fig.suptitle(f"prediction bands of {b.n_members} members"
+                 + (f" (with measurement noise {noise})" if noise else ""), fontsize="medium")
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=100)
+    return fig

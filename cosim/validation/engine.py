@@ -48,18 +48,8 @@ class Band:
 
     def intervals(self) -> list[tuple[str, int, int]]:
         """Central intervals ``(percent label, low index, high index)``, widest first."""
-        out = []
-        for i, lo in enumerate(self.levels):
-            if lo >= 0.5:
-                break
-            for j in range(len(self.levels) - 1, i, -1):
-                if abs(self.levels[j] + lo - 1.0) < 1e-9:
-                    out.append((_percent(self.levels[j] - lo), i, j))
-        return out
-
-
-def _percent(p: float) -> str:
-    return f"{100.0 * p:.6g}"
+        from ..studies.bands import central_intervals
+        return central_intervals(self.levels)
 
 
 @dataclass
