@@ -7,7 +7,7 @@ embedded in another file (a calibration file's ``telemetry:`` key)::
     format: csv                         # default: from the extension
     group: /                            # HDF5: the group holding the columns
     time:
-      column: timestamp                 # default "time"
+      column: timestamp                 # default "time", else the first column
       format: iso                       # iso (datetimes) | seconds (numbers) | auto
       unit: s                           # numbers: s, ms, min, h, d
       origin: "2026-06-01T00:00:00Z"    # the instant that is t = 0 of the run
@@ -45,13 +45,15 @@ TIME_UNITS = {"s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0, "d": 86400.0}
 class TimeSpec(_Strict):
     """How to read the timestamps.
 
+    ``column``: default ``time`` if the data has such a column, else the first column.
+
     ``origin``: the instant that is ``t = 0`` on the run's time axis: an ISO datetime
     (for ``iso`` timestamps; naive ones are taken as UTC) or a number in ``unit``
     (numeric timestamps). Default: the first timestamp of the data for ``iso``, 0 for
     numbers.
     """
 
-    column: str = "time"
+    column: str | None = None
     format: Literal["auto", "seconds", "iso"] = "auto"
     unit: Literal["s", "ms", "min", "h", "d"] = "s"
     origin: float | str | None = None

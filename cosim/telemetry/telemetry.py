@@ -101,8 +101,10 @@ class Telemetry:
         self._where = where or (lambda *loc: "")
         paths = [self._path(f) for f in spec.file]
         self.files = paths
-        self.table = merge([read_table(p, spec.format, spec.group) for p in paths],
-                           spec.time.column)
+        tables = [read_table(p, spec.format, spec.group) for p in paths]
+        first = tables[0].columns
+        self.time_column = spec.time.column or ("time" if "time" in first else next(iter(first)))
+        self.table = merge(tables, self.time_column)
         self.label = ", ".join(str(p) for p in paths)
         self.time, self.origin, self._order = self._times()
         self.signals = self._mapping()
@@ -117,7 +119,7 @@ class Telemetry:
         return self._where(*loc)
 
     def _times(self) -> tuple[np.ndarray, Any, np.ndarray]:
-        spec = self.spec.time
+        spec = self.spec.time.model_copy(update={"column": self.time_column})
         table: Table = self.table
         if spec.column not in table.columns:
             raise TelemetryError(
@@ -151,7 +153,7 @@ class Telemetry:
                                      file=self.where("signals", signal))
             return dict(spec.signals)
         return {c: SignalSpec(column=c) for c, v in self.table.columns.items()
-                if c != spec.time.column and v.dtype.kind == "f"}
+                if c != self.time_column and v.dtype.kind == "f"}
 
     # -- access ----------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def _choose(tel: Telemetry, pred: Prediction, wanted: list[str] | None) -> list[
                                        f"(it has: {', '.join(tel.signals)})")
         if s not in have:
             import difflib
-            close = difflib.get_close_matches(s, list(have), n=1)
+            close = difflib.get_close_matches(s, pred.available, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ValidationInputError(f"signal {s!r} (telemetry column "
                                        f"{tel.signals[s].column!r}) is not in {pred.label}"

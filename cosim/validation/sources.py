@@ -32,6 +32,7 @@ class Prediction:
     bands: dict[str, Band] = field(default_factory=dict)
     members: dict[str, np.ndarray] = field(default_factory=dict)
     kind: str = "run"
+    available: list[str] = field(default_factory=list)  # every signal of the source
 
     @property
     def signals(self) -> list[str]:
@@ -64,7 +65,7 @@ def open_prediction(source: Any, signals: Sequence[str] | None = None) -> Predic
     names = [c for c in df.columns if signals is None or c in signals]
     return Prediction(str(getattr(source, "path", None) or "run in memory"), t[rows],
                       {c: df[c].to_numpy(dtype=np.float64)[rows] for c in names},
-                      {c: units.get(c) for c in names})
+                      {c: units.get(c) for c in names}, available=[str(c) for c in df.columns])
 
 
 def _from_file(path: Path, signals: Sequence[str] | None) -> Prediction:
@@ -84,7 +85,7 @@ def _from_file(path: Path, signals: Sequence[str] | None) -> Prediction:
 
 def _read_run(f: h5py.File, path: Path, signals: Sequence[str] | None) -> Prediction:
     from ..results.reader import _series_names
-    names = _series_names(f)
+    names = everything = _series_names(f)
     if signals is not None:
         names = [n for n in names if n in set(signals)]
     n = min([f["time"].shape[0], *(f[name].shape[0] for name in names)])
@@ -96,7 +97,7 @@ def _read_run(f: h5py.File, path: Path, signals: Sequence[str] | None) -> Predic
         data = f[name][:n].astype(np.float64, copy=False)
         values[name] = data if whole else data[rows]
     units = {name: (_text(f[name].attrs.get("units", "")) or None) for name in names}
-    return Prediction(str(path), t[rows], values, units)
+    return Prediction(str(path), t[rows], values, units, available=everything)
 
 
 def _from_study(path: Path, signals: Sequence[str] | None) -> Prediction:
@@ -110,4 +111,4 @@ def _from_study(path: Path, signals: Sequence[str] | None) -> Prediction:
         str(path), bands.time, {s: bands.mean[s] for s in names},
         {s: bands.units.get(s) for s in names},
         {s: Band(bands.levels, bands.quantiles[s]) for s in names},
-        {s: bands.members(s) for s in names}, kind="ensemble")
+        {s: bands.members(s) for s in names}, kind="ensemble", available=bands.signals)
