@@ -41,6 +41,16 @@ def _kind(path: Path) -> str:
                        "cosim_layout_version or cosim_study_version attribute)", path=str(path))
 
 
+def _kinds(kind: str, df) -> list[str]:
+    """The study plots asked for (``all``: those that apply; bands are added after)."""
+    if kind != "all":
+        return [kind]
+    if not df.attrs.get("outputs"):
+        return []
+    grid = [g for g in df.attrs.get("grid", []) if g in df]
+    return ["scatter", "heatmap"] if len(grid) >= 2 else ["scatter"]
+
+
 def handler(args) -> int:
     path = Path(args.file)
     if _kind(path) == "run":
@@ -53,13 +63,9 @@ def handler(args) -> int:
     from ..studies.bands import plot_bands, read_bands
     from ..studies.plot import plot_study
     df = read_study(path)
-    kinds = ["scatter", "heatmap"] if args.kind == "all" else [args.kind]
-    if args.kind == "all" and len([g for g in df.attrs.get("grid", []) if g in df]) < 2:
-        kinds = ["scatter"]
+    kinds = _kinds(args.kind, df)
     bands = read_bands(path) if args.kind in ("all", "bands") else None
-    if args.kind == "all" and not df.attrs.get("outputs"):
-        kinds = []
-    if bands is not None and (bands.signals or args.kind == "bands"):
+    if args.kind == "all" and bands.signals:
         kinds.append("bands")
     for kind in kinds:
         if args.output and len(kinds) == 1:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .design import salib
 from .spec import SensitivitySpec
 
 #: The indices compared by the convergence check, per method.
@@ -70,16 +71,14 @@ def _salib(spec: SensitivitySpec, prob: dict, u: np.ndarray, y: np.ndarray) -> d
     common = {"num_resamples": spec.resamples, "conf_level": spec.confidence,
               "seed": spec.seed}
     if spec.method == "sobol":
-        from SALib.analyze import sobol
-        return dict(sobol.analyze(prob, y, calc_second_order=spec.second_order, **common))
+        return dict(salib("analyze.sobol").analyze(
+            prob, y, calc_second_order=spec.second_order, **common))
     if spec.method == "morris":
-        from SALib.analyze import morris
-        return dict(morris.analyze(prob, u, y, num_levels=spec.levels, **common))
+        return dict(salib("analyze.morris").analyze(prob, u, y, num_levels=spec.levels,
+                                                    **common))
     if spec.method == "rbd_fast":
-        from SALib.analyze import rbd_fast
-        return dict(rbd_fast.analyze(prob, u, y, **common))
-    from SALib.analyze import pawn
-    return dict(pawn.analyze(prob, u, y, seed=spec.seed))
+        return dict(salib("analyze.rbd_fast").analyze(prob, u, y, **common))
+    return dict(salib("analyze.pawn").analyze(prob, u, y, seed=spec.seed))
 
 
 def convergence(spec: SensitivitySpec, full: Analysis, half: Analysis) -> dict:

@@ -15,17 +15,28 @@ grid includes 0 and 1: for a distribution without finite bounds its levels map t
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..studies.sampling import frozen
 from ..studies.schema import Uniform
 from .spec import Range, SensitivitySpec
 
 MORRIS_TAIL = 0.005
 _TINY = np.finfo(float).tiny
+INSTALL_HINT = "sensitivity analysis needs SALib: pip install cosim[sensitivity]"
+
+
+def salib(module: str):
+    """``SALib.<module>``, or a ConfigError naming the extra to install."""
+    try:
+        return importlib.import_module(f"SALib.{module}")
+    except ImportError as err:
+        raise ConfigError(f"{INSTALL_HINT} ({err})") from None
 
 
 @dataclass(frozen=True)
@@ -71,14 +82,13 @@ def unit_sample(spec: SensitivitySpec, prob: dict) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SALib's notes on sample sizes; checked by the spec
         if spec.method == "sobol":
-            from SALib.sample import sobol
-            return sobol.sample(prob, spec.n, calc_second_order=spec.second_order,
-                                seed=spec.seed)
+            return salib("sample.sobol").sample(prob, spec.n,
+                                                calc_second_order=spec.second_order,
+                                                seed=spec.seed)
         if spec.method == "morris":
-            from SALib.sample import morris
-            return morris.sample(prob, spec.n, num_levels=spec.levels, seed=spec.seed)
-        from SALib.sample import latin
-        return latin.sample(prob, spec.n, seed=spec.seed)
+            return salib("sample.morris").sample(prob, spec.n, num_levels=spec.levels,
+                                                 seed=spec.seed)
+        return salib("sample.latin").sample(prob, spec.n, seed=spec.seed)
 
 
 def values(factors: list[Factor], u: np.ndarray, method: str) -> np.ndarray:
