@@ -8,6 +8,7 @@ run, and writes ``bench/results/NAME.json``):
   masters   adaptive vs fixed steps at equal accuracy; cost of locating events
   compare   the regression comparator on 100 signals x 1,000,000 samples
   sweep     scenarios per second: 1 vs 2 workers, a Dask LocalCluster
+  validate  validation metrics and block bootstrap on 100 signals x 1,000,000 samples
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("chain", "overhead", "masters", "compare", "sweep")
+NAMES = ("chain", "overhead", "masters", "compare", "sweep", "validate")
 
 
 def main(argv: list[str]) -> int:

@@ -32,7 +32,10 @@ class MovingBlockBootstrap:
     """Block draws for series of ``n`` samples, reused for every signal of one grid.
 
     ``sums(x)`` maps per-sample quantities ``x`` of shape ``(n, q)`` to the ``(B, q)``
-    sums of each replicate.
+    sums of each replicate; :meth:`sums_of` does the same for quantities given one at a
+    time (less memory). The count matrices are stored by column (CSC), so the product
+    streams through the block sums in order and accumulates into the small ``(B, q)``
+    result, which stays in cache.
     """
 
     def __init__(self, n: int, length: int, replicates: int = REPLICATES, seed: int = 0):
@@ -46,16 +49,17 @@ class MovingBlockBootstrap:
         full, rest = divmod(n, length)
         starts = rng.integers(0, n - length + 1, size=(replicates, full))
         rows = np.repeat(np.arange(replicates), full)
-        self.full = sparse.csr_matrix((np.ones(rows.size), (rows, starts.ravel())),
+        self.full = sparse.csc_matrix((np.ones(rows.size), (rows, starts.ravel())),
                                       shape=(replicates, n - length + 1))
         self.full.sum_duplicates()
         self.rest = rest
         self.rest_matrix = None
         if rest:
             last = rng.integers(0, n - rest + 1, size=replicates)
-            self.rest_matrix = sparse.csr_matrix(
+            self.rest_matrix = sparse.csc_matrix(
                 (np.ones(replicates), (np.arange(replicates), last)),
                 shape=(replicates, n - rest + 1))
+        self.buffers = Buffers()
 
     def sums(self, x: np.ndarray) -> np.ndarray:
         """``(B, q)`` replicate sums of the per-sample quantities ``x`` ``(n, q)``."""
@@ -64,12 +68,39 @@ class MovingBlockBootstrap:
             x = x[:, None]
         if x.shape[0] != self.n:
             raise ValueError(f"expected {self.n} samples, got {x.shape[0]}")
-        cs = np.zeros((self.n + 1, x.shape[1]))
-        np.cumsum(x, axis=0, out=cs[1:])
-        out = self.full @ (cs[self.length:] - cs[:-self.length])
-        if self.rest_matrix is not None:
-            out += self.rest_matrix @ (cs[self.rest:] - cs[:-self.rest])
+        return self.sums_of((x[:, j] for j in range(x.shape[1])), x.shape[1])
+
+    def sums_of(self, columns, q: int, buffers: Buffers | None = None) -> np.ndarray:
+        """Replicate sums of ``q`` quantities given one at a time (each ``(n,)``; an
+        array may be overwritten once the next one is requested). ``buffers``: scratch
+        space of the calling thread (default: this object's own)."""
+        b = buffers or self.buffers
+        cs = b.get("cs", (self.n + 1,))
+        cs[0] = 0.0
+        blocks = b.get("blocks", (self.n - self.length + 1, q))
+        rest = b.get("rest", (self.n - self.rest + 1, q)) if self.rest else None
+        for j, column in enumerate(columns):
+            np.cumsum(column, out=cs[1:])
+            np.subtract(cs[self.length:], cs[:-self.length], out=blocks[:, j])
+            if rest is not None:
+                np.subtract(cs[self.rest:], cs[:-self.rest], out=rest[:, j])
+        out = self.full @ blocks
+        if rest is not None:
+            out += self.rest_matrix @ rest
         return np.asarray(out)
+
+
+class Buffers:
+    """Scratch arrays by name, kept while their shape stays the same."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        buf = self._arrays.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._arrays[name] = np.empty(shape)
+        return buf
 
 
 def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, float]:
@@ -87,14 +118,17 @@ def percentile_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float
 
 
 def autocovariance(x: np.ndarray, max_lag: int) -> np.ndarray:
-    """Sample autocovariances ``R(0..max_lag)`` (divisor n) of the finite series ``x``."""
+    """Sample autocovariances ``R(0..max_lag)`` (divisor n) of the finite series ``x``
+    (by FFT, zero-padded by ``max_lag``: exact for those lags)."""
+    from scipy import fft
     x = np.asarray(x, dtype=np.float64)
     x = x - x.mean()
     n = x.size
-    size = 1 << int(2 * n - 1).bit_length()
-    f = np.fft.rfft(x, size)
-    acov = np.fft.irfft(f * np.conj(f), size)[:max_lag + 1] / n
-    return acov
+    max_lag = min(max_lag, n - 1)
+    size = fft.next_fast_len(n + max_lag + 1, real=True)
+    f = fft.rfft(x, size)
+    f *= np.conj(f)
+    return fft.irfft(f, size)[:max_lag + 1] / n
 
 
 def _flat_top(t: np.ndarray) -> np.ndarray:

@@ -56,6 +56,22 @@ class PointMetrics:
         return self.values[name]
 
 
+class Workspace:
+    """Scratch arrays reused from one signal to the next (no fresh pages per signal).
+
+    ``r`` holds ``|ŷ - y|`` after :func:`point_metrics`; ``a``/``b`` are scratch."""
+
+    def __init__(self, n: int = 0):
+        self.n = -1
+        self.ensure(n)
+
+    def ensure(self, n: int) -> Workspace:
+        if n != self.n:
+            self.n = n
+            self.r, self.a, self.b = (np.empty(n) for _ in range(3))
+        return self
+
+
 def valid_mask(model: np.ndarray, obs: np.ndarray) -> np.ndarray | None:
     """Samples where both are finite; None when all are (the common, fast case)."""
     s = float(np.sum(model)) + float(np.sum(obs))
@@ -65,10 +81,12 @@ def valid_mask(model: np.ndarray, obs: np.ndarray) -> np.ndarray | None:
 
 
 def point_metrics(model: np.ndarray, obs: np.ndarray, time: np.ndarray | None = None, *,
-                  p: int = 0, mape_floor: float = MAPE_FLOOR) -> PointMetrics:
+                  p: int = 0, mape_floor: float = MAPE_FLOOR,
+                  work: Workspace | None = None) -> PointMetrics:
     """Every point metric of ``model`` against ``obs`` (1-D arrays of one length).
 
     ``time`` [s] gives ``max_abs_error_time``. Samples where either is NaN are left out.
+    ``work``: scratch arrays to reuse (many signals of one length).
     """
     model = np.asarray(model, dtype=np.float64)
     obs = np.asarray(obs, dtype=np.float64)
@@ -86,8 +104,8 @@ def point_metrics(model: np.ndarray, obs: np.ndarray, time: np.ndarray | None = 
     if n == 0:
         out.notes["n"] = "no sample to compare"
         return out
-    _fill(out, model, obs, p, mape_floor)
-    k = int(np.argmax(np.abs(model - obs)))
+    w = (work or Workspace()).ensure(n)
+    k = _fill(out, model, obs, p, mape_floor, w)
     if time is not None:
         t = np.asarray(time, dtype=np.float64)
         out.max_abs_error_time = float(t[index[k] if index is not None else k])
@@ -95,46 +113,65 @@ def point_metrics(model: np.ndarray, obs: np.ndarray, time: np.ndarray | None = 
 
 
 def _fill(out: PointMetrics, model: np.ndarray, obs: np.ndarray, p: int,
-          mape_floor: float) -> None:
+          mape_floor: float, w: Workspace) -> int:
+    """Fill ``out``; return the index of the largest absolute error. Leaves
+    ``|ŷ - y|`` in ``w.r``."""
     v, notes = out.values, out.notes
     n = obs.size
-    r = model - obs
-    a = np.abs(r)
+    r = np.subtract(model, obs, out=w.r)
+    sum_r = float(np.sum(r))
     sse = float(np.dot(r, r))
-    mean_y = float(np.sum(obs)) / n
-    mean_y += float(np.sum(obs - mean_y)) / n  # second pass: exact to rounding
-    v["bias"] = float(np.sum(r)) / n
+    a = np.abs(r, out=r)
+    k = int(np.argmax(a))
+    v["bias"] = sum_r / n
     v["mae"] = float(np.sum(a)) / n
     v["rmse"] = math.sqrt(sse / n)
-    v["max_abs_error"] = float(np.max(a))
-    span = float(np.max(obs) - np.min(obs))
-    if span > 0:
-        v["nrmse_range"] = v["rmse"] / span
+    v["max_abs_error"] = float(a[k])
+    lo, hi = float(np.min(obs)), float(np.max(obs))
+    mean_y = float(np.sum(obs)) / n
+    yc = np.subtract(obs, mean_y, out=w.a)
+    shift = float(np.sum(yc)) / n
+    mean_y += shift                       # second pass: exact to rounding
+    sst = float(np.dot(yc, yc)) - n * shift * shift
+    if hi > lo:
+        v["nrmse_range"] = v["rmse"] / (hi - lo)
     else:
         notes["nrmse_range"] = "measured values are constant (range 0)"
     if mean_y != 0:
         v["nrmse_mean"] = v["rmse"] / abs(mean_y)
     else:
         notes["nrmse_mean"] = "mean of the measured values is 0"
-    abs_y = np.abs(obs)
-    floor = mape_floor * float(np.max(abs_y))
-    small = int(np.count_nonzero(abs_y < floor)) if floor > 0 else n
-    if small == 0:
-        v["mape"] = 100.0 * float(np.sum(a / abs_y)) / n
-    else:
-        notes["mape"] = (f"{small} of {n} measured values are near zero (|y| < "
-                         f"{mape_floor:g} x max|y| = {floor:.4g}): MAPE is not meaningful")
-    denom = 0.5 * (abs_y + np.abs(model))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(denom > 0, a / denom, 0.0)
-    v["smape"] = 100.0 * float(np.sum(terms)) / n
-    _guideline14(v, notes, n, p, -v["bias"] * n, sse, mean_y)
-    sst = float(np.sum((obs - mean_y) ** 2))
-    if sst > 0:
+    _percentages(v, notes, model, obs, a, w, mape_floor, max(abs(lo), abs(hi)))
+    _guideline14(v, notes, n, p, -sum_r, sse, mean_y)
+    if sst > 0 and hi > lo:
         v["r2"] = 1.0 - sse / sst
     else:
         notes["r2"] = (f"measured values are constant ({float(obs[0]):.6g}): R² is "
                        "undefined")
+    return k
+
+
+def _percentages(v: dict, notes: dict, model: np.ndarray, obs: np.ndarray, a: np.ndarray,
+                 w: Workspace, mape_floor: float, top: float) -> None:
+    """MAPE and sMAPE from ``a = |ŷ - y|``."""
+    n = obs.size
+    abs_y = np.abs(obs, out=w.a)
+    floor = mape_floor * top
+    if floor > 0 and float(np.min(abs_y)) >= floor:
+        v["mape"] = 100.0 * float(np.sum(np.divide(a, abs_y, out=w.b))) / n
+    else:
+        small = int(np.count_nonzero(abs_y < floor)) if floor > 0 else n
+        notes["mape"] = (f"{small} of {n} measured values are near zero (|y| < "
+                         f"{mape_floor:g} x max|y| = {floor:.4g}): MAPE is not meaningful")
+    denom = np.abs(model, out=w.b)
+    denom += abs_y
+    denom *= 0.5
+    if float(np.min(denom)) > 0:
+        terms = np.divide(a, denom, out=w.b)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(denom > 0, a / denom, 0.0)
+    v["smape"] = 100.0 * float(np.sum(terms)) / n
 
 
 def _guideline14(v: dict, notes: dict, n: int, p: int, sum_y_minus_model: float,
