@@ -27,7 +27,9 @@ def test_quickstart_has_the_two_commands_and_ci_runs_the_test_one():
     assert [ln for ln in ci.splitlines() if "dev.py" in ln] == ["python3 dev.py test"]
 
 
-@pytest.mark.parametrize("doc", ["README.md", "docs/topologies.md", "docs/flagship.md"])
+@pytest.mark.parametrize("doc", ["README.md", "docs/topologies.md", "docs/flagship.md",
+                                 "docs/telemetry.md", "docs/validation.md",
+                                 "docs/uncertainty.md", "docs/sensitivity.md"])
 def test_python_examples_run(doc, fmus, monkeypatch):
     monkeypatch.chdir(ROOT)
     (ROOT / "out").mkdir(exist_ok=True)

@@ -9,13 +9,12 @@ shared by all signals (see :mod:`cosim.validation.bootstrap`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
-import numpy as np
-
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import ConfigError
 from .bootstrap import (
