@@ -190,6 +190,9 @@ def test_cli_runs_prints_and_writes_plots_and_report(switch, capsys):
     assert (switch / "s.html").read_text().count("<img") == 3
     back = read_sensitivity(out)
     assert back.method == "morris" and len(back.time_resolved) == 4
+    assert main(["plot", str(out)]) == 0  # a sensitivity study file: its indices
+    assert "sensitivity morris:" in capsys.readouterr().out
+    assert (switch / "sens_sensitivity_heatmap.png").read_bytes()[:4] == b"\x89PNG"
     again = sensitivity(switch / "sens.yaml", out, resume=True, workers=0)  # nothing to run
     np.testing.assert_array_equal(again.table("y_end").to_numpy(),
                                   back.table("y_end").to_numpy())
