@@ -235,24 +235,24 @@ class _TimedRecorder(HDF5Recorder):
 @contextlib.contextmanager
 def timed_loop(fast: bool) -> Iterator[list[float]]:
     """Time the stepping loop of the next run: the compiled loop's ``run`` (fast) or
-    ``Execution._python_steps``. Yields a list that receives the seconds."""
+    ``Execution._plain_steps``. Yields a list that receives the seconds."""
     import cosim.execution
     import cosim.fast
     seconds: list[float] = []
     if fast:
         original = cosim.fast.compile_loop
 
-        def compile_loop(system, algorithm, run_spec):
-            loop = original(system, algorithm, run_spec)
+        def compile_loop(sim):
+            loop = original(sim)
             if loop is None:
-                raise RuntimeError("no compiled loop: "
-                                   f"{cosim.fast.explain(system, algorithm, run_spec)}")
+                raise RuntimeError(f"no compiled loop: {cosim.fast.explain(sim)}")
             run = loop.run
 
             def timed(*args):
                 clock = time.perf_counter()
-                run(*args)
+                result = run(*args)
                 seconds.append(time.perf_counter() - clock)
+                return result
             loop.run = timed
             return loop
 
@@ -262,18 +262,19 @@ def timed_loop(fast: bool) -> Iterator[list[float]]:
         finally:
             cosim.fast.compile_loop = original
         return
-    original_steps = cosim.execution.Execution._python_steps
+    original_steps = cosim.execution.Execution._plain_steps
 
     def python_steps(self, *args):
         clock = time.perf_counter()
-        original_steps(self, *args)
+        result = original_steps(self, *args)
         seconds.append(time.perf_counter() - clock)
+        return result
 
-    cosim.execution.Execution._python_steps = python_steps
+    cosim.execution.Execution._plain_steps = python_steps
     try:
         yield seconds
     finally:
-        cosim.execution.Execution._python_steps = original_steps
+        cosim.execution.Execution._plain_steps = original_steps
 
 
 def time_cosim(topo: cosim.Topology, algorithm: str, record: bool, workdir: Path,

@@ -2,17 +2,19 @@
 
 Public API (pinned by ``tests/test_api.py``)::
 
-    cosim.load(path) -> Topology            read a topology file
+    cosim.load(path) -> Topology            read a topology file (YAML, or SSP: .ssp/.ssd)
     cosim.Topology(...)                     build one in Python
     cosim.run(topology_or_path, ...) -> Result
+    cosim.Simulation(topology) -> built once: .run(until), .reset(parameters), .close()
     cosim.read(path) -> RunData             read an HDF5 result file
     cosim.compare(run, reference) -> Report compare by the regression tube
     cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
+    cosim.ssp.export(topology, "x.ssp")     write a topology as an SSP (docs/ssp.md)
 """
 
-__version__ = "0.1.0"
-
+from . import ssp  # noqa: E402, F401 - cosim.ssp.export (light: imports on first use)
+from ._version import __version__  # noqa: E402
 from .blocks import Block, Param, Port  # noqa: E402
 from .errors import (  # noqa: E402
     ConfigError,
@@ -25,7 +27,8 @@ from .errors import (  # noqa: E402
     TopologyError,
 )
 from .execution import run  # noqa: E402
-from .result import Result  # noqa: E402
+from .result import Result, Termination  # noqa: E402
+from .simulation import Simulation  # noqa: E402
 from .topology import RunSpec, Topology, load  # noqa: E402
 
 
@@ -49,6 +52,6 @@ def read(path):
 
 __all__ = [
     "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
-    "Result", "ResultsError", "RunSpec", "SimulationError", "SubsystemError", "Topology",
-    "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
+    "Result", "ResultsError", "RunSpec", "Simulation", "SimulationError", "SubsystemError",
+    "Termination", "Topology", "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
 ]

@@ -1,275 +1,252 @@
-"""Running a topology: the lifecycle around the master algorithm.
+"""One run of a built :class:`~cosim.simulation.Simulation`: the step loop and its life.
 
-:func:`run` checks the topology (every problem at once), makes the subsystems, builds
-the coupled system, initializes, then steps from ``start`` to ``stop`` on communication
-points ``start + n * step`` computed in integer ticks (the last step is shortened to
-land exactly on ``stop``). Observers see every point. Whatever happens, observers are
-told how the run ended and every subsystem is closed (instances freed, temporary
-folders removed); a failed run's error carries the partial :class:`Result` as
-``error.result``.
+:func:`run` is the one-call form: build a Simulation, run it once, close it.
+
+An :class:`Execution` owns one run (or one segment of a run continued by later
+``Simulation.run`` calls): it tells observers what runs, initializes the system (on the
+first segment), steps from ``t_a`` to ``t_b`` on communication points
+``start + n * step`` computed in integer ticks (a step is shortened to land exactly on
+``t_b``), and hands every recorded row to the observers. Whatever happens, observers
+are told how the run ended; a failed run's error carries the partial :class:`Result` as
+``error.result``, and errors reaching the user name the node and the time (attached
+here, in one place, as they pass up).
+
+The step loop is, by what the run needs:
+
+* the compiled loop (:mod:`cosim.fast`) when every node has a native form and the run
+  uses no feature the kernel lacks;
+* the plain Python loop (:meth:`Execution._plain_steps`), the reference the compiled
+  loop matches bit for bit;
+* the event loop (:mod:`cosim.eventloop`) for scheduled events, monitors, FMU event
+  mode, multirate and adaptive steps.
+
+A node asking to end the simulation (:class:`~cosim.protocol.StepStatus` TERMINATE) ends
+the run normally with status ``"terminated"``: at the end of the macro step when every
+node completed it, else at the last communication point every node completed (or, when
+the nodes can roll back, at the requested time itself: see the event loop).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import platform
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
-from . import __version__
-from .clock import to_seconds, to_ticks
-from .errors import ConfigError, CosimError, NonFiniteError, Problem, TopologyError
-from .master import make_algorithm
-from .observers.base import Observer, RowKind, RunInfo
-from .observers.memory import MemoryRecorder
-from .result import Result
-from .subsystems.factory import make_subsystem
-from .subsystems.tracing import TracingSubsystem
-from .system import CoupledSystem
-from .topology.graph import Topology
-from .topology.loader import load
+from .clock import TICKS_PER_SECOND, to_seconds
+from .errors import CosimError, NonFiniteError, SimulationError, SubsystemError
+from .master.base import MacroStep
+from .observers.base import Observer, RowKind
+from .result import Result, Termination
 
 
-def run(topology: Topology | str | Path, *, output: str | Path | None = None,
-        start: float | None = None, stop: float | None = None, step: float | None = None,
-        algorithm: str | None = None, parameters: dict[str, Any] | None = None,
-        progress: bool = False, observers: Iterable[Observer] = (),
-        keep_in_memory: bool = True, trace: bool = False, fast: bool = True) -> Result:
-    """Run a topology (a :class:`Topology` or a file path) and return its :class:`Result`.
+def run(topology, *, output: str | Path | None = None, start: float | None = None,
+        stop: float | None = None, step: float | None = None, algorithm: str | None = None,
+        parameters: dict[str, Any] | None = None, progress: bool = False,
+        observers: Iterable[Observer] = (), keep_in_memory: bool = True, trace: bool = False,
+        fast: bool = True) -> Result:
+    """Run a topology (a :class:`~cosim.Topology` or a file path) once; return its Result.
 
     ``start``/``stop``/``step`` [s] and ``algorithm`` override the topology's run
     settings; ``parameters`` maps ``"node.parameter"`` to a value and overrides the
     topology's. ``output`` streams results to an HDF5 file as the run goes.
     ``fast=False`` forces the Python step loop even where a compiled one is available.
+    To run one topology many times, build a :class:`~cosim.Simulation` once instead.
     """
-    topo = load(topology) if isinstance(topology, (str, Path)) else topology.copy()
-    overrides = {k: v for k, v in dict(start=start, stop=stop, step=step,
-                                       algorithm=algorithm).items() if v is not None}
-    if overrides:
-        try:
-            topo.run = type(topo.run).model_validate({**topo.run.model_dump(), **overrides})
-        except ValueError as err:
-            raise ConfigError(f"invalid run settings: {err}") from None
-    _apply_parameters(topo, parameters or {})
-    report = topo.check()
-    report.raise_if_problems()
-    return Execution(topo, report, output=output, progress=progress, observers=observers,
-                     keep_in_memory=keep_in_memory, trace=trace, fast=fast).run()
-
-
-def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:
-    problems = []
-    for key, value in parameters.items():
-        node, _, var = key.partition(".")
-        if node not in topo.graph or not var:
-            problems.append(Problem(f"parameter override {key!r}: no node {node!r}"
-                                    if var else f"parameter override {key!r} is not node.name"))
-            continue
-        topo.graph.nodes[node]["parameters"][var] = value
-    if problems:
-        raise TopologyError(problems)
+    from .simulation import Simulation
+    with Simulation(topology, start=start, stop=stop, step=step, algorithm=algorithm,
+                    parameters=parameters, trace=trace, fast=fast) as sim:
+        return sim.run(output=output, progress=progress, observers=observers,
+                       keep_in_memory=keep_in_memory)
 
 
 class Execution:
-    """Owns everything during one run; short step loop, everything released in finally."""
+    """Owns one run segment; a short step loop, observers always told how it ended."""
 
-    def __init__(self, topology: Topology, report, *, output=None, progress=False,
-                 observers: Iterable[Observer] = (), keep_in_memory=True, trace=False,
-                 fast: bool = True):
-        self.topology, self.report = topology, report
-        self.run_spec = topology.run
-        self.algorithm = self._algorithm()
+    def __init__(self, sim, observers: list[Observer], memory, output: Path | None):
+        self.sim = sim
+        self.system = sim.system
+        self.algorithm = sim.algorithm
+        self.run_spec = sim.run_spec
+        self.observers = observers
+        self.memory = memory
+        self.output = output
         self.events: list = []
         self.stats: dict = {}
-        self.memory = MemoryRecorder() if keep_in_memory else None
-        self.observers: list[Observer] = [o for o in [self.memory] if o is not None]
-        self.output = Path(output) if output is not None else None
-        if self.output is not None:
-            from .observers.hdf5 import HDF5Recorder
-            self.observers.append(HDF5Recorder(self.output))
-        if progress:
-            from .observers.progress import ProgressBar
-            self.observers.append(ProgressBar())
-        self.observers.extend(observers)
-        self.trace: list | None = [] if trace else None
-        self.fast = fast and not trace
+        self.termination: Termination | None = None
+        self.reached: int | None = None  # ticks: the last communication point recorded
 
-    def _algorithm(self):
-        """The master: Jacobi or Gauss-Seidel, or multirate when nodes have own steps."""
-        run = self.run_spec
-        base = to_ticks(run.step, what="step")
-        steps = [to_ticks(self.topology.graph.nodes[n].get("step") or run.step, what="step")
-                 for n in self.report.order]
-        if all(s == base for s in steps):
-            return make_algorithm(run.algorithm, run.loops)
-        from .master.multirate import Multirate
-        return Multirate(run.loops, run.algorithm, steps)
+    # -- the run -------------------------------------------------------------------------
 
-    def _plan(self) -> tuple[int, int, int, int]:
-        run = self.run_spec
-        t0, t1, h = (to_ticks(run.start, what="start"), to_ticks(run.stop, what="stop"),
-                     to_ticks(run.step, what="step"))
-        if h <= 0:
-            raise ConfigError(f"step {run.step} s is below the time resolution (1 ns)")
-        n_steps = -(-(t1 - t0) // h)
-        return t0, t1, h, n_steps
-
-    def run(self) -> Result:
-        t0, t1, h, n_steps = self._plan()
-        subsystems: dict = {}
+    def run(self, t_a: int, t_b: int, first: bool) -> Result:
+        """Step from ``t_a`` to ``t_b`` [ticks]; initialize first when ``first``."""
         started: list[Observer] = []
         error: BaseException | None = None
         clock = time.perf_counter()
         try:
-            event_mode = not self.report.cannot_roll_back
-            for name in self.report.order:
-                sub = make_subsystem(self.topology, name, self.report.nodes[name])
-                if event_mode and sub.capabilities.has_event_mode and \
-                        hasattr(sub, "event_mode"):
-                    sub.event_mode = True  # FMI 3: events and early returns, with rollback
-                subsystems[name] = TracingSubsystem(sub, self.trace) if self.trace is not None \
-                    else sub
-            system = CoupledSystem(self.topology, self.report, subsystems)
-            self.info = self._info(system, n_steps)
+            self.info = self.sim.run_info(t_a, t_b)
             for obs in self.observers:
                 obs.started(self.info)
                 started.append(obs)
-            self._loop(system, t0, t1, h, n_steps)
-            for sub in system.subsystems:
-                sub.terminate()
+            try:
+                if first:
+                    self._initialize(t_a)
+                self._loop(t_a, t_b, first)
+            except BaseException as err:
+                raise self._located(err) from None
         except BaseException as err:
             error = err
             raise
         finally:
-            self._finish(started, subsystems, error, time.perf_counter() - clock)
+            self._finish(started, error, time.perf_counter() - clock)
         return self.result
 
-    def _loop(self, system: CoupledSystem, t0: int, t1: int, h: int, n_steps: int) -> None:
-        start, stop = to_seconds(t0), to_seconds(t1)
-        for sub in system.subsystems:
-            sub.setup(start, stop)
-        self.algorithm.initialize(system, start)
-        for sub in system.subsystems:
-            sub.exit_initialization()
-        self._check_finite(system, start)
-        self.system = system
-        if self._needs_event_loop(system):
-            from .eventloop import EventLoop
-            rollback = any(getattr(s, "events_used", False) for s in system.subsystems)
-            EventLoop(self, system, rollback).run(t0, t1, h)
+    def _located(self, err: BaseException) -> BaseException:
+        """Attach the node being stepped and the time to a node's error passing up (the
+        one place that does); wrap what is not a cosim error in a SimulationError naming
+        the time, so no bare library exception reaches the user."""
+        system = self.system
+        now = to_seconds(self.reached) if self.reached is not None else None
+        if isinstance(err, SubsystemError):
+            node = system.names[system.current] if 0 <= system.current < system.n else None
+            err.locate(node=node, time=now)
+            return err
+        if isinstance(err, CosimError) or not isinstance(err, Exception):
+            return err  # cosim's own errors say where; KeyboardInterrupt, SystemExit pass
+        wrapped = SimulationError(f"internal error ({type(err).__name__}: {err}); please "
+                                  "report it with COSIM_TRACEBACK=1 output", time=now)
+        wrapped.__cause__ = err
+        return wrapped
+
+    def _initialize(self, t0: int) -> None:
+        """Initialization mode, then the consistent initial point (its row is the loop's
+        first)."""
+        self.reached = t0
+        outcomes = self.sim.initialize(t0)
+        start = to_seconds(t0)
+        self.check_finite(start)
+        asking = [i for i, o in enumerate(outcomes) if o.terminate]
+        if asking:  # an FMU asked to end the simulation in its initial event iteration
+            self.terminated(MacroStep(reached=start, terminate=(asking[0], start)))
+
+    def _loop(self, t_a: int, t_b: int, first: bool) -> None:
+        sim = self.sim
+        if sim.needs_event_loop():
+            sim.event_loop(self).run(t_a, t_b, first)
             return
-        observers, y, rec = self.observers, system.y, system.record_index
-        for obs in observers:
-            obs.stepped(start, y[rec])
-        from .fast import compile_loop
-        fast = compile_loop(system, self.algorithm, self.run_spec) if self.fast else None
-        if fast is not None:
-            fast.run(t0, t1, h, 1, n_steps, observers)
+        if first:
+            self.emit(to_seconds(t_a))
+        if self.termination is not None:
             return
-        self._python_steps(system, t0, t1, h, n_steps)
+        compiled = sim.compiled_loop() if sim.fast else None
+        t0, h = sim.t0, sim.h
+        if compiled is not None:
+            if (t_a - t0) % h:  # off the grid: a first partial step in Python
+                t_a = self._plain_steps(t_a, min(t_b, t0 + ((t_a - t0) // h + 1) * h))
+                if t_a is None:
+                    return
+            result = compiled.run(self, t_a, t_b)
+            if result is not None and result.terminate is not None:
+                self.terminated(result)
+            return
+        self._plain_steps(t_a, t_b)
 
-    def _python_steps(self, system: CoupledSystem, t0: int, t1: int, h: int, n_steps: int
-                      ) -> None:
-        """Macro steps 1..n_steps in Python (the reference the fast path must match)."""
-        observers, y, rec = self.observers, system.y, system.record_index
-        step, allow_nonfinite = self.algorithm.step, self.run_spec.allow_nonfinite
-        isfinite = _isfinite_all
-        t_prev = t0
-        for n in range(1, n_steps + 1):
-            t_next = min(t0 + n * h, t1)
-            t = to_seconds(t_prev)
-            step(system, t, to_seconds(t_next) - t)
-            t_prev = t_next
-            now = to_seconds(t_next)
-            if not allow_nonfinite and not isfinite(y):
-                self._check_finite(system, now)
-            values = y[rec]
-            for obs in observers:
-                obs.stepped(now, values)
+    def _plain_steps(self, t_a: int, t_b: int) -> int | None:
+        """Macro steps in Python from ``t_a`` to ``t_b`` (the reference the compiled loop
+        must match). Returns ``t_b``, or None when a node ended the simulation."""
+        system, step = self.system, self.algorithm.step
+        t0, h = self.sim.t0, self.sim.h
+        allow_nonfinite = self.run_spec.allow_nonfinite
+        observers, y = self.observers, system.y
+        objects = bool(system.object_signals)
+        n = (t_a - t0) // h + 1
+        prev = t_a
+        while prev < t_b:
+            nxt = min(t0 + n * h, t_b)
+            result = step(system, prev, nxt)
+            if result is not None and result.terminate is not None:
+                if not result.cut:
+                    self.row(nxt)
+                self.terminated(result)
+                return None
+            now = nxt / TICKS_PER_SECOND
+            self.reached = nxt
+            if not allow_nonfinite and not _isfinite_all(y):
+                self.check_finite(now)
+            if objects:
+                self.emit(now)
+            else:
+                values = system.recorded(now)
+                for obs in observers:
+                    obs.stepped(now, values)
+            prev = nxt
+            n += 1
+        return t_b
 
-    def _needs_event_loop(self, system: CoupledSystem) -> bool:
-        topo = self.topology
-        return bool(topo.events or topo.monitors or self.run_spec.adaptive or any(
-            getattr(s, "events_used", False) for s in system.subsystems)
-            or getattr(self.algorithm, "steps", None))
+    def row(self, ticks: int) -> None:
+        """Check and record the row of the communication point ``ticks`` just reached."""
+        now = ticks / TICKS_PER_SECOND
+        self.reached = ticks
+        self.check_finite(now)
+        self.emit(now)
 
-    def _emit(self, t: float, kind: RowKind = RowKind.COMMUNICATION_POINT) -> None:
+    # -- helpers for the loops -------------------------------------------------------------
+
+    def emit(self, t: float, kind: RowKind = RowKind.COMMUNICATION_POINT) -> None:
         """Hand the recorded outputs at ``t`` [s] to every observer."""
-        values = self.system.y[self.system.record_index]
+        values = self.system.recorded(t)
+        objects = self.system.recorded_objects() if self.system.object_signals else None
         for obs in self.observers:
+            if objects is not None:
+                obs.stepped_objects(t, objects)
             obs.stepped(t, values, kind)
 
-    def _check_finite(self, system: CoupledSystem, t: float) -> None:
+    def check_finite(self, t: float) -> None:
         if self.run_spec.allow_nonfinite:
             return
-        bad = system.first_nonfinite()
+        bad = self.system.first_nonfinite()
         if bad is not None:
             node, var = bad
-            value = system.y[system.out_lo[system.index[node]] +
-                             system.subsystems[system.index[node]].outputs.index(var)]
+            value = self.system.value(node, var)
             raise NonFiniteError(f"output is {value} (set run.allow_nonfinite: true to "
                                  "accept non-finite values)", node=node, variable=var, time=t)
 
-    def _finish(self, started, subsystems, error, wall: float) -> None:
-        """Tell observers how the run ended, close every subsystem, build the Result.
+    def terminated(self, result, reached: float | None = None) -> None:
+        """A node asked to end the simulation: the run ends normally."""
+        i, requested = result.terminate
+        node = self.system.names[i]
+        end = reached if reached is not None else (
+            to_seconds(self.reached) if self.reached is not None else requested)
+        self.termination = Termination(node=node, requested=requested, time=end)
+        for obs in self.observers:
+            hook = getattr(obs, "terminated", None)
+            if hook is not None:
+                hook(end, node, self.termination.describe())
+
+    def _finish(self, started, error, wall: float) -> None:
+        """Tell observers how the run ended, build the Result.
 
         An observer failing on a run that had completed (a full disk, say) makes the run
         failed; on a run that had failed, the original error is kept.
         """
         late: BaseException | None = None
-        try:
-            for obs in started:
-                try:
-                    obs.finished(error)
-                except Exception as err:  # noqa: BLE001 - keep closing the others
-                    late = late or err
-        finally:
-            for sub in subsystems.values():
-                sub.close()
+        for obs in started:
+            try:
+                obs.finished(error)
+            except Exception as err:  # noqa: BLE001 - keep telling the others
+                late = late or err
         final = error or late
+        status = "failed" if final is not None else (
+            "terminated" if self.termination is not None else "completed")
         self.result = Result(
-            name=self.topology.name, status="completed" if final is None else "failed",
-            error=final, path=self.output, info=getattr(self, "info", None),
-            memory=self.memory, trace=self.trace, wall_time=wall, events=self.events,
-            stats=self.stats)
-        if isinstance(final, CosimError):
-            final.result = self.result
+            name=self.sim.topology.name, status=status, error=final, path=self.output,
+            info=getattr(self, "info", None), memory=self.memory, trace=self.sim.trace,
+            wall_time=wall, events=self.events, stats=self.stats,
+            termination=self.termination)
+        if isinstance(final, CosimError | KeyboardInterrupt):
+            final.result = self.result  # the partial result, for the CLI's message
         if error is None and late is not None:
             raise late
-
-    def _info(self, system: CoupledSystem, n_steps: int) -> RunInfo:
-        run = self.run_spec
-        params = {}
-        for name in system.names:
-            data = self.topology.graph.nodes[name]
-            iface = self.report.nodes[name].interface
-            for key, value in data["parameters"].items():
-                var = iface.get(key)
-                params[f"{name}.{key}"] = (value, var.unit if var else None)
-        # parameters may hold objects (a fitted model given in Python): record their repr
-        spec = json.loads(json.dumps(self.topology.to_spec().model_dump(by_alias=True),
-                                     default=repr))
-        spec_json = json.dumps(spec, sort_keys=True)
-        meta = {
-            "topology": spec,
-            "topology_sha256": hashlib.sha256(spec_json.encode()).hexdigest(),
-            "topology_file": self.topology.source or "",
-            "graph": _node_link(self.topology),
-            "subsystems": {s.name: s.provenance() for s in system.subsystems},
-            "versions": _versions(),
-            "algorithm": {**self.algorithm.settings(), "start": run.start, "stop": run.stop,
-                          "step": run.step, "order": system.names,
-                          "extrapolation": run.extrapolation,
-                          "adaptive": run.adaptive.model_dump() if run.adaptive else None},
-        }
-        return RunInfo(name=self.topology.name, signals=system.signals, start=run.start,
-                       stop=run.stop, step=run.step, algorithm=self.algorithm.name,
-                       n_steps=n_steps, parameters=params, meta=meta)
 
 
 def _isfinite_all(y) -> bool:
@@ -278,24 +255,16 @@ def _isfinite_all(y) -> bool:
     return s - s == 0.0
 
 
-def _node_link(topology: Topology) -> dict:
-    g = nx.MultiDiGraph()
-    for n, data in topology.graph.nodes(data=True):
-        source = data["source"] if isinstance(data["source"], str) else \
-            f"{data['source'].__module__}:{data['source'].__qualname__}"
-        g.add_node(n, kind=data["kind"], source=source,
-                   parameters=json.loads(json.dumps(data["parameters"], default=str)))
-    for u, v, k, data in topology.graph.edges(keys=True, data=True):
-        g.add_edge(u, v, key=k, **{a: b for a, b in data.items() if a != "where"})
-    return nx.node_link_data(g, edges="edges")
+def no_event_loop_reason(sim) -> str | None:
+    """Why the run needs the event loop (None: it does not)."""
+    topo = sim.topology
+    for what, on in (("scheduled events", topo.events), ("monitors", topo.monitors),
+                     ("adaptive steps", sim.run_spec.adaptive),
+                     ("multirate steps", getattr(sim.algorithm, "steps", None))):
+        if on:
+            return what
+    used = [s.name for s in sim.system.subsystems if getattr(s, "events_used", False)]
+    return f"FMI 3 event mode ({', '.join(used)})" if used else None
 
 
-def _versions() -> dict[str, str]:
-    import fmpy
-    import h5py
-    import numpy
-    import scipy
-    return {"cosim": __version__, "fmpy": fmpy.__version__, "numpy": numpy.__version__,
-            "h5py": h5py.__version__, "scipy": scipy.__version__,
-            "networkx": nx.__version__, "python": platform.python_version()}
-
+__all__ = ["Execution", "SimulationError", "run"]

@@ -9,13 +9,33 @@ from typing import Any
 import pandas as pd
 
 
+@dataclass(frozen=True)
+class Termination:
+    """A node asked to end the simulation (FMI ``terminateSimulation``, or FMI 2
+    ``fmi2Discard`` with ``fmi2Terminated``): who, when it asked [s], and the time the
+    run ended at [s] (the last communication point every node completed)."""
+
+    node: str
+    requested: float
+    time: float
+
+    def describe(self) -> str:
+        text = f"{self.node} asked to end the simulation at t={self.requested:g} s"
+        if abs(self.time - self.requested) > 1e-9 * max(1.0, abs(self.time)):
+            text += (f"; the run ends at t={self.time:g} s, the last communication point "
+                     "every node completed")
+        return text
+
+
 @dataclass
 class Result:
     """A finished (or failed) run.
 
     ``df`` has one column per recorded signal (``node.variable``) and the time [s] as
-    index; ``units`` maps each column to its unit. ``status`` is ``"completed"`` or
-    ``"failed"`` (then ``error`` holds the exception). ``path`` is the HDF5 file, if any.
+    index; ``units`` maps each column to its unit. ``status`` is ``"completed"``,
+    ``"terminated"`` (a node asked to end the simulation: ``termination`` says who and
+    when; the run ended normally) or ``"failed"`` (then ``error`` holds the exception).
+    ``path`` is the HDF5 file, if any.
     ``events`` lists what happened (time [s], kind, name, description); at an event time
     the DataFrame holds two rows with the same time, the left and the right limit
     (``df.attrs["row_kind"]``: 1 before, 2 after; see :class:`~cosim.observers.base.RowKind`).
@@ -31,6 +51,7 @@ class Result:
     wall_time: float = 0.0
     events: list = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    termination: Termination | None = None
     _df: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -57,7 +78,16 @@ class Result:
         from .results import RunData, plot
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
                                       status=self.status)
+        if self.info is not None:
+            data.meta["display_units"] = self.info.meta.get("display_units", {})
         return plot(data, signals, path=path)
+
+    @property
+    def display_units(self) -> dict:
+        """``{signal: Display}`` for signals shown in another unit (see RunData)."""
+        from .units import Display
+        raw = self.info.meta.get("display_units", {}) if self.info is not None else {}
+        return {name: Display.from_dict(d) for name, d in raw.items()}
 
     def __repr__(self) -> str:
         cols = len(self.df.columns)

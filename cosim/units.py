@@ -208,8 +208,17 @@ def parse(unit: str):
 
 @lru_cache(maxsize=1024)
 def _define_name(unit: str) -> UnitDef:
+    import pint
     reg = _exact_registry()
     parsed = _pint_unit(reg, unit)
+    try:
+        return _reduce(reg, unit, parsed)
+    except pint.errors.PintError as err:
+        raise UnitError(f"cannot use unit {unit!r}: {err}") from None
+
+
+def _reduce(reg, unit: str, parsed) -> UnitDef:
+    """A parsed unit as SI base exponents and an exact factor and offset."""
     factor, root = reg.get_root_units(parsed)
     exps: dict[str, int] = {}
     for name, exp in reg.Quantity(Fraction(1), root).unit_items():
@@ -317,3 +326,29 @@ def display_conversion(unit: str | UnitDef, display: str, *,
             if d.name == display:
                 return float(d.factor), 0.0 if relative else float(d.offset)
     return conversion(unit, display, relative=relative)
+
+
+@dataclass(frozen=True)
+class Display:
+    """How a signal is shown: in ``unit``, as ``scale * value + offset``.
+
+    Only for people (plots, reports, listings): stored values stay in their own unit.
+    """
+
+    unit: str
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def apply(self, values):
+        """``values`` (float or array, never modified) in the display unit."""
+        if isinstance(values, (int, float)) and not isinstance(values, bool):
+            return self.scale * float(values) + self.offset
+        return self.scale * np.asarray(values, dtype=float) + self.offset
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "scale": self.scale, "offset": self.offset}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Display:
+        return cls(str(data["unit"]), float(data.get("scale", 1.0)),
+                   float(data.get("offset", 0.0)))

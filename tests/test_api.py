@@ -6,8 +6,8 @@ import cosim
 def test_public_api_is_pinned():
     assert sorted(cosim.__all__) == sorted([
         "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
-        "Result", "ResultsError", "RunSpec", "SimulationError", "SubsystemError",
-        "Topology", "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
+        "Result", "ResultsError", "RunSpec", "Simulation", "SimulationError",
+        "SubsystemError", "Termination", "Topology", "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
     ])
     for name in cosim.__all__:
         assert hasattr(cosim, name), name

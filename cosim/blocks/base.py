@@ -37,12 +37,13 @@ like an FMU that can get and set its state.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
+from ..protocol import NotNative
 from ..variables import (
     BOOLEAN,
     INPUT,
@@ -77,8 +78,29 @@ class Param:
     required: bool = False
 
 
+@dataclass
+class NativeBlock:
+    """A block's compiled form (see :class:`cosim.protocol.NativeForm`): the kernel's
+    implementation ``kind``, float64 parameters ``par``, int64 parameters ``ipar``, the
+    state the kernel advances, the names of the block's inputs and outputs in the order
+    the kernel indexes them, and ``write_back(state)`` putting the state back into the
+    block after a compiled run."""
+
+    kind: str
+    par: list[float]
+    inputs: list[str]
+    outputs: list[str]
+    ipar: list[int] = field(default_factory=lambda: [0])
+    state: list[float] = field(default_factory=lambda: [0.0])
+    write_back: Callable[[Any], None] = lambda state: None
+
+
 class Block:
     """Base class for Python blocks; see the module docstring for the contract."""
+
+    #: methods a compiled form replicates; a subclass or an instance that replaces one of
+    #: them runs in Python (its behaviour is no longer the kernel's)
+    NATIVE_METHODS: ClassVar[tuple[str, ...]] = ("step", "initialize")
 
     inputs: ClassVar[dict[str, Port]] = {}
     outputs: ClassVar[dict[str, Port]] = {}
@@ -146,6 +168,24 @@ class Block:
 
     def restore_state(self, state: Any) -> None:
         self.__dict__.update(copy.deepcopy(state))
+
+    # -- the compiled loop ----------------------------------------------------------------
+
+    def native(self) -> NativeBlock:
+        """This block's compiled form; raises :class:`~cosim.protocol.NotNative` saying
+        why there is none (the default: the block runs in Python)."""
+        cls = type(self)
+        raise NotNative(f"block {cls.__module__}.{cls.__qualname__} runs in Python (no "
+                        "compiled form)")
+
+    def require_native(self, owner: type) -> None:
+        """Raise NotNative unless the methods ``owner``'s compiled form replicates are
+        still ``owner``'s own (not replaced by a subclass or on the instance)."""
+        cls = type(self)
+        for name in self.NATIVE_METHODS:
+            if name in vars(self) or getattr(cls, name, None) is not getattr(owner, name, None):
+                raise NotNative(f"block {cls.__module__}.{cls.__qualname__} replaces "
+                                f"{name}() of {owner.__name__}: it runs in Python")
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from ..errors import ConfigError
-from .base import Block, Param, Port
+from .base import Block, NativeBlock, Param, Port
 
 
 def finite_float(block: Block, name: str, value: object, *, allow_none: bool = False
@@ -56,6 +56,10 @@ class Constant(Block):
 
     def step(self, t: float, dt: float, inputs: Mapping[str, float]) -> dict[str, float]:
         return {"y": self.value}
+
+    def native(self) -> NativeBlock:
+        self.require_native(Constant)
+        return NativeBlock("constant", [float(self.value)], [], ["y"])
 
     def save_state(self) -> None:
         return None

@@ -34,7 +34,8 @@ import math
 from collections.abc import Mapping
 
 from ..errors import ConfigError
-from .base import Block, Param, Port
+from ..protocol import NotNative
+from .base import Block, NativeBlock, Param, Port
 from .constant import finite_float, optional_unit
 
 DIRECTIONS = ("direct", "reverse")
@@ -158,6 +159,28 @@ class PID(Block):
             integral = self._integral  # conditional integration: do not wind up
         self._integral, self._derivative, self._e_prev = integral, d, e
         return {"u": self._clip(self.kp * e + self.ki * integral + self.kd * d)}
+
+    # -- the compiled loop -----------------------------------------------------------------
+
+    NATIVE_METHODS = ("step", "error", "_clip")
+
+    def native(self) -> NativeBlock:
+        """par = kp ki kd tf lo hi reverse; state = integral derivative e_prev has_prev."""
+        self.require_native(PID)
+        if self.direction not in ("direct", "reverse"):
+            raise NotNative(f"PID direction {self.direction!r}")
+        e_prev = self._e_prev
+        state = [self._integral, self._derivative, 0.0 if e_prev is None else e_prev,
+                 0.0 if e_prev is None else 1.0]
+
+        def write_back(s) -> None:
+            self._integral, self._derivative = float(s[0]), float(s[1])
+            self._e_prev = None if s[3] == 0.0 else float(s[2])
+
+        par = [self.kp, self.ki, self.kd, self.derivative_filter, self._lo, self._hi,
+               1.0 if self.direction == "reverse" else 0.0]
+        return NativeBlock("pid", [float(p) for p in par], ["measurement", "setpoint"], ["u"],
+                           state=[float(v) for v in state], write_back=write_back)
 
     # -- state ---------------------------------------------------------------------------
 

@@ -11,8 +11,14 @@ from collections.abc import Mapping
 
 from ..clock import to_ticks
 from ..errors import ConfigError
-from .base import Block, Param, Port
+from .base import Block, NativeBlock, Param, Port
 from .constant import finite_float, optional_unit
+
+TICK_LIMIT = 2 ** 62  # tick parameters beyond this are clamped for the kernel (never reached)
+
+
+def _ticks(value: int) -> int:
+    return max(-TICK_LIMIT, min(TICK_LIMIT, int(value)))
 
 
 class Step(Block):
@@ -57,6 +63,13 @@ class Step(Block):
 
     def restore_state(self, state: object) -> None:
         pass
+
+    NATIVE_METHODS = ("step", "initialize", "value_at")
+
+    def native(self) -> NativeBlock:
+        self.require_native(Step)
+        return NativeBlock("step", [float(self.before), float(self.after)], [], ["y"],
+                           ipar=[_ticks(self._time_ticks)])
 
 
 class Ramp(Block):
@@ -116,3 +129,11 @@ class Ramp(Block):
 
     def restore_state(self, state: object) -> None:
         pass
+
+    NATIVE_METHODS = ("step", "initialize", "value_at")
+
+    def native(self) -> NativeBlock:
+        self.require_native(Ramp)
+        par = [self.start_time, self.duration, self.height, self.offset]
+        return NativeBlock("ramp", [float(p) for p in par], [], ["y"],
+                           ipar=[_ticks(self._start_ticks), _ticks(self._end_ticks)])

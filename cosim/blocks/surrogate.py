@@ -21,6 +21,7 @@ Accepted models:
 
 from __future__ import annotations
 
+import math
 import pickle
 import warnings
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from .base import Block, Param, Port
+from ..protocol import NotNative
+from .base import Block, NativeBlock, Param, Port
 
 
 class Surrogate(Block):
@@ -183,6 +185,55 @@ class Surrogate(Block):
 
     def restore_state(self, state: object) -> None:
         pass
+
+    # -- the compiled loop -------------------------------------------------------------
+
+    NATIVE_METHODS = ("step", "initialize", "evaluate", "_shape")
+
+    def native(self) -> NativeBlock:
+        """A one-input one-output ``numpy.polynomial.Polynomial`` runs natively:
+        ``par = off scl c_0 .. c_{n-1}``, ``ipar = [n]`` (mapdomain, then Horner)."""
+        from numpy.polynomial import Polynomial
+        from numpy.polynomial import polyutils as pu
+
+        self.require_native(Surrogate)
+        model = self._model
+        if type(model) is not Polynomial:
+            raise NotNative(f"Surrogate model of type {type(model).__name__} (the compiled "
+                            f"loop runs numpy.polynomial.Polynomial models)")
+        if len(self.input_names) != 1 or len(self.output_names) != 1 or self._order != [0]:
+            raise NotNative("Surrogate polynomial with more than one input or output")
+        coef, domain, window = model.coef, model.domain, model.window
+        if any(a.dtype != np.float64 or a.ndim != 1 for a in (coef, domain, window)) \
+                or coef.size == 0:
+            raise NotNative("Surrogate polynomial with non-float64 coefficients or domain")
+        off, scl = pu.mapparms(domain, window)
+        par = [float(off), float(scl), *coef.tolist()]
+        n = int(coef.size)
+        # The kernel replicates Polynomial.__call__ (mapdomain, then Horner as in polyval);
+        # check that this numpy still evaluates it that way, bit for bit.
+        for x in (0.0, -0.0, 1.0, -1.5, 0.1, 3.7e3, -2.5e-7, math.inf, math.nan):
+            with np.errstate(all="ignore"):
+                want = float(self.evaluate([x])[0])
+                got = _polynomial_value(par, n, x)
+            if not (_same(want, got) or (math.isnan(want) and math.isnan(got))):
+                raise NotNative("this numpy evaluates Polynomial differently from the kernel")
+        return NativeBlock("polynomial", par, list(self.input_names), list(self.output_names),
+                           ipar=[n])
+
+
+def _polynomial_value(par: list[float], n: int, x: float) -> float:
+    """What the kernel computes for a polynomial node (poly_step), in Python floats."""
+    c = par[2:]
+    x = par[0] + par[1] * x
+    c0 = c[n - 1] + x * 0.0
+    for i in range(2, n + 1):
+        c0 = c[n - i] + c0 * x
+    return c0
+
+
+def _same(a: float, b: float) -> bool:
+    return np.float64(a).tobytes() == np.float64(b).tobytes()
 
 
 def _unpickle(path: Path) -> Any:

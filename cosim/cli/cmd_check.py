@@ -7,7 +7,7 @@ from ..topology import load
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="check a topology without running it")
-    p.add_argument("topology")
+    p.add_argument("topology", help="topology file (.yaml), or an .ssp/.ssd")
     p.set_defaults(func=check)
 
 
@@ -15,10 +15,16 @@ def check(args) -> int:
     topo = load(args.topology)
     report = topo.check()
     report.raise_if_problems()
-    print(f"{args.topology}: OK")
+    _summary(args.topology, topo, report)
+    _loose_ends(topo, report)
+    return 0
+
+
+def _summary(path, topo, report) -> None:
+    print(f"{path}: OK")
     print(f"  nodes ({len(report.order)}, in stepping order): {', '.join(report.order)}")
     print(f"  connections: {topo.graph.number_of_edges()}")
-    print(f"  recorded signals: {len(report.recorded)}")
+    print(f"  recorded signals: {len(report.recorded)}{_shown(report)}")
     run = topo.run
     print(f"  run: {run.start:g} to {run.stop:g} s, step {run.step:g} s, {run.algorithm}")
     if report.loops:
@@ -29,15 +35,44 @@ def check(args) -> int:
         print(f"  cannot roll back: {', '.join(report.cannot_roll_back)} — so adaptive "
               "steps, monitors (state events) and FMU event mode are unavailable; the "
               "fixed-step masters (and loops not through these nodes) work")
+    if report.conversions:
+        print(f"  unit conversions on connections ({len(report.conversions)}):")
+        for (source, target), conversion in report.conversions.items():
+            print(f"    {source} -> {target}: {conversion}")
     if topo.events or topo.monitors:
         print(f"  events: {len(topo.events)} scheduled, {len(topo.monitors)} monitors")
+
+
+def _loose_ends(topo, report) -> None:
     if report.unconnected_inputs:
         print("  unconnected inputs (their start values are used):")
         for name in report.unconnected_inputs:
             node, _, var = name.partition(".")
-            start = topo.graph.nodes[node]["start"].get(
-                var, report.nodes[node].interface[var].start)
-            print(f"    {name} = {start}")
-    return 0
+            variable = report.nodes[node].interface[var]
+            start = topo.graph.nodes[node]["start"].get(var, variable.start)
+            print(f"    {name} = {_value(start, variable.unit, report.display.get(name))}")
+    if report.notes:  # also what an SSP import read but ignored, or interpreted
+        print(f"  notes ({len(report.notes)}):")
+        for note in report.notes:
+            print(f"    {note}")
+
+
+def _shown(report) -> str:
+    """`` (10 shown in degC)`` for recorded signals with display units."""
+    counts: dict[str, int] = {}
+    for node, var in report.recorded:
+        display = report.display.get(f"{node}.{var}")
+        if display is not None:
+            counts[display.unit] = counts.get(display.unit, 0) + 1
+    if not counts:
+        return ""
+    return " (" + ", ".join(f"{n} shown in {unit}" for unit, n in counts.items()) + ")"
+
+
+def _value(value, unit, display) -> str:
+    """A start value, in its display unit (and its own) when it has one."""
+    if display is None or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"{value}"
+    return f"{display.apply(value):.6g} {display.unit} ({value} {unit})"
 
 

@@ -2,93 +2,140 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import yaml
-
-from ..errors import ConfigError
-from ..topology import Topology, load
+from .. import algorithms
+from ..errors import ConfigError, TopologyError
+from ..topology import Topology, load, parameters, yamlio
+from ..topology.parameters import ParameterValue
+from .argtypes import positive_seconds
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a topology (or a single .fmu)")
-    p.add_argument("topology", help="topology file (.yaml) or an .fmu")
+    p.add_argument("topology", help="topology file (.yaml), an SSP (.ssp/.ssd), or an .fmu")
     p.add_argument("-o", "--output", help="HDF5 result file to write")
     p.add_argument("--start", type=float, help="start time [s]")
     p.add_argument("--stop", type=float, help="stop time [s]")
     p.add_argument("--step", type=float, help="communication step [s]")
-    p.add_argument("--algorithm", choices=["gauss-seidel", "jacobi"])
+    p.add_argument("--algorithm", choices=algorithms.names(), help=algorithms.describe())
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a parameter (node.name=value; for an .fmu just name=value)")
+                   help="set a parameter (node.name=value, e.g. rack1.C_cpu=3.03e5; for an "
+                   ".fmu just name=value); overrides --params")
+    p.add_argument("--params", action="append", default=[], metavar="FILE",
+                   help="apply a parameter file (YAML: node.name: value, or {value: 20, "
+                   "unit: degC}); later files override earlier ones")
     p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose columns drive "
                    "inputs of the same name (first column: time [s])")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
+                   help="stop the run after S seconds of wall time (status failed, exit 3)")
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a cosim result")
     p.set_defaults(func=run)
 
 
-def _parse_params(items: list[str], node: str | None = None) -> dict:
-    params = {}
+def _parse_params(items: list[str], node: str | None = None) -> list[ParameterValue]:
+    """``--param name=value`` options; values read as YAML (``1e-3`` is a number)."""
+    values = []
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise ConfigError(f"--param {item!r} is not of the form name=value")
-        value = yaml.safe_load(text) if text else ""
-        params[f"{node}.{name}" if node and "." not in name else name] = value
-    return params
+        shown = f"--param {item}"
+        value = yamlio.load(text, shown)[0] if text.strip() else ""
+        key = f"{node}.{name}" if node and "." not in name else name
+        values += parameters.from_mapping({key: value}, shown)
+    return values
 
 
-def _fmu_topology(path: Path, input_csv: str | None) -> Topology:
-    """A one-node topology around an FMU (and a table block for ``--input``)."""
+def _apply_params(topo: Topology, files: list[str], items: list[str],
+                  node: str | None = None) -> None:
+    """``--params`` files in order, then ``--param`` options, over the topology's values.
+
+    Their problems are reported by the run's check, with every other problem.
+    """
+    for file in files:
+        try:
+            parameters.apply_later(topo, parameters.read_file(file))
+        except TopologyError as err:
+            topo.graph.graph["problems"].extend(err.problems)
+    parameters.apply_later(topo, _parse_params(items, node))
+
+
+def _add_inputs(topo: Topology, path: Path, input_csv: str) -> None:
+    """Drive the FMU's inputs named by the CSV's columns (a ``table`` block)."""
+    import pandas as pd
+
     from ..fmu import description
-    info = description.read(path)
-    md = info.description
-    exp = md.defaultExperiment
-    start = float(exp.startTime) if exp and exp.startTime else 0.0
-    stop = float(exp.stopTime) if exp and exp.stopTime else start + 1.0
-    step = float(exp.stepSize) if exp and exp.stepSize else (stop - start) / 500
-    name = re.sub(r"[^A-Za-z0-9_]", "_", md.modelName or path.stem) or "model"
-    topo = Topology(name, base_dir=Path.cwd(), start=start, stop=stop, step=step)
-    topo.add_fmu(name, path.resolve())
-    if input_csv:
-        import pandas as pd
-        columns = [c for c in pd.read_csv(input_csv, nrows=0).columns[1:]]
-        inputs = {v.name for v in info.interface.inputs}
-        used = [c for c in columns if c in inputs]
-        if not used:
-            raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
-                              f"(inputs: {', '.join(sorted(inputs)) or 'none'})",
-                              file=input_csv)
-        time_column = pd.read_csv(input_csv, nrows=0).columns[0]
-        topo.add_block("input", "table", parameters={
-            "file": str(Path(input_csv).resolve()), "columns": used,
-            "time_column": time_column})
-        for c in used:
-            topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
-    return topo
+    name = topo.nodes[0]
+    inputs = {v.name for v in description.read(path).interface.inputs}
+    header = pd.read_csv(input_csv, nrows=0).columns
+    used = [c for c in header[1:] if c in inputs]
+    if not used:
+        raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
+                          f"(inputs: {', '.join(sorted(inputs)) or 'none'})", file=input_csv)
+    topo.add_block("input", "table", parameters={
+        "file": str(Path(input_csv).resolve()), "columns": used, "time_column": header[0]})
+    for c in used:
+        topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
 
 
 def run(args) -> int:
-    from ..execution import run as run_topology
+    """Load here; claim the output (never an input, never in use, never a stranger's
+    file); run in a supervised child process (cosim/supervisor) that inherits both."""
+    from ..output_guard import claimed
+    from ..supervisor import watch
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
-        topo = _fmu_topology(path, args.input)
-        params = _parse_params(args.param, node=topo.nodes[0])
+        topo = load(path)
+        if args.input:
+            _add_inputs(topo, path, args.input)
+        _apply_params(topo, args.params, args.param, node=topo.nodes[0])
     else:
         if args.input:
             raise ConfigError("--input is for a single .fmu; in a topology, add a 'table' "
                               "block")
         topo = load(path)
-        params = _parse_params(args.param)
+        _apply_params(topo, args.params, args.param)
+    inputs = [path, *_inputs(topo), *map(Path, args.params),
+              *([Path(args.input)] if args.input else [])]
+    with claimed(args.output, inputs=inputs, force=args.force, what="output file") as claim:
+        if claim is not None:
+            claim.hand_over()  # to the run below (in the child, or here)
+        if not (getattr(args, "as_program", False) and watch.available()):
+            from ..supervisor.deadline import deadline
+            with deadline(args.timeout, f"the run took longer than its time limit of "
+                          f"{args.timeout or 0:g} s (--timeout) and was stopped"):
+                return _run(args, topo)
+        from .main import handle
+        return watch.supervise(lambda: handle(args, lambda a: _run(a, topo)),
+                               output=args.output, timeout=args.timeout)
+
+
+def _inputs(topo: Topology) -> list[Path]:
+    """The files the run reads; the topology's problems are raised here, before any
+    output is touched or a process forked."""
+    from ..output_guard import topology_inputs
+    report = topo.check()
+    report.raise_if_problems()
+    return topology_inputs(topo, report)
+
+
+def _run(args, topo: Topology) -> int:
+    from ..execution import run as run_topology
     result = run_topology(topo, output=args.output, start=args.start, stop=args.stop,
-                          step=args.step, algorithm=args.algorithm, parameters=params,
+                          step=args.step, algorithm=args.algorithm,
                           progress=not args.no_progress)
     df = result.df
     info = result.info
     print(f"{result.name}: {len(df)} points from {info.start:g} to {info.stop:g} s, "
           f"{info.algorithm}, step {info.step:g} s, {len(result.info.meta['subsystems'])} "
           f"nodes, {result.wall_time:.2f} s wall")
+    if result.termination is not None:
+        print(f"terminated: {result.termination.describe()} (status terminated, a normal "
+              "end)")
     if args.output:
         print(f"results: {args.output} ({len(df.columns)} signals)")
     if args.plot:
@@ -100,19 +147,22 @@ def run(args) -> int:
             print(f"  {ev.time:>12.6g} s  {ev.kind:<9}  {ev.description}")
         if len(result.events) > 10:
             print(f"  ... and {len(result.events) - 10} more")
-    _print_final(df, result.units)
+    _print_final(df, result.units, result.display_units)
     return 0
 
 
-def _print_final(df, units, limit: int = 12) -> None:
+def _print_final(df, units, display, limit: int = 12) -> None:
+    """The last row, each signal in its display unit where it has one."""
     if df.empty:
         return
     print("final values:")
     last = df.iloc[-1]
     width = max(len(c) for c in df.columns[:limit])
     for col in df.columns[:limit]:
-        unit = units.get(col) or ""
-        print(f"  {col:<{width}}  {last[col]:.6g} {unit}".rstrip())
+        value, unit = last[col], units.get(col) or ""
+        if col in display:
+            value, unit = display[col].apply(value), display[col].unit
+        print(f"  {col:<{width}}  {value:.6g} {unit}".rstrip())
     if len(df.columns) > limit:
         print(f"  ... and {len(df.columns) - limit} more")
 

@@ -21,7 +21,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResultsError
-from ..results.reader import RunData, _attrs, _check_layout, _open, _read_group, _series_names
+from ..results.layout import (
+    META,
+    ROW_KIND,
+    TIME,
+    attrs_of,
+    check_layout,
+    numeric_series_names,
+    open_result,
+    read_group,
+)
+from ..results.reader import RunData
 
 _PAGE = 4096
 CHUNK_CACHE_BYTES = 128 * 1024  # per dataset
@@ -181,20 +191,20 @@ class HDF5Source(Source):
 
     def _setup(self) -> None:
         f = self._file
-        _check_layout(f, self.path)
-        self.signals = _series_names(f)
-        present = ["time", *(["row_kind"] if "row_kind" in f else []), *self.signals]
+        check_layout(f, self.path)
+        self.signals = numeric_series_names(f)
+        present = [TIME, *([ROW_KIND] if ROW_KIND in f else []), *self.signals]
         lengths = {name: f[name].shape[0] for name in present}
         self.n = min(lengths.values())
         if self.n == 0:
             empty = [name for name, k in lengths.items() if k == 0]
-            what = "signal " + ", ".join(repr(e) for e in empty[:3]) if empty[0] != "time" \
+            what = "signal " + ", ".join(repr(e) for e in empty[:3]) if empty[0] != TIME \
                 else "/time"
             raise ResultsError(f"no samples: {what} is empty", path=self.label)
         self._ds = {name: f[name] for name in self.signals}
-        self._time = f["time"]
-        self._sattrs = {name: _attrs(f[name]) for name in self.signals}
-        self.algorithm = _algorithm(_attrs(f), f)
+        self._time = f[TIME]
+        self._sattrs = {name: attrs_of(f[name]) for name in self.signals}
+        self.algorithm = _algorithm(attrs_of(f), f)
         self._pages: OrderedDict[int, np.ndarray] = OrderedDict()
         self._bufs: dict[np.dtype, np.ndarray] = {}
 
@@ -281,7 +291,7 @@ def _open_small_cache(p: Path) -> h5py.File:
     """Open as :func:`cosim.results.read` does (same checks and messages), with a small
     chunk cache: the default one grows by about a chunk per dataset and block read
     (hundreds of MB for 100 long signals), a small one stays put."""
-    f = _open(p)
+    f = open_result(p)
     swmr = bool(f.swmr_mode)
     f.close()
     try:
@@ -294,7 +304,7 @@ def _open_small_cache(p: Path) -> h5py.File:
 def _algorithm(attrs: dict[str, Any], f: h5py.File) -> str:
     if attrs.get("algorithm"):
         return str(attrs["algorithm"])
-    meta, _ = _read_group(f, "meta")
+    meta, _ = read_group(f, META)
     algo = meta.get("algorithm")
     if isinstance(algo, dict):
         return str(algo.get("name", ""))

@@ -39,7 +39,5 @@ def make_monitors(topology, system) -> list[Monitor]:
     for spec in topology.monitors:
         port, op, threshold = parse_condition(spec.when)
         node, _, var = port.partition(".")
-        i = system.index[node]
-        index = int(system.out_lo[i] + system.subsystems[i].outputs.index(var))
-        monitors.append(Monitor(spec, node, var, index, op, threshold))
+        monitors.append(Monitor(spec, node, var, system.position(node, var), op, threshold))
     return monitors

@@ -34,7 +34,10 @@ class Intervention:
 class Schedule:
     """The scheduled events of a run, with the current value of every target."""
 
-    def __init__(self, topology, interfaces):
+    def __init__(self, topology, interfaces, values=None):
+        """``values``: the run's parameter values keyed ``node.variable`` (default: the
+        topology's); a target's value before its first event is that, or its start
+        value."""
         self.items: list[Intervention] = []
         self.current: dict[tuple[str, str], float] = {}
         for spec in topology.events:
@@ -44,8 +47,10 @@ class Schedule:
                 to_ticks(spec.until) if spec.until is not None else None,
                 spec.name or f"{spec.set} = {spec.value}"))
             data = topology.graph.nodes[node]
-            start = data["parameters"].get(var, data["start"].get(
-                var, interfaces[node][var].start))
+            params = data["parameters"] if values is None else {
+                k.partition(".")[2]: v for k, v in values.items()
+                if k.partition(".")[0] == node}
+            start = params.get(var, data["start"].get(var, interfaces[node][var].start))
             self.current.setdefault((node, var), float(start or 0.0))
         self.items.sort(key=lambda e: e.at)  # stable: file order at equal times
 
@@ -72,7 +77,6 @@ class Schedule:
         if t == item.at and item.until is not None:
             item.start_value = self.current[key]
         value = item.value_at(t)
-        sub = system.subsystems[system.index[item.node]]
-        sub.set_value(item.variable, value)
+        system.set_value(item.node, item.variable, value)
         self.current[key] = value
         return f"{item.node}.{item.variable} = {value:g} at t={to_seconds(t):g} s"

@@ -1,10 +1,22 @@
-"""The compiled loop: plan a system for the kernel, run chunks of steps, report errors.
+"""The compiled loop: plan a system for the kernel, run chunks of steps, hand back.
 
-:func:`plan` checks that the whole run has a compiled form (see :func:`explain`) and
-builds a :class:`CompiledLoop`. :meth:`CompiledLoop.run` calls the kernel for chunks of
-macro steps (sized to take about :data:`CHUNK_SECONDS` each), hands each chunk's rows
-to the observers with ``stepped_block`` and, when the kernel stops early, raises
-exactly the error the Python loop raises at that step, after the rows before it.
+:func:`explain` says why a run has no compiled form (None: it has one); :func:`plan`
+builds a :class:`CompiledLoop` from what the system publishes — its buffers and
+connection tables (:meth:`~cosim.system.CoupledSystem.layout`) and every node's
+:class:`~cosim.protocol.NativeForm` — so this package imports no adapter or block
+class. :meth:`CompiledLoop.run` calls the kernel for chunks of macro steps (sized to take
+about :data:`CHUNK_SECONDS` each) and hands each chunk's rows to the observers with
+``stepped_block``. When the kernel stops inside a macro step (a status the kernel leaves
+to Python: an FMI discard, a termination request, an error), the node's adapter
+interprets the status and the master finishes the macro step in Python
+(``algorithm.resume``), exactly as the Python loop would have: errors are the same,
+at the same step, after the same rows.
+
+Whatever the chunk size, the kernel returns between two steps once :data:`HANDOVER_NS`
+of wall time have passed (it looks at a coarse clock every ~10 ms of steps), so a run
+whose steps slow down still hands its rows over, and Python signal handlers still run,
+at least every 0.5 s. The kernel also writes the node it calls and the end of each step
+into :func:`cosim.supervisor.beacon.kernel_slots` for the supervisor of ``cosim run``.
 """
 
 from __future__ import annotations
@@ -16,26 +28,21 @@ from typing import Any
 import numpy as np
 
 from ..clock import to_seconds, to_ticks
-from ..errors import NonFiniteError
-from ..master.base import check_outcome, note
-from ..master.gauss_seidel import GaussSeidel
-from ..master.jacobi import Jacobi
-from ..subsystems.base import STEP_OK
-from ..subsystems.block import BlockSubsystem
-from ..subsystems.fmi2 import FMI2Subsystem
-from ..subsystems.fmi3 import FMI3Subsystem
-from . import reference
-from .nodes import NativeNode, NotCompilable, native_node
+from ..protocol import NativeForm, NotNative
+from ..supervisor import beacon
 
 R_DONE, R_CALL, R_NONFINITE = 0, 1, 2
 PH_SET, PH_STEP, PH_GET = 1, 2, 3
 FLAGGED = 100
-#: run settings the compiled loop implements (any other must keep its default)
-PLAIN_RUN_FIELDS = frozenset({"start", "stop", "step", "algorithm", "record", "order",
-                              "allow_nonfinite", "event_tolerance", "max_event_iterations",
-                              "loops"})
+KINDS = {"fmi2": 1, "fmi3": 2, "constant": 3, "pid": 4, "polynomial": 5, "step": 6,
+         "ramp": 7}
+MASTERS = ("gauss-seidel", "jacobi")
+#: run settings that change what the loop computes, which the kernel does not implement
+UNSUPPORTED_RUN = {"adaptive": "adaptive steps", "extrapolation": "extrapolation"}
 MAX_TICKS = 2 ** 53  # ticks / 1e9 is then the same in C as in Python
 CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
+HANDOVER_NS = 500_000_000  # and hand rows over at the latest after this (wall time)
+CLOCK_CHECK_SECONDS = 0.01  # the kernel looks at the clock about this often
 MAX_CHUNK_ROWS = 65536
 ROW_BUFFER_BYTES = 2 * 1024 * 1024
 
@@ -58,7 +65,8 @@ class _Ctx(ctypes.Structure):  # Ctx in kernel.c
                 ("gain", _ptr), ("offset", _ptr), ("delayed", _ptr), ("n_conn", _i64),
                 ("plain", _i64), ("has_delayed", _i64), ("t0", _i64), ("t1", _i64),
                 ("h", _i64), ("rec", _ptr), ("n_rec", _i64), ("rows", _ptr),
-                ("times", _ptr), ("check_finite", _i64)]
+                ("times", _ptr), ("check_finite", _i64), ("where", _ptr),
+                ("deadline_ns", _i64), ("check_every", _i64)]
 
 
 class _Report(ctypes.Structure):  # Report in kernel.c
@@ -69,14 +77,32 @@ class _Report(ctypes.Structure):  # Report in kernel.c
 # -- what can be compiled ------------------------------------------------------------
 
 
-def _run_reason(run_spec) -> str | None:
-    for name, spec in type(run_spec).model_fields.items():
-        if name in PLAIN_RUN_FIELDS:
-            continue
-        if getattr(run_spec, name) != spec.get_default(call_default_factory=True):
-            return f"run.{name} is set"
+def explain(sim) -> str | None:
+    """Why this run cannot use the compiled loop (None: it can, given a compiler)."""
+    reason = _run_reason(sim) or _system_reason(sim.system)
+    if reason:
+        return reason
     try:
-        ticks = [to_ticks(run_spec.start), to_ticks(run_spec.stop), to_ticks(run_spec.step)]
+        _forms(sim.system)
+    except NotNative as err:
+        return str(err)
+    return None
+
+
+def _run_reason(sim) -> str | None:
+    if sim.algorithm.name not in MASTERS:
+        return f"algorithm {sim.algorithm.name!r} has no compiled form"
+    run = sim.run_spec
+    for name, what in UNSUPPORTED_RUN.items():
+        field = type(run).model_fields[name]
+        if getattr(run, name) != field.get_default(call_default_factory=True):
+            return f"the run uses {what}"
+    topo = sim.topology
+    for what, items in (("scheduled events", topo.events), ("monitors", topo.monitors)):
+        if items:
+            return f"the topology has {what}"
+    try:
+        ticks = [to_ticks(run.start), to_ticks(run.stop), to_ticks(run.step)]
     except ValueError as err:
         return str(err)
     if max(abs(t) for t in ticks) >= MAX_TICKS:
@@ -84,73 +110,31 @@ def _run_reason(run_spec) -> str | None:
     return None
 
 
-def _topology_reason(system, run_spec) -> str | None:
-    graph = system.topology.graph
-    for what in ("events", "monitors"):
-        if graph.graph.get(what):
-            return f"the topology has {what}"
-    for conn in system.topology.connections():
-        if getattr(conn, "extrapolation", None) not in (None, "hold"):
-            return f"connection {conn.source} -> {conn.target} extrapolates"
-    for name in system.names:
-        step = graph.nodes[name].get("step")
-        if step is not None and step != run_spec.step:
-            return f"node {name} has its own step"
-    return None
-
-
 def _system_reason(system) -> str | None:
     for attr, what in (("has_loops", "algebraic loops"), ("extrapolating", "extrapolation"),
-                       ("sampled", "sampled exchange (multirate)")):
+                       ("multirate", "nodes with their own steps (multirate)"),
+                       ("has_maps", "mapping tables on connections")):
         if getattr(system, attr, False):
             return f"the system has {what}"
     return None
 
 
-def _groups(system, algorithm) -> list[str]:
-    groups = ["core", "gauss-seidel" if type(algorithm) is GaussSeidel else "jacobi"]
-    for sub in system.subsystems:
-        kind = type(sub)
-        if kind is FMI2Subsystem:
-            groups.append("fmi2")
-        elif kind is FMI3Subsystem:
-            groups.append("fmi3")
-        elif kind is BlockSubsystem:
-            groups += ["block", type(sub.block).__name__]
-    return list(dict.fromkeys(g for g in groups if g in reference.GROUPS))
-
-
-def explain(system, algorithm, run_spec) -> str | None:
-    """Why this run cannot use the compiled loop (None: it can, given a compiler)."""
-    if type(algorithm) not in (GaussSeidel, Jacobi):
-        return f"algorithm {getattr(algorithm, 'name', algorithm)!r} has no compiled form"
-    reason = _run_reason(run_spec) or _topology_reason(system, run_spec) or \
-        _system_reason(system)
-    if reason:
-        return reason
-    try:
-        _native_nodes(system)
-    except NotCompilable as err:
-        return str(err)
-    changed = reference.stale(_groups(system, algorithm))
-    if changed:
-        return (f"{changed} changed since the kernel was written (update cosim/fast and "
-                f"its reference digests)")
-    return None
-
-
-def _native_nodes(system) -> list[NativeNode]:
-    u, y = system.u, system.y
-    for name, arr in (("u", u), ("y", y), ("y_prev", system.y_prev)):
+def _forms(system) -> list[NativeForm]:
+    layout = system.layout()
+    for name in ("u", "y", "y_prev"):
+        arr = getattr(layout, name)
         if arr.dtype != np.float64 or not arr.flags.c_contiguous:
-            raise NotCompilable(f"system buffer {name} is not contiguous float64")
-    return [native_node(sub, u, y, int(system.in_lo[i]), int(system.out_lo[i]))
-            for i, sub in enumerate(system.subsystems)]
+            raise NotNative(f"system buffer {name} is not contiguous float64")
+    forms = system.native_forms()
+    for sub, form in zip(system.subsystems, forms, strict=True):
+        if form.kind not in KINDS:
+            raise NotNative(f"node {sub.name}: the kernel has no {form.kind!r} nodes")
+    return forms
 
 
-def plan(lib: ctypes.CDLL, system, algorithm, run_spec) -> CompiledLoop:
+def plan(lib: ctypes.CDLL, sim) -> CompiledLoop:
     """The compiled loop for a run that :func:`explain` found compilable."""
-    return CompiledLoop(lib, system, algorithm, run_spec, _native_nodes(system))
+    return CompiledLoop(lib, sim)
 
 
 # -- running -------------------------------------------------------------------------
@@ -164,95 +148,131 @@ def _addr(arr: Any) -> int | None:
     return ctypes.addressof(arr)
 
 
-def _step_times(t0: int, t1: int, h: int, n: int) -> tuple[float, float, float]:
-    """(t, dt, now) of macro step n, computed as the Python loop computes them."""
-    t = to_seconds(min(t0 + (n - 1) * h, t1))
-    now = to_seconds(min(t0 + n * h, t1))
-    return t, now - t, now
+def _step_ticks(t0: int, t1: int, h: int, n: int) -> tuple[int, int]:
+    """(start, end) [ticks] of macro step n, as the kernel computes them."""
+    return min(t0 + (n - 1) * h, t1), min(t0 + n * h, t1)
 
 
 class CompiledLoop:
     """Macro steps in the kernel, over the coupled system's own buffers."""
 
-    def __init__(self, lib: ctypes.CDLL, system, algorithm, run_spec,
-                 nodes: list[NativeNode]):
-        self.system, self.nodes = system, nodes
-        self.jacobi = type(algorithm) is Jacobi
+    def __init__(self, lib: ctypes.CDLL, sim):
+        self.sim, self.system = sim, sim.system
+        self.jacobi = sim.algorithm.name == "jacobi"
         self._fn = lib.cosim_fast_run
         self._fn.argtypes = [_ptr, _i64, _i64, _i64, _ptr]
         self._fn.restype = _i64
-        conn = {"src": np.ascontiguousarray(system.src, dtype=np.int64),
-                "dst": np.ascontiguousarray(system.dst, dtype=np.int64),
-                "gain": np.ascontiguousarray(system.gain, dtype=np.float64),
-                "offset": np.ascontiguousarray(system.offset, dtype=np.float64),
-                "delayed": np.ascontiguousarray(system.delayed, dtype=np.uint8)}
-        self.rec = np.ascontiguousarray(system.record_index, dtype=np.int64)
+        layout = self.system.layout()
+        self.layout = layout
+        conn = {"src": np.ascontiguousarray(layout.src, dtype=np.int64),
+                "dst": np.ascontiguousarray(layout.dst, dtype=np.int64),
+                "gain": np.ascontiguousarray(layout.gain, dtype=np.float64),
+                "offset": np.ascontiguousarray(layout.offset, dtype=np.float64),
+                "delayed": np.ascontiguousarray(layout.delayed, dtype=np.uint8)}
+        self.rec = np.ascontiguousarray(layout.record_index, dtype=np.int64)
         n_rec = len(self.rec)
         self.capacity = max(16, min(MAX_CHUNK_ROWS, ROW_BUFFER_BYTES // (8 * max(1, n_rec))))
         self.rows = np.zeros((self.capacity, n_rec))
         self.times = np.zeros(self.capacity)
         self.chunk = 64
-        self._c_nodes = (_Node * len(nodes))()
-        for i, (node, c) in enumerate(zip(nodes, self._c_nodes, strict=True)):
-            self._fill(c, node, i)
+        self.rate = 1.0  # steps per second, measured (the first chunk checks every step)
         self._conn = conn
+        self._c_nodes = (_Node * self.system.n)()
         self.ctx = _Ctx(
-            nodes=ctypes.addressof(self._c_nodes), n_nodes=len(nodes), jacobi=self.jacobi,
-            u=system.u.ctypes.data, y=system.y.ctypes.data, y_prev=system.y_prev.ctypes.data,
-            n_y=system.y.size, n_conn=len(conn["src"]), plain=bool(system.plain),
-            has_delayed=bool(system.has_delayed), rec=self.rec.ctypes.data, n_rec=n_rec,
+            nodes=ctypes.addressof(self._c_nodes), n_nodes=self.system.n, jacobi=self.jacobi,
+            u=layout.u.ctypes.data, y=layout.y.ctypes.data, y_prev=layout.y_prev.ctypes.data,
+            n_y=layout.y.size, n_conn=len(conn["src"]), plain=bool(layout.plain),
+            has_delayed=bool(layout.has_delayed), rec=self.rec.ctypes.data, n_rec=n_rec,
             rows=self.rows.ctypes.data, times=self.times.ctypes.data,
-            check_finite=not run_spec.allow_nonfinite,
+            check_finite=not sim.run_spec.allow_nonfinite,
             **{k: v.ctypes.data for k, v in conn.items()})
         self.report = _Report()
+        # where the kernel says which node it calls (a supervisor reads it after a crash)
+        self.where = beacon.kernel_slots()
+        self.ctx.where = self.where.ctypes.data
+        self.refresh()
 
-    def _fill(self, c: _Node, node: NativeNode, i: int) -> None:
-        s = self.system
-        c.kind = node.kind
-        c.n_in, c.n_out = int(s.in_hi[i] - s.in_lo[i]), int(s.out_hi[i] - s.out_lo[i])
-        c.in_lo, c.out_lo = int(s.in_lo[i]), int(s.out_lo[i])
-        c.c_lo, c.c_hi = int(s.c_lo[i]), int(s.c_hi[i])
-        c.comp, c.set, c.get, c.step = node.comp or None, node.set or None, \
-            node.get or None, node.step or None
-        c.vr_in, c.vr_out = _addr(node.vr_in), _addr(node.vr_out)
-        c.event, c.terminate, c.early, c.last_time = (f or None for f in node.flags)
-        for name in ("par", "ipar", "state", "bin", "bout", "in_map", "out_map"):
-            setattr(c, name, getattr(node, name).ctypes.data)
+    def refresh(self) -> None:
+        """Take the native forms that may have changed since the last run: those of
+        nodes that say so (blocks: their state; FMUs: only when re-instantiated)."""
+        if not hasattr(self, "forms"):
+            self.forms = _forms(self.system)
+            self._keys = [sub.native_key() for sub in self.system.subsystems]
+            for i, (form, c) in enumerate(zip(self.forms, self._c_nodes, strict=True)):
+                self._fill(c, form, i)
+            return
+        for i, sub in enumerate(self.system.subsystems):
+            key = sub.native_key()
+            if key is None or key != self._keys[i]:
+                self.forms[i] = form = sub.native_form()
+                self._keys[i] = key
+                self._fill(self._c_nodes[i], form, i)
+
+    def _fill(self, c: _Node, form: NativeForm, i: int) -> None:
+        lay = self.layout
+        c.kind = KINDS[form.kind]
+        c.n_in, c.n_out = int(lay.in_hi[i] - lay.in_lo[i]), int(lay.out_hi[i] - lay.out_lo[i])
+        c.in_lo, c.out_lo = int(lay.in_lo[i]), int(lay.out_lo[i])
+        c.c_lo, c.c_hi = int(lay.c_lo[i]), int(lay.c_hi[i])
+        c.comp, c.set, c.get, c.step = form.comp or None, form.set or None, \
+            form.get or None, form.step or None
+        c.vr_in, c.vr_out = _addr(form.vr_in), _addr(form.vr_out)
+        c.event, c.terminate, c.early, c.last_time = (f or None for f in form.flags)
+        for name, default in (("par", np.zeros(1)), ("ipar", np.zeros(1, np.int64)),
+                              ("state", np.zeros(1)), ("bin", np.zeros(1)),
+                              ("bout", np.zeros(1)), ("in_map", np.zeros(1, np.int64)),
+                              ("out_map", np.zeros(1, np.int64))):
+            arr = getattr(form, name)
+            if arr is None:
+                arr = default
+                setattr(form, name, arr)  # keep it alive as long as the form
+            setattr(c, name, arr.ctypes.data)
 
     # -- the loop ----------------------------------------------------------------------
 
-    def run(self, t0: int, t1: int, h: int, n_from: int, n_to: int, observers) -> None:
-        """Macro steps n_from..n_to; rows to ``observers``; errors as the Python loop."""
-        if max(abs(t0), abs(t1), abs(t0 + n_to * h)) >= MAX_TICKS:
+    def run(self, execution, t_a: int, t_b: int):
+        """Macro steps from ``t_a`` (a grid point) to ``t_b`` [ticks]; rows to the
+        execution's observers. Returns the MacroStep of a node's termination request,
+        else None; raises what the Python loop raises."""
+        t0, h = self.sim.t0, self.sim.h
+        if max(abs(t0), abs(t_b), abs(t_a)) >= MAX_TICKS:
             raise ValueError("the compiled loop handles times below 2**53 ns only")
         ctx, report = self.ctx, self.report
-        ctx.t0, ctx.t1, ctx.h = t0, t1, h
-        observers = list(observers)
+        ctx.t0, ctx.t1, ctx.h = t0, t_b, h
+        observers = list(execution.observers)
         record = 1 if observers else 0
-        n, last = n_from, n_from - 1
-        failed = False
+        n, n_to = (t_a - t0) // h + 1, -(-(t_b - t0) // h)
         try:
             while n <= n_to:
                 want = min(self.chunk, n_to - n + 1)
+                ctx.deadline_ns = time.monotonic_ns() + HANDOVER_NS
+                ctx.check_every = max(1, int(self.rate * CLOCK_CHECK_SECONDS))
                 clock = time.perf_counter()
                 done = self._fn(ctypes.byref(ctx), n, n + want - 1, record,
                                 ctypes.byref(report))
                 elapsed = time.perf_counter() - clock
-                last = n + done - 1
-                if done and record:
-                    self._hand_over(observers, done)
-                if report.code != R_DONE:
-                    failed = True
-                    break
+                if done:
+                    execution.reached = _step_ticks(t0, t_b, h, n + done - 1)[1]
+                    self._set_times(t0, t_b, h, n + done - 1)
+                    if record:
+                        self._hand_over(observers, done)
                 n += done
+                if report.code != R_DONE:
+                    result = self._resume(execution, t0, t_b, h)
+                    if result is not None and result.terminate is not None:
+                        return result
+                    n += 1  # the macro step finished in Python, its row recorded
+                    continue
                 self._tune(done, elapsed)
         finally:
-            self._write_back(t0, t1, h, n_from, last)
-        if failed:
-            self._raise(t0, t1, h)
+            for form in self.forms:
+                if form.write_back is not None:
+                    form.write_back()
+        return None
 
     def _tune(self, done: int, elapsed: float) -> None:
         if done and elapsed > 0:
+            self.rate = done / elapsed
             self.chunk = int(min(self.capacity, max(16, done * CHUNK_SECONDS / elapsed)))
 
     def _hand_over(self, observers, done: int) -> None:
@@ -262,74 +282,54 @@ class CompiledLoop:
         for obs in observers:
             obs.stepped_block(times, rows)
 
-    def _write_back(self, t0: int, t1: int, h: int, n_from: int, last: int) -> None:
-        """Block state back into the Python objects; subsystem times as after step last."""
-        for node in self.nodes:
-            node.write_back()
-        if last >= n_from:
-            t, dt, _ = _step_times(t0, t1, h, last)
-            for sub in self.system.subsystems:
-                sub.time = t + dt
+    def _set_times(self, t0: int, t1: int, h: int, last: int) -> None:
+        end = to_seconds(_step_ticks(t0, t1, h, last)[1])
+        start = to_seconds(_step_ticks(t0, t1, h, last)[0])
+        for sub in self.system.subsystems:
+            sub.time = start + (end - start)
 
-    # -- errors --------------------------------------------------------------------------
+    # -- a macro step the kernel left to Python ---------------------------------------------
 
     def _stepped(self, phase: int, i: int) -> range:
         """Nodes before or besides node i that completed a step failing at node i, phase."""
         if self.jacobi:
-            return range({PH_SET: 0, PH_STEP: i, PH_GET: len(self.nodes)}[phase])
+            return range({PH_SET: 0, PH_STEP: i, PH_GET: self.system.n}[phase])
         return range(i)
 
-    def _raise(self, t0: int, t1: int, h: int) -> None:
+    def _resume(self, execution, t0: int, t1: int, h: int):
+        """Finish the macro step the kernel stopped in, as the Python loop would."""
         r, system = self.report, self.system
-        t, dt, now = _step_times(t0, t1, h, r.step)
+        now, end = _step_ticks(t0, t1, h, r.step)
+        t = to_seconds(now)
+        dt = to_seconds(end) - t
+        for form in self.forms:  # the Python side takes over: block states back
+            if form.write_back is not None:
+                form.write_back()
         if r.code == R_NONFINITE:
             for sub in system.subsystems:
                 sub.time = t + dt
-            _raise_nonfinite(system, now)
-            raise RuntimeError(f"compiled loop: non-finite output at t={now:g} s not found")
-        sub, node = system.subsystems[r.node], self.nodes[r.node]
+            execution.reached = end
+            execution.check_finite(to_seconds(end))
+            raise RuntimeError(f"compiled loop: non-finite output at t={to_seconds(end):g} s "
+                               "not found")
+        sub, form = system.subsystems[r.node], self.forms[r.node]
+        system.current = r.node
         for k in self._stepped(r.phase, r.node):
             system.subsystems[k].time = t + dt
         status = int(r.status)
         if r.phase == PH_SET:
-            raise sub.fail(node.set_name, status, sub.time)
+            raise sub.fail(form.names["set"], status, sub.time)
         step_status = int(r.step_status)
-        _replay_step(sub, r.node, step_status - FLAGGED if step_status >= FLAGGED
-                     else step_status, t, dt)
+        step_status = step_status - FLAGGED if step_status >= FLAGGED else step_status
+        outcome = sub.step_result(step_status, t, dt)
         if r.phase == PH_GET:
-            raise sub.fail(node.get_name, status, sub.time)
-        raise RuntimeError(f"compiled loop: node {sub.name} failed at t={t:g} s with status "
-                           f"{status}, but the adapter accepts that step")
-
-
-def _replay_step(sub, i: int, status: int, t: float, dt: float) -> None:
-    """Let the adapter handle the doStep status the kernel saw, as in the Python loop.
-
-    The FMU's doStep already ran in the kernel (for FMI 3 its flags are in the adapter's
-    own buffers); here the adapter's ``do_step`` runs with that call replaced by its
-    recorded status, so the outcome, the error, the subsystem's time are the adapter's
-    own, and :func:`check_outcome` (then :func:`note`) raises what the master raises
-    (blocks never fail).
-    """
-    if not hasattr(sub, "_do_step"):
-        return
-    real = sub.__dict__.get("_do_step")
-    sub._do_step = lambda *args: status
-    try:
-        outcome = sub.do_step(t, dt)
-    finally:
-        sub._do_step = real
-    if outcome is not STEP_OK and check_outcome(sub, outcome, t, dt):
-        note(None, i, outcome, t, dt)
-
-
-def _raise_nonfinite(system, t: float) -> None:
-    """Execution._check_finite, for a system known to hold a non-finite output."""
-    bad = system.first_nonfinite()
-    if bad is None:
-        return
-    node, var = bad
-    value = system.y[system.out_lo[system.index[node]] +
-                     system.subsystems[system.index[node]].outputs.index(var)]
-    raise NonFiniteError(f"output is {value} (set run.allow_nonfinite: true to "
-                         "accept non-finite values)", node=node, variable=var, time=t)
+            raise sub.fail(form.names["get"], status, sub.time)
+        result = self.sim.algorithm.resume(system, now, end, r.node, outcome)
+        if result is not None and result.terminate is not None:
+            if not result.cut:
+                execution.row(end)
+            self.refresh()
+            return result
+        execution.row(end)
+        self.refresh()  # block states changed in Python
+        return None

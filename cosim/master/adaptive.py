@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..clock import to_seconds, to_ticks
-from ..topology.schema import AdaptiveSpec
+from .options import AdaptiveOptions
 
 
 class StepController:
-    def __init__(self, spec: AdaptiveSpec, run_step: float, span: float, order: int):
+    def __init__(self, spec: AdaptiveOptions, run_step: float, span: float, order: int):
         self.spec = spec
         self.h = to_ticks(spec.initial_step or run_step)
         self.h_min = max(1, to_ticks(spec.min_step))
@@ -50,11 +50,11 @@ class StepController:
             end, mid = t + h, t + h // 2
             saved = system.save()
             try:
-                loop._step(t, end)
+                loop.macro_step(t, end)
                 y_full = system.y[mask].copy()
                 system.restore(saved)
-                loop._step(t, mid)
-                loop._step(mid, end)
+                loop.macro_step(t, mid)
+                loop.macro_step(mid, end)
                 self.stats["substeps"] += 3
                 err = self.error(y_full, system.y[mask])
                 forced = h <= self.h_min
@@ -71,5 +71,5 @@ class StepController:
                 system.free(saved)
 
     def settings(self) -> dict:
-        return {**self.spec.model_dump(), "min_step_ticks": self.h_min,
+        return {**self.spec.as_dict(), "min_step_ticks": self.h_min,
                 "initial_step": to_seconds(self.h)}

@@ -8,39 +8,50 @@ inputs from outside the loop are Jacobi's, like everyone's.
 
 from __future__ import annotations
 
-from ..subsystems.base import STEP_OK
-from .base import MacroOutcome, MasterAlgorithm, check_outcome, note
+from ..protocol import STEP_OK
+from .base import MacroStep, MasterAlgorithm, fold, seconds
 
 
 class Jacobi(MasterAlgorithm):
     name = "jacobi"
 
-    def step(self, system, t: float, dt: float) -> MacroOutcome | None:
+    def step(self, system, now: int, limit: int) -> MacroStep | None:
         if system.has_loops or system.extrapolating:
-            return self._general_step(system, t, dt)
-        subs = system.subsystems
-        result = None
+            return self._general_step(system, now, limit)
         system.exchange_all()
-        for sub in subs:
-            sub.set_inputs()
-        for i, sub in enumerate(subs):
-            outcome = sub.do_step(t, dt)
-            if outcome is not STEP_OK and check_outcome(sub, outcome, t, dt):
-                result = note(result, i, outcome, t, dt)
-        for sub in subs:
-            sub.get_outputs()
+        set_inputs = system.set_inputs
+        for i in range(system.n):
+            set_inputs(i)
+        return self._step_and_get(system, now, limit, 0, None)
+
+    def _step_and_get(self, system, now: int, limit: int, first: int,
+                      result: MacroStep | None) -> MacroStep | None:
+        step = system.step
+        for i in range(first, system.n):
+            outcome = step(i, now, limit)
+            if outcome is not STEP_OK:
+                result = fold(system, i, outcome, now, limit, result)
+        get_outputs = system.get_outputs
+        for i in range(system.n):
+            get_outputs(i)
         return result
 
-    def _general_step(self, system, t: float, dt: float) -> MacroOutcome | None:
-        for i in range(len(system.subsystems)):
-            system.exchange_into(i, t, dt, bound=t)
-        step_node = self.node_stepper(system, t, dt, bound=None)
+    def resume(self, system, now: int, limit: int, i: int, outcome) -> MacroStep | None:
+        result = fold(system, i, outcome, now, limit, None) if outcome is not STEP_OK \
+            else None
+        return self._step_and_get(system, now, limit, i + 1, result)
+
+    def _general_step(self, system, now: int, limit: int) -> MacroStep | None:
+        for i in range(system.n):
+            system.sample_into(i, now, limit, jacobi=True)
+        step_node = self.node_stepper(system, now, limit, sampled=None)
         # loops first, while every other output is still at t (Jacobi's inputs)
         for s in range(len(system.stages)):
             if system.loop_stage[s]:
-                self.loops.solve(system, s, t, dt, exchange=False, step_node=step_node)
+                self.loops.solve(system, s, now, limit, step_node=step_node)
         for s, stage in enumerate(system.stages):
             if not system.loop_stage[s]:
                 step_node(stage[0])
+        t, dt = seconds(now, limit)
         system.commit(t + dt)
         return step_node.outcome

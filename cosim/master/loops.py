@@ -21,23 +21,25 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import root
 
+from ..clock import to_seconds
 from ..errors import SimulationError
-from ..topology.schema import LoopSpec
+from .options import LoopOptions
 
 FIXED_POINT_FIRST = 8
 
 
 class LoopSolver:
-    def __init__(self, spec: LoopSpec):
-        self.spec = spec
+    def __init__(self, options: LoopOptions):
+        self.options = options
         self.evaluations = 0
 
-    def solve(self, system, stage: int, t: float, dt: float, *, exchange: bool,
-              step_node, init: bool = False) -> None:
-        """Solve loop stage ``stage`` for the step ``[t, t + dt]`` (or initialization).
+    def solve(self, system, stage: int, now: int, limit: int, *, step_node,
+              init: bool = False) -> None:
+        """Solve loop stage ``stage`` for the step from ``now`` to ``limit`` [ticks] (or
+        initialization at ``now``).
 
-        ``step_node(i)`` exchanges (when ``exchange``), sets, steps and gets node ``i``;
-        at initialization it sets and gets only.
+        ``step_node(i, apply_tears)`` exchanges, sets, steps and gets node ``i``; at
+        initialization it sets and gets only.
         """
         nodes = system.stages[stage]
         tears = system.stage_tears[stage]
@@ -58,10 +60,10 @@ class LoopSolver:
         try:
             x = system.u[dst].copy()
             x, gx, ok = self._fixed_point(evaluate, x)
-            if not ok and self.spec.method == "newton":
+            if not ok and self.options.method == "newton":
                 x, gx, ok = self._newton(evaluate, x)
             if not ok:
-                raise self._failure(system, stage, t, x, gx, count)
+                raise self._failure(system, stage, to_seconds(now), x, gx, count)
             if not np.array_equal(system.u[dst], x):
                 evaluate(x)  # leave the stage in the state of the accepted solution
         finally:
@@ -70,10 +72,10 @@ class LoopSolver:
                 system.free(saved)
 
     def _converged(self, x: np.ndarray, gx: np.ndarray) -> bool:
-        return bool(np.all(np.abs(gx - x) <= self.spec.tolerance * (1 + np.abs(gx))))
+        return bool(np.all(np.abs(gx - x) <= self.options.tolerance * (1 + np.abs(gx))))
 
     def _fixed_point(self, evaluate, x):
-        spec = self.spec
+        spec = self.options
         limit = spec.max_iterations if spec.method == "fixed-point" else min(
             FIXED_POINT_FIRST, spec.max_iterations)
         gx = evaluate(x)
@@ -87,7 +89,7 @@ class LoopSolver:
         return x, gx, self._converged(x, gx)
 
     def _newton(self, evaluate, x):
-        spec = self.spec
+        spec = self.options
         n = len(x)
         sol = root(lambda z: evaluate(z) - z, x, method="hybr",
                    options={"xtol": spec.tolerance * 1e-2, "maxfev": spec.max_iterations * (n + 1)})
@@ -99,13 +101,11 @@ class LoopSolver:
         tears = system.stage_tears[stage]
         names = []
         for k in tears:
-            j = int(system.dst_node[k])
-            var = system.subsystems[j].inputs[int(system.dst[k] - system.in_lo[j])]
-            names.append(f"{system.names[j]}.{var}")
+            names.append(system.input_name(int(system.dst[k])))
         residuals = ", ".join(f"{n}: {r:.3g}" for n, r in zip(names, gx - x, strict=True))
         nodes = [system.names[i] for i in system.stages[stage]]
         return SimulationError(
             f"algebraic loop through {', '.join(nodes)} did not converge after {count} "
-            f"evaluations ({self.spec.method}, tolerance {self.spec.tolerance:g}); residual "
+            f"evaluations ({self.options.method}, tolerance {self.options.tolerance:g}); residual "
             f"per loop input: {residuals}. Try relaxation < 1, a smaller step, or mark a "
             "connection of the loop 'delayed: true'", time=t, nodes=nodes)

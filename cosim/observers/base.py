@@ -10,13 +10,19 @@ Call order, guaranteed by the execution::
     stepped(t, values, kind)         once for the initial point (t = start), then after
                                      every communication point; ``t`` in seconds (float),
                                      ``values`` a read-only float64 array aligned with
-                                     ``info.signals``; ``kind`` a RowKind
+                                     ``info.columns`` (the numeric signals, arrays
+                                     flattened); ``kind`` a RowKind
+    stepped_objects(t, values)       just before ``stepped``, when the run records object
+                                     signals (strings, 64-bit integers): their values,
+                                     aligned with ``info.object_signals``
     stepped_block(times, values)     (instead of many ``stepped``) a block of rows at once,
                                      from a compiled loop: ``times`` (n,), ``values``
                                      (n, len(signals)); the default calls ``stepped``
     event(t, kind, name, text)       an event happened at ``t`` [s] (kind: scheduled,
                                      monitor, fmu); between its EVENT_BEFORE and
                                      EVENT_AFTER rows
+    terminated(t, node, text)        a node asked to end the simulation; the run ends
+                                     normally at ``t`` [s] (then ``finished(None)``)
     finished(error)                  exactly once, on every path; ``error`` is None when
                                      the run completed, else the exception that ended it
 
@@ -26,33 +32,14 @@ Call order, guaranteed by the execution::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
-from ..variables import Variable
+from ..results.layout import RowKind
+from ..variables import Signal
 
-
-class RowKind(IntEnum):
-    """Why a row was recorded (stored as int8 in HDF5 ``/row_kind``)."""
-
-    COMMUNICATION_POINT = 0
-    EVENT_BEFORE = 1
-    EVENT_AFTER = 2
-    EARLY_RETURN = 3
-
-
-@dataclass(frozen=True)
-class Signal:
-    """A recorded signal: ``<node>.<variable>`` with its metadata."""
-
-    node: str
-    variable: Variable
-
-    @property
-    def name(self) -> str:
-        return f"{self.node}.{self.variable.name}"
+__all__ = ["Observer", "RowKind", "RunInfo", "Signal"]
 
 
 @dataclass
@@ -75,6 +62,23 @@ class RunInfo:
     parameters: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def numeric_signals(self) -> list[Signal]:
+        """The signals recorded as numbers (in ``stepped``'s ``values``)."""
+        return [s for s in self.signals if s.variable.channel == "number"]
+
+    @property
+    def object_signals(self) -> list[Signal]:
+        """The signals recorded as objects (in ``stepped_objects``'s ``values``)."""
+        return [s for s in self.signals if s.variable.channel == "object"]
+
+    @property
+    def columns(self) -> list[str]:
+        """The names of ``stepped``'s values: numeric signals, arrays element by element
+        (``node.y[1]``, ``node.y[2]``, ...)."""
+        return [f"{s.node}.{e}" for s in self.numeric_signals
+                for e in s.variable.element_names()]
+
 
 class Observer:
     """Base class with no-op hooks; subclass and override what you need."""
@@ -89,9 +93,15 @@ class Observer:
     def event(self, t: float, kind: str, name: str, description: str) -> None:
         pass
 
+    def stepped_objects(self, t: float, values: list) -> None:
+        pass
+
     def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:
         for t, row in zip(times.tolist(), values, strict=True):
             self.stepped(t, row)
+
+    def terminated(self, t: float, node: str, description: str) -> None:
+        pass
 
     def finished(self, error: BaseException | None) -> None:
         pass

@@ -9,7 +9,6 @@ commit marker; more exactly, the shortest series), so a partial flush is never s
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,35 +19,22 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResultsError
-
-SUPPORTED_LAYOUTS = (1,)
-_NOT_SIGNALS = ("time", "row_kind")
-
-
-def _py(value: Any) -> Any:
-    """An HDF5 attribute or scalar as a plain Python value."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, np.ndarray):
-        return [_py(v) for v in value.tolist()] if value.dtype.kind in "OS" else value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _attrs(obj: h5py.HLObject) -> dict[str, Any]:
-    skip = ("DIMENSION_LIST", "REFERENCE_LIST", "CLASS", "NAME", "_Netcdf4Dimid")
-    return {k: _py(v) for k, v in obj.attrs.items() if k not in skip}
-
-
-def _scalar(ds: h5py.Dataset) -> Any:
-    value = _py(ds[()])
-    encoding = _py(ds.attrs.get("encoding", ""))
-    if encoding == "json":
-        return json.loads(value)
-    if encoding == "boolean":
-        return bool(value)
-    return value
+from ..units import Display
+from .layout import (
+    EVENTS,
+    META,
+    PARAMETERS,
+    ROW_KIND,
+    SERIES_NOT_SIGNALS,
+    TIME,
+    attrs_of,
+    check_layout,
+    element_names,
+    open_result,
+    py,
+    read_group,
+    series_names,
+)
 
 
 @dataclass
@@ -97,6 +83,15 @@ class RunData:
         return str(self.attrs.get("name", ""))
 
     @property
+    def display_units(self) -> dict[str, Display]:
+        """Signals with a display unit (``run.display_units``, FMI ``displayUnit``):
+        ``{name: Display(unit, scale, offset)}``, from ``/meta/display_units``. Values
+        in ``df`` stay in ``units``; ``display.apply(values)`` converts for people."""
+        raw = self.meta.get("display_units") or {}
+        return {name: Display.from_dict(d) for name, d in raw.items()
+                if name in self.df.columns}
+
+    @property
     def signals(self) -> list[str]:
         return list(self.df.columns)
 
@@ -133,70 +128,28 @@ class RunData:
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
-def _open(p: Path) -> h5py.File:
-    if not p.exists():
-        raise ResultsError("no such file", path=str(p))
-    if not p.is_file():
-        raise ResultsError("not a file", path=str(p))
-    try:
-        is_hdf5 = h5py.is_hdf5(p)
-    except OSError as err:
-        raise ResultsError(f"cannot read: {err}", path=str(p)) from err
-    if not is_hdf5:
-        raise ResultsError("not an HDF5 file", path=str(p))
-    try:
-        return h5py.File(p, "r")
-    except OSError as err:
-        if "already open" not in str(err):
-            raise ResultsError(f"corrupt or truncated HDF5 file, cannot open it ({err})",
-                               path=str(p)) from err
-    # Marked as open for writing: a live SWMR writer, or one that was killed. Only then
-    # read in SWMR mode, which retries (with growing sleeps) on metadata checksum errors
-    # and would hang for minutes on a corrupt file.
-    try:
-        return h5py.File(p, "r", swmr=True)
-    except OSError as err:
-        raise ResultsError(f"file is still being created by its writer or is corrupt, "
-                           f"cannot open it in SWMR mode ({err})", path=str(p)) from err
-
-
-def _check_layout(f: h5py.File, p: Path) -> None:
-    if "cosim_layout_version" not in f.attrs:
-        raise ResultsError("no cosim_layout_version attribute: not a cosim result file",
-                           path=str(p))
-    version = _py(f.attrs["cosim_layout_version"])
-    if version not in SUPPORTED_LAYOUTS:
-        raise ResultsError(f"layout version {version} not supported (this cosim reads "
-                           f"{', '.join(map(str, SUPPORTED_LAYOUTS))}): upgrade cosim",
-                           path=str(p))
-    time = f.get("time")
-    if not isinstance(time, h5py.Dataset):
-        raise ResultsError("no /time dataset: not a cosim result file", path=str(p))
-
-
-def _series_names(f: h5py.File) -> list[str]:
-    return [name for name, obj in f.items()
-            if isinstance(obj, h5py.Dataset) and obj.ndim == 1 and name not in _NOT_SIGNALS]
-
-
 def _read_series(f: h5py.File, names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
-    """Read every series (time, row_kind, signals) cut to the shortest length."""
-    present = [n for n in (*_NOT_SIGNALS, *names) if n in f]
+    """Read every series (time, row_kind, signals) cut to the shortest length; strings
+    as str objects."""
+    present = [n for n in (*SERIES_NOT_SIGNALS, *names) if n in f]
     n = min(f[name].shape[0] for name in present)
-    return n, {name: f[name][:n] for name in present}
+    return n, {name: (f[name].asstr()[:n] if h5py.check_string_dtype(f[name].dtype)
+                      else f[name][:n]) for name in present}
 
 
-def _read_group(f: h5py.File, group: str) -> tuple[dict[str, Any], dict[str, str | None]]:
-    values: dict[str, Any] = {}
-    units: dict[str, str | None] = {}
-    g = f.get(group)
-    if not isinstance(g, h5py.Group):
-        return values, units
-    for name, ds in g.items():
-        if isinstance(ds, h5py.Dataset):
-            values[name] = _scalar(ds)
-            units[name] = _py(ds.attrs.get("units", "")) or None
-    return values, units
+def _columns(names: list[str], series: dict[str, np.ndarray], units: dict[str, str | None]
+             ) -> tuple[dict[str, np.ndarray], dict[str, str | None]]:
+    """DataFrame columns: arrays (time x element datasets) become one column per element."""
+    columns, column_units = {}, {}
+    for name in names:
+        data = series[name]
+        if data.ndim == 1:
+            columns[name], column_units[name] = data, units[name]
+            continue
+        flat = data.reshape(len(data), -1)
+        for k, element in enumerate(element_names(name, data.shape[1:])):
+            columns[element], column_units[element] = flat[:, k], units[name]
+    return columns, column_units
 
 
 def read(path: str | Path) -> RunData:
@@ -206,10 +159,10 @@ def read(path: str | Path) -> RunData:
     is missing, not HDF5, corrupt, or not a cosim result file.
     """
     p = Path(path)
-    f = _open(p)
+    f = open_result(p)
     try:
         with f:
-            _check_layout(f, p)
+            check_layout(f, p)
             return _read_run(f, p)
     except ResultsError:
         raise
@@ -218,24 +171,24 @@ def read(path: str | Path) -> RunData:
 
 
 def _read_run(f: h5py.File, p: Path) -> RunData:
-    names = _series_names(f)
+    names = series_names(f)
     n, series = _read_series(f, names)
-    time = series.pop("time")
-    row_kind = series.pop("row_kind", np.zeros(n, dtype=np.int8))
-    df = pd.DataFrame({name: series[name] for name in names},
-                      index=pd.Index(time, name="time"), columns=names)
-    signal_attrs = {name: _attrs(f[name]) for name in names}
+    time = series.pop(TIME)
+    row_kind = series.pop(ROW_KIND, np.zeros(n, dtype=np.int8))
+    signal_attrs = {name: attrs_of(f[name]) for name in names}
     units = {name: (a.pop("units", "") or None) for name, a in signal_attrs.items()}
+    columns, units = _columns(names, series, units)
+    df = pd.DataFrame(columns, index=pd.Index(time, name="time"), columns=list(columns))
     df.attrs["units"] = dict(units)
-    parameters, parameter_units = _read_group(f, "parameters")
-    meta, _ = _read_group(f, "meta")
-    attrs = _attrs(f)
+    parameters, parameter_units = read_group(f, PARAMETERS)
+    meta, _ = read_group(f, META)
+    attrs = attrs_of(f)
     data = RunData(df=df, units=units, status=str(attrs.get("status", "running")),
                    error=str(attrs.get("error", "")), attrs=attrs, parameters=parameters,
                    parameter_units=parameter_units, meta=meta, row_kind=row_kind,
                    signal_attrs=signal_attrs, path=p)
-    if isinstance(f.get("events"), h5py.Group):
-        g = f["events"]
+    if isinstance(f.get(EVENTS), h5py.Group):
+        g = f[EVENTS]
         data.events = pd.DataFrame({"time": g["at"][()]} | {
-            key: [_py(v) for v in g[key][()]] for key in ("kind", "name", "description")})
+            key: [py(v) for v in g[key][()]] for key in ("kind", "name", "description")})
     return data

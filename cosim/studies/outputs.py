@@ -14,9 +14,10 @@ linear between communication points):
 
 A signal pattern matching several signals is reduced point by point with ``combine``
 (max, min, mean or sum) first. ``window: [t0, t1]`` [s] restricts the statistic to the
-rows with ``t0 <= t <= t1`` (time-resolved outputs, e.g. an hourly mean). ``unit`` converts from the statistic's natural unit when
-the conversion is known (``J``/``W*s`` -> ``kWh``, ``s`` -> ``h``, ``K`` -> ``degC``, ...);
-otherwise give ``scale`` (and ``offset``) and ``unit`` is only a label.
+rows with ``t0 <= t <= t1`` (time-resolved outputs, e.g. an hourly mean). ``unit``
+converts from the statistic's natural unit (``J``/``W*s`` -> ``kWh``, ``s`` -> ``h``,
+``K`` -> ``degC``, ...; any pair :mod:`cosim.units` converts); or give ``scale`` (and
+``offset``) and ``unit`` is only a label.
 """
 
 from __future__ import annotations
@@ -27,21 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import units
 from .schema import OutputSpec
 
 LEVEL_STATS = ("final", "min", "max", "mean")
 TIME_STATS = ("time_above", "time_below", "first_above", "first_below")
 
-#: (natural unit, wanted unit) -> (divisor, offset): value_wanted = value / divisor + offset
-CONVERSIONS: dict[tuple[str, str], tuple[float, float]] = {
-    ("J", "kJ"): (1e3, 0.0), ("J", "MJ"): (1e6, 0.0), ("J", "GJ"): (1e9, 0.0),
-    ("J", "Wh"): (3600.0, 0.0), ("J", "kWh"): (3.6e6, 0.0), ("J", "MWh"): (3.6e9, 0.0),
-    ("s", "ms"): (1e-3, 0.0), ("s", "min"): (60.0, 0.0), ("s", "h"): (3600.0, 0.0),
-    ("s", "d"): (86400.0, 0.0),
-    ("W", "kW"): (1e3, 0.0), ("W", "MW"): (1e6, 0.0),
-    ("K", "degC"): (1.0, -273.15),
-    ("K*s", "K*h"): (3600.0, 0.0),
-}
 _ALIASES = {"W*s": "J", "W.s": "J", "Ws": "J", "K.s": "K*s"}
 
 
@@ -94,23 +86,24 @@ def resolve(name: str, spec: OutputSpec, recorded: dict[str, str | None]) -> Out
     if len(matched) > 1 and spec.combine is None:
         raise ValueError(f"signal {spec.signal!r} matches {len(matched)} signals "
                          f"({', '.join(matched)}); set 'combine' (max, min, mean, sum)")
-    units = {recorded[s] for s in matched}
-    if len(units) > 1:
+    found = {recorded[s] for s in matched}
+    if len(found) > 1:
         raise ValueError(f"signal {spec.signal!r} matches signals of different units "
-                         f"({', '.join(sorted(map(str, units)))})")
-    base = natural_unit(spec.stat, units.pop())
+                         f"({', '.join(sorted(map(str, found)))})")
+    base = natural_unit(spec.stat, found.pop())
     scale, divisor, offset, unit = 1.0, 1.0, 0.0, base
     if spec.scale is not None or spec.offset is not None:
         scale = 1.0 if spec.scale is None else spec.scale
         offset = 0.0 if spec.offset is None else spec.offset
         unit = spec.unit
     elif spec.unit is not None and spec.unit != base:
-        if (base, spec.unit) not in CONVERSIONS:
-            known = ", ".join(sorted(u for b, u in CONVERSIONS if b == base)) or "none"
+        try:  # exact: value * numerator / denominator + offset
+            ratio, exact_offset = units.exact_conversion(base or "1", spec.unit)
+        except units.UnitError as err:
             raise ValueError(f"cannot convert {spec.stat} of {spec.signal} from {base!r} to "
-                             f"{spec.unit!r} (known: {known}); give 'scale' (and 'offset')")
-        divisor, offset = CONVERSIONS[(base, spec.unit)]
-        unit = spec.unit
+                             f"{spec.unit!r}: {err}; give 'scale' (and 'offset')") from None
+        scale, divisor = float(ratio.numerator), float(ratio.denominator)
+        offset, unit = float(exact_offset), spec.unit
     return Output(name, matched, spec.stat, spec.threshold, spec.combine, scale, offset, unit,
                   spec.description, spec.signal, divisor,
                   None if spec.window is None else (float(spec.window[0]),

@@ -41,7 +41,6 @@ import math
 import os
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,19 +49,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, ResultsError
+from ..results.layout import LIBVER, utc_now
 from .study import Study
 from .worker import COMPLETED, FAILED, Outcome
 
 STUDY_LAYOUT_VERSION = 1
-LIBVER = ("v110", "v110")
 STR = h5py.string_dtype()
 RESULT_COLUMNS = ("status", "error", "wall_time", "attempts", "worker")
 _KINDS = {"status": STR, "error": STR, "wall_time": np.float64, "attempts": np.int64,
           "worker": STR}
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _series(group: h5py.Group, name: str, dtype, chunk: int = 256) -> h5py.Dataset:
@@ -112,7 +107,7 @@ def versions() -> dict[str, str]:
 
     import scipy
 
-    from .. import __version__
+    from .._version import __version__
     return {"cosim": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
             "h5py": h5py.__version__, "pandas": pd.__version__,
             "python": platform.python_version()}
@@ -164,7 +159,7 @@ class StudyWriter:
         self.n_rows = 0
         self._trace_row = {sid: j for j, sid in enumerate(study.trace_ids)}
         previous = None
-        if self.path.exists():
+        if self.path.exists() and self.path.stat().st_size > 0:  # empty: just claimed
             if resume:
                 previous = _read_for_resume(self.path, self.identity)
             elif not overwrite:

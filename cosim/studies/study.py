@@ -10,7 +10,6 @@ samples (grid-major). Numbers are stable for a given study file, which is what m
 from __future__ import annotations
 
 import difflib
-import inspect
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -416,7 +415,6 @@ class _Builder:
         points = self._points()
         fixed = {**spec.parameters, **{START_PREFIX + k: v for k, v in spec.start.items()}}
         variants = spec.variants or {BASE_VARIANT: None}
-        self._check_events_supported()
         scenarios: list[Scenario] = []
         for name, variant in variants.items():
             own = {} if variant is None else {
@@ -432,14 +430,6 @@ class _Builder:
                 applied = frozenset(fixed) | frozenset(own) | frozenset(point)
                 scenarios.append(Scenario(len(scenarios), name, values, applied, events))
         return scenarios
-
-    def _check_events_supported(self) -> None:
-        for name, variant in self.spec.variants.items():
-            if variant.events is not None and events_support(self.topo) is None:
-                self.fail(f"variants.{name}.events: this cosim cannot apply scheduled events "
-                          "(neither cosim.run(events=...) nor Topology.add_event exists); "
-                          "for an outage from the start set the parameter instead "
-                          "(e.g. cooler.failed: true)", "variants", name, "events")
 
     def _check_variants(self, study: Study) -> None:
         """Check the first scenario of every variant against the topology."""
@@ -571,14 +561,3 @@ def _fits(value: Any, kind: str) -> bool:
     if kind == STRING:
         return isinstance(value, str)
     return True
-
-
-def events_support(topology: Topology | None = None) -> str | None:
-    """How scheduled events reach a run: ``"run"`` (``cosim.run(events=...)``),
-    ``"topology"`` (``Topology.add_event``), or None when this cosim has neither."""
-    from ..execution import run
-    if "events" in inspect.signature(run).parameters:
-        return "run"
-    if hasattr(Topology, "add_event"):
-        return "topology"
-    return None

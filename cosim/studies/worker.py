@@ -45,7 +45,7 @@ class Job:
     assets: dict[str, tuple[str, bytes]]  # sha256 -> (file name, content)
     outputs: list  # cosim.studies.outputs.Output
     trace_signals: list[str]
-    events_mode: str | None = None  # "run" | "topology" | None
+    timeout: float | None = None  # wall-time limit of one scenario [s]
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,20 @@ class Outcome:
 
 @dataclass
 class Prepared:
-    """A job made ready on one worker: the topology points at cached files."""
+    """A job made ready on one worker: the topology points at cached files; the
+    :class:`~cosim.Simulation` built from it is kept and reset for every scenario."""
 
     job: Job
     topology: Any
     paths: dict[str, Path]
+    simulation: Any = None
+
+    def simulation_for(self, parameters: dict[str, Any], start: dict[str, Any]):
+        """The worker's Simulation, reset to a scenario's parameters and start values."""
+        if self.simulation is None:
+            from ..simulation import Simulation
+            self.simulation = Simulation(self.topology)
+        return self.simulation.reset(parameters=parameters, start_values=start)
 
 
 # -- the asset cache -------------------------------------------------------------------------
@@ -147,31 +156,62 @@ def _resolve_refs(values: Mapping[str, Any], paths: Mapping[str, Path]) -> dict[
 
 
 def apply_scenario(topology, parameters: Mapping[str, Any], start: Mapping[str, Any],
-                   events=None, events_mode: str | None = None):
+                   events=None):
     """A copy of ``topology`` with a scenario's parameters, start values and events."""
     topo = topology.copy()
     for store, values in (("parameters", parameters), ("start", start)):
         for key, value in values.items():
             node, _, var = key.partition(".")
             topo.graph.nodes[node][store][var] = value
-    if events and events_mode in (None, "topology") and hasattr(topo, "add_event"):
+            if store == "parameters":  # where the value came from (provenance, errors)
+                topo.graph.nodes[node].setdefault("param_where", {})[var] = "study scenario"
+    if events and hasattr(topo, "add_event"):
         for event in events:
             topo.add_event(**event)
     return topo
 
 
 def run_task(prepared: Prepared, task: Task, worker: str = "") -> Outcome:
-    """Run one scenario; a failure of any kind becomes a failed :class:`Outcome`."""
-    from ..execution import run
+    """Run one scenario; a failure of any kind becomes a failed :class:`Outcome`.
+
+    With a ``job.timeout``, a scenario running in a process's main thread is stopped
+    by SIGALRM (:mod:`cosim.supervisor.deadline`) and recorded as failed."""
+    from ..supervisor.deadline import deadline
     job = prepared.job
     clock = time.perf_counter()
+    message = timeout_message(job.timeout) if job.timeout else ""
+    try:
+        with deadline(job.timeout, message):
+            return _run_task(prepared, task, worker, clock)
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - the alarm hit between steps
+        outcome = Outcome(task.id, FAILED, error=describe(err),
+                          outputs={o.name: float("nan") for o in job.outputs})
+    outcome.wall_time = time.perf_counter() - clock
+    outcome.worker = worker
+    return outcome
+
+
+def timeout_message(seconds: float | None, killed: bool = False) -> str:
+    """Why a scenario failed for its time limit."""
+    text = f"the scenario took longer than its time limit of {seconds:g} s (timeout:)"
+    if killed:
+        text += "; it did not stop (stuck inside the model), so its worker process was " \
+            "killed and replaced"
+    return text
+
+
+def _run_task(prepared: Prepared, task: Task, worker: str, clock: float) -> Outcome:
+    from ..execution import run
+    job = prepared.job
     result = None
     try:
         params = _resolve_refs(task.parameters, prepared.paths)
         start = _resolve_refs(task.start, prepared.paths)
-        topo = apply_scenario(prepared.topology, params, start, task.events, job.events_mode)
-        extra = {"events": list(task.events)} if task.events and job.events_mode == "run" else {}
-        result = run(topo, progress=False, keep_in_memory=True, **extra)
+        if task.events:  # other events: another topology
+            topo = apply_scenario(prepared.topology, params, start, task.events)
+            result = run(topo, progress=False, keep_in_memory=True)
+        else:
+            result = prepared.simulation_for(params, start).run()
         outputs = _outputs(job.outputs, result.df)
         outcome = Outcome(task.id, COMPLETED, outputs=outputs)
     except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing scenario is data

@@ -1,42 +1,93 @@
 """Python blocks as subsystems: the adapter between a :class:`~cosim.blocks.Block` and
 the master. Unconnected inputs keep their start values; anything a block raises is
 reported as a :class:`~cosim.errors.SubsystemError` naming the node and the time.
+
+The block object is built from its class and parameters; a later run configured with
+other parameters builds a new one (blocks are cheap), provided its ports stay the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..blocks.base import Block
-from ..errors import CosimError, SubsystemError
+from ..clock import to_seconds
+from ..errors import ConfigError, CosimError, SubsystemError
+from ..protocol import NativeForm
 from .base import STEP_OK, Capabilities, StepOutcome, Subsystem
+
+#: What a block may return as an output value (bool is an int).
+_NUMBER = (float, int, np.floating, np.integer, np.bool_)
+
+
+def _scalar_array(value: Any) -> bool:
+    """A 0-d numeric numpy array (what some numpy expressions return for one number)."""
+    return isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "fiub"
+
+
+def _shown(value: Any) -> str:
+    """A returned value for a message: its type, and a short repr."""
+    text = repr(value)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return "None" if value is None else f"a {type(value).__name__} ({text})"
 
 
 class BlockSubsystem(Subsystem):
     kind = "block"
     capabilities = Capabilities(can_roll_back=True, can_vary_step=True)
 
-    def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None):
+    def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None,
+                 *, factory=None, parameters: dict[str, Any] | None = None):
+        """``block``: the block object; ``factory(**parameters)`` builds another one when a
+        run is configured with other ``parameters`` than those it was built with."""
         super().__init__(name, block.interface())
         self.block = block
-        self.values = {v.name: float(v.start or 0.0) for v in self.interface.inputs}
-        self.values.update({k: float(v) for k, v in (start or {}).items()})
+        self.factory = factory
+        self.built_with = dict(parameters or {})
+        self.parameters = dict(self.built_with)
+        self.start_values = dict(start or {})
         self.all_outputs = [v.name for v in self.interface.outputs]
-        self.last: dict[str, float] = {v.name: float(v.start or 0.0)
-                                       for v in self.interface.outputs}
-        self.time = 0.0
+        self.values: dict[str, float] = {}
+        self.last: dict[str, float] = {}
         self.initializing = False
+        self._declared = frozenset(self.all_outputs)
+        self._defaults()
 
-    def setup(self, start: float, stop: float | None) -> None:
+    def _defaults(self) -> None:
+        self.values = {v.name: float(v.start or 0.0) for v in self.interface.inputs}
+        self.values.update({k: float(v) for k, v in self.start_values.items()})
+        self.last = {v.name: float(v.start or 0.0) for v in self.interface.outputs}
+
+    # -- life cycle ---------------------------------------------------------------------
+
+    def initialize(self, start: float, stop: float | None) -> None:
+        if self.parameters != self.built_with:
+            self._rebuild()
+        self._defaults()
         self.time = start
         self.initializing = True
         self._call("reset", self.block.reset, start)
 
-    def exit_initialization(self) -> None:
+    def _rebuild(self) -> None:
+        if self.factory is None:
+            raise SubsystemError("this block cannot take other parameters in a reset "
+                                 "(it was given as an object)", node=self.name)
+        try:
+            block = self.factory(**self.parameters)
+        except ConfigError as err:
+            raise ConfigError(f"node {self.name}: {err}") from None
+        if block.interface().variables.keys() != self.interface.variables.keys():
+            raise ConfigError(f"node {self.name}: these parameters change the block's ports; "
+                              "build a new Simulation for a different topology")
+        self.block, self.built_with = block, dict(self.parameters)
+
+    def exit_initialization(self):
         self.initializing = False
+        return super().exit_initialization()
 
     def _call(self, what: str, fn, *args):
         try:
@@ -45,6 +96,10 @@ class BlockSubsystem(Subsystem):
             if isinstance(err, SubsystemError):
                 err.locate(node=self.name, time=self.time)
             raise
+        except SystemExit as err:  # sys.exit() in a block must never end a run quietly
+            raise SubsystemError(f"{type(self.block).__name__}.{what}() called "
+                                 f"sys.exit({err.code!r}); a block must raise an exception "
+                                 "to stop the run", node=self.name, time=self.time) from None
         except Exception as err:
             raise SubsystemError(f"{type(self.block).__name__}.{what}() raised "
                                  f"{type(err).__name__}: {err}", node=self.name,
@@ -52,19 +107,50 @@ class BlockSubsystem(Subsystem):
 
     def _store(self, outputs: Mapping | Any) -> None:
         if isinstance(outputs, Mapping):
+            if not self._declared.issuperset(outputs):
+                self._bad_output(outputs, "")
             missing = [n for n in self.outputs if n not in outputs]
             if missing:
                 raise SubsystemError(f"{type(self.block).__name__}.step() returned no value "
                                      f"for output {missing[0]!r}", node=self.name,
                                      variable=missing[0], time=self.time)
+            for value in outputs.values():
+                if not isinstance(value, _NUMBER) and not _scalar_array(value):
+                    self._bad_output(outputs, "")
             self.last.update(outputs)
             return
-        values = np.atleast_1d(np.asarray(outputs, dtype=float))
+        if outputs is None or isinstance(outputs, str | bytes):
+            self._bad_output(outputs, "")
+        try:
+            values = np.atleast_1d(np.asarray(outputs, dtype=float))
+        except (TypeError, ValueError) as err:
+            self._bad_output(outputs, f" ({err})")
         if values.shape != (len(self.all_outputs),):
             raise SubsystemError(f"{type(self.block).__name__}.step() returned "
-                                 f"{values.size} values for {len(self.all_outputs)} outputs "
-                                 f"{self.all_outputs}", node=self.name, time=self.time)
+                                 f"{values.size} values (shape {values.shape}) for "
+                                 f"{len(self.all_outputs)} outputs {self.all_outputs}",
+                                 node=self.name, time=self.time)
         self.last.update(zip(self.all_outputs, values.tolist(), strict=True))
+
+    def _bad_output(self, outputs: Any, detail: str) -> None:
+        """Raise the SubsystemError that says what is wrong with a block's return value."""
+        block = f"{type(self.block).__name__}.step()"
+        if isinstance(outputs, Mapping):
+            unknown = [k for k in outputs if k not in self._declared]
+            if unknown:
+                raise SubsystemError(
+                    f"{block} returned output {unknown[0]!r}, which the block does not "
+                    f"declare (its outputs: {', '.join(self.all_outputs) or 'none'})",
+                    node=self.name, variable=str(unknown[0]), time=self.time)
+            name, value = next((k, v) for k, v in outputs.items()
+                               if not isinstance(v, _NUMBER) and not _scalar_array(v))
+            raise SubsystemError(f"{block} returned {_shown(value)} for output {name!r}; "
+                                 "outputs must be numbers (float, int or bool)",
+                                 node=self.name, variable=name, time=self.time)
+        raise SubsystemError(f"{block} returned {_shown(outputs)}{detail}; it must return "
+                             f"a mapping {{output: number}} or a sequence of "
+                             f"{len(self.all_outputs)} numbers in the order "
+                             f"{self.all_outputs}", node=self.name, time=self.time)
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -80,11 +166,19 @@ class BlockSubsystem(Subsystem):
         for i, name in enumerate(self.outputs):
             self.y[i] = last[name]
 
-    def do_step(self, t: float, dt: float) -> StepOutcome:
+    def step(self, now: int, limit: int) -> StepOutcome:
+        t = to_seconds(now)
+        dt = to_seconds(limit) - t
         self.time = t
         self._store(self._call("step", self.block.step, t, dt, dict(self.values)))
         self.time = t + dt
         return STEP_OK
+
+    def refresh_outputs(self) -> None:
+        """Outputs for the inputs as they are now, without advancing (``step`` with
+        ``dt = 0``): the right limit of direct-feedthrough outputs after an event."""
+        self._store(self._call("step", self.block.step, self.time, 0.0, dict(self.values)))
+        self.get_outputs()
 
     # -- the rest --------------------------------------------------------------------
 
@@ -105,6 +199,39 @@ class BlockSubsystem(Subsystem):
         self.block.restore_state(block_state)
         self.values, self.last = dict(values), dict(last)
 
+    def native_form(self) -> NativeForm:
+        form = self.block.native()
+        try:
+            bin_ = np.array([self.values[n] for n in form.inputs] or [0.0], dtype=np.float64)
+            bout = np.array([self.last[n] for n in form.outputs], dtype=np.float64)
+            in_map = np.array([form.inputs.index(n) for n in self.inputs] or [0],
+                              dtype=np.int64)
+            out_map = np.array([form.outputs.index(n) for n in self.outputs] or [0],
+                               dtype=np.int64)
+        except (KeyError, ValueError) as err:
+            from ..protocol import NotNative
+            raise NotNative(f"node {self.name}: unexpected ports ({err})") from None
+        state = np.array(form.state, dtype=np.float64)
+
+        def write_back() -> None:
+            self.values.update(zip(form.inputs, bin_.tolist(), strict=False))
+            self.last.update(zip(form.outputs, bout.tolist(), strict=True))
+            form.write_back(state)
+
+        return NativeForm(form.kind, par=np.array(form.par, dtype=np.float64),
+                          ipar=np.array(form.ipar, dtype=np.int64), state=state, bin=bin_,
+                          bout=bout, in_map=in_map, out_map=out_map, write_back=write_back)
+
     def provenance(self) -> dict[str, Any]:
         cls = type(self.block)
         return {"kind": "block", "class": f"{cls.__module__}:{cls.__qualname__}"}
+
+
+def block_factory(cls: type[Block], base_dir: Path):
+    """A function building ``cls`` blocks from parameters (relative paths in ``base_dir``);
+    what a constructor raises becomes one ConfigError."""
+    from ..topology.interfaces import construct_block
+
+    def build(**parameters: Any) -> Block:
+        return construct_block(cls, base_dir, parameters)
+    return build

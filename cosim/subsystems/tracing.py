@@ -2,14 +2,16 @@
 
 Used by tests (and curious users, ``cosim.run(..., trace=True)``) to assert the exact
 sequence of set/step/get calls. Entries: ``("set", node, t, inputs)``,
-``("step", node, t, dt)``, ``("get", node, t, outputs)``; values as tuples.
+``("step", node, t, dt)``, ``("get", node, t, outputs)``, ``("event", node, t)``; times
+in seconds, values as tuples.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .base import StepOutcome, Subsystem
+from ..clock import to_seconds
+from .base import EventOutcome, StepOutcome, Subsystem
 
 
 class TracingSubsystem(Subsystem):
@@ -18,15 +20,27 @@ class TracingSubsystem(Subsystem):
         self.inner, self.trace = inner, trace
         self.capabilities = inner.capabilities
         self.kind = inner.kind
-        self.time = 0.0
 
-    def bind(self, inputs, outputs, u, y) -> None:
-        super().bind(inputs, outputs, u, y)
-        self.inner.bind(inputs, outputs, u, y)
+    def __getattr__(self, name: str) -> Any:
+        # attributes the adapter has beyond the protocol (events_used, ...)
+        if name in ("inner", "trace"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
-    def setup(self, start: float, stop: float | None) -> None:
+    def bind(self, inputs, outputs, u, y, objects_in=(), objects_out=()) -> None:
+        self.inner.bind(inputs, outputs, u, y, objects_in, objects_out)
+        super().bind(inputs, outputs, u, y, objects_in, objects_out)
+        self.obj_in, self.obj_out = self.inner.obj_in, self.inner.obj_out
+
+    def configure(self, parameters, start) -> None:
+        self.inner.configure(parameters, start)
+
+    def instantiate(self) -> None:
+        self.inner.instantiate()
+
+    def initialize(self, start: float, stop: float | None) -> None:
         self.time = start
-        self.inner.setup(start, stop)
+        self.inner.initialize(start, stop)
 
     def set_inputs(self) -> None:
         self.trace.append(("set", self.name, self.time, tuple(self.u.tolist())))
@@ -36,30 +50,24 @@ class TracingSubsystem(Subsystem):
         self.inner.get_outputs()
         self.trace.append(("get", self.name, self.time, tuple(self.y.tolist())))
 
-    def do_step(self, t: float, dt: float) -> StepOutcome:
+    def step(self, now: int, limit: int) -> StepOutcome:
+        t = to_seconds(now)
+        dt = to_seconds(limit) - t
         self.trace.append(("step", self.name, t, dt))
-        outcome = self.inner.do_step(t, dt)
+        outcome = self.inner.step(now, limit)
         self.time = outcome.reached if outcome.reached is not None else t + dt
         return outcome
 
-    @property
-    def event_mode(self) -> bool:
-        return getattr(self.inner, "event_mode", False)
-
-    @event_mode.setter
-    def event_mode(self, value: bool) -> None:
-        self.inner.event_mode = value
-
-    @property
-    def events_used(self) -> bool:
-        return getattr(self.inner, "events_used", False)
-
-    def handle_event(self, **kwargs):
+    def handle_event(self, **kwargs) -> EventOutcome:
         self.trace.append(("event", self.name, self.time))
         return self.inner.handle_event(**kwargs)
 
-    def exit_initialization(self) -> None:
-        self.inner.exit_initialization()
+    def refresh_outputs(self) -> None:
+        self.inner.refresh_outputs()
+        self.trace.append(("get", self.name, self.time, tuple(self.y.tolist())))
+
+    def exit_initialization(self) -> EventOutcome:
+        return self.inner.exit_initialization()
 
     def set_value(self, name: str, value: Any) -> None:
         self.inner.set_value(name, value)
@@ -76,8 +84,15 @@ class TracingSubsystem(Subsystem):
     def terminate(self) -> None:
         self.inner.terminate()
 
+    def reset(self) -> None:
+        self.inner.reset()
+
     def close(self) -> None:
         self.inner.close()
+
+    def native_form(self):
+        from ..protocol import NotNative
+        raise NotNative(f"node {self.name}: traced")
 
     def provenance(self) -> dict[str, Any]:
         return self.inner.provenance()

@@ -4,14 +4,16 @@ The graph *is* the data model. Nodes are subsystems, edges are connections::
 
     graph.nodes["rack1"] == {"kind": "fmu", "source": "../fmus/build/fmi2/Rack.fmu",
                              "parameters": {...}, "start": {...}, "step": None,
-                             "description": "", "where": "topologies/dc.yaml:12"}
+                             "description": "", "where": "topologies/dc.yaml:12",
+                             "param_where": {"C_cpu": "topologies/dc.yaml:13"}}
     graph.edges["mixer", "cooler", "mixer.T_return->cooler.T_return"] == {
         "source_var": "T_return", "target_var": "T_return", "gain": 1.0, "offset": 0.0,
         "delayed": False, "check_units": True, "where": "topologies/dc.yaml:40"}
 
 ``graph.graph`` holds ``name``, ``description``, ``run`` (a :class:`RunSpec`),
 ``base_dir`` (the folder relative paths are resolved against) and ``source`` (the
-file it was loaded from, if any). Build one in Python or load one with
+file it was loaded from, if any); ``display_where`` maps each ``run.display_units``
+pattern to its ``file:line``. Build one in Python or load one with
 :func:`cosim.load`; analyse it with networkx as you like.
 """
 
@@ -40,7 +42,9 @@ from .schema import (
 
 @dataclass(frozen=True)
 class Connection:
-    """One edge: ``target = gain * source + offset``."""
+    """One edge: ``target = gain * source + offset``; or, with ``mapping`` (integer and
+    boolean values), ``target = mapping.get(source, source)`` as ``(source, target)``
+    pairs."""
 
     source_node: str
     source_var: str
@@ -52,6 +56,7 @@ class Connection:
     check_units: bool = True
     where: str = ""
     extrapolation: str | None = None
+    mapping: tuple[tuple[Any, Any], ...] | None = None
 
     @property
     def source(self) -> str:
@@ -125,9 +130,11 @@ class Topology:
 
     def connections(self) -> Iterator[Connection]:
         for src, dst, data in self.graph.edges(data=True):
+            mapping = data.get("map")
             yield Connection(src, data["source_var"], dst, data["target_var"], data["gain"],
                              data["offset"], data["delayed"], data["check_units"],
-                             data["where"], data.get("extrapolation"))
+                             data["where"], data.get("extrapolation"),
+                             tuple(mapping.items()) if mapping is not None else None)
 
     @property
     def events(self) -> list[EventSpec]:
@@ -187,15 +194,18 @@ class Topology:
 
     def connect(self, source: str, target: str, *, gain: float = 1.0, offset: float = 0.0,
                 delayed: bool = False, check_units: bool = True,
-                extrapolation: str | None = None, where: str = "") -> Topology:
+                extrapolation: str | None = None, mapping: dict | None = None,
+                where: str = "") -> Topology:
         """Connect ``node.output`` to ``node.input``: ``target = gain * source + offset``.
 
+        ``mapping`` (integer and boolean connections): ``{source value: target value}``,
+        applied instead of gain and offset; values not in it pass unchanged.
         Unknown nodes are an error at once; unknown variables are reported by
         :meth:`check`, with every other problem.
         """
         spec = ConnectionSpec(**{"from": source, "to": target}, gain=gain, offset=offset,
                               delayed=delayed, check_units=check_units,
-                              extrapolation=extrapolation)
+                              extrapolation=extrapolation, map=mapping)
         src, svar = split_port(spec.source)
         dst, dvar = split_port(spec.target)
         missing = [n for n in (src, dst) if n not in self.graph]
@@ -207,7 +217,7 @@ class Topology:
         self.graph.add_edge(src, dst, key=f"{spec.source}->{spec.target}", source_var=svar,
                             target_var=dvar, gain=float(gain), offset=float(offset),
                             delayed=bool(delayed), check_units=bool(check_units), where=where,
-                            extrapolation=extrapolation)
+                            extrapolation=extrapolation, map=spec.mapping)
         return self
 
     def copy(self) -> Topology:
@@ -217,6 +227,7 @@ class Topology:
         for _, data in other.graph.nodes(data=True):
             data["parameters"] = dict(data["parameters"])
             data["start"] = dict(data["start"])
+            data["param_where"] = dict(data.get("param_where", {}))
         other.graph.graph["run"] = self.run.model_copy()
         other.graph.graph["problems"] = list(self.graph.graph.get("problems", []))
         other.graph.graph["events"] = list(self.graph.graph["events"])
@@ -250,7 +261,8 @@ class Topology:
                                    description=data["description"])
         conns = [ConnectionSpec(**{"from": c.source, "to": c.target}, gain=c.gain,
                                 offset=c.offset, delayed=c.delayed, check_units=c.check_units,
-                                extrapolation=c.extrapolation)
+                                extrapolation=c.extrapolation,
+                                map=dict(c.mapping) if c.mapping is not None else None)
                  for c in self.connections()]
         return TopologySpec(name=self.name, description=self.graph.graph["description"],
                             run=self.run, nodes=nodes, connections=conns,
@@ -274,17 +286,22 @@ class Topology:
         """Build the graph from a validated file model; ``where(*loc)`` gives file:line."""
         topo = cls(spec.name or (Path(source).stem if source else "topology"),
                    description=spec.description, base_dir=base_dir, source=source, run=spec.run)
+        topo.graph.graph["display_where"] = {
+            p: where("run", "display_units", p) for p in spec.run.display_units}
         for name, node in spec.nodes.items():
             kind = "fmu" if node.fmu is not None else "block"
             topo.graph.add_node(name, kind=kind, source=node.fmu or node.block,
                                 parameters=dict(node.parameters), start=dict(node.start),
                                 step=node.step, description=node.description,
-                                where=where("nodes", name))
+                                where=where("nodes", name),
+                                param_where={k: where("nodes", name, "parameters", k)
+                                             for k in node.parameters})
         for i, c in enumerate(spec.connections):
             try:
                 topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,
                              delayed=c.delayed, check_units=c.check_units,
-                             extrapolation=c.extrapolation, where=where("connections", i))
+                             extrapolation=c.extrapolation, mapping=c.mapping,
+                             where=where("connections", i))
             except TopologyError as err:
                 topo.graph.graph["problems"].extend(err.problems)
         topo.graph.graph["events"] = [(e, where("events", i))

@@ -9,36 +9,70 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, TopologyError
-from . import yamlio
+from ..errors import ConfigError, Problem, TopologyError
+from . import parameters, yamlio
 from .graph import Topology
 from .schema import TopologySpec
 
 
 def load(path: str | Path, _seen: tuple = ()) -> Topology:
-    """Read a topology file (YAML or JSON); raise ConfigError/TopologyError if invalid.
+    """Read a topology file (YAML or JSON; an ``.fmu``: a one-node topology around it; or
+    an SSP: ``.ssp``/``.ssd``, see :mod:`cosim.ssp`); raise ConfigError/TopologyError if
+    invalid.
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
     settings are updated key by key, its nodes replaced by name, and connections,
     events and monitors appended. The base's FMU paths are rebased onto this file's
     folder; Python blocks named ``module:Class`` are imported from this file's folder.
+    ``parameters_from`` files (relative to the file) are applied under the nodes' own
+    ``parameters:`` (see :mod:`cosim.topology.parameters`).
     """
     p = Path(path)
+    if p.suffix.lower() == ".fmu":
+        from .single import around_fmu
+        return around_fmu(p)
+    if p.suffix.lower() in (".ssp", ".ssd"):  # SSP: its own package, on top of this one
+        from ..ssp import load as load_ssp
+        return load_ssp(p)
     shown = str(path)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")
+    bases: tuple[Path, ...] = ()
     if "extends" in data:
-        data = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
+        data, bases = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
 
     try:
         spec = TopologySpec.model_validate(data)
     except ValidationError as err:
         raise TopologyError([yamlio.validation_problem(e, where)
                              for e in err.errors()]) from None
-    return Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+    topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+    topo.graph.graph["extends_files"] = bases  # inputs too (cosim.output_guard)
+    _parameters_from(topo, p, spec.parameters_from, where)
+    return topo
 
 
-def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
+def _parameters_from(topo: Topology, path: Path, files: list[str], where) -> None:
+    """Apply the ``parameters_from`` files: a later file overrides an earlier one, the
+    nodes' own ``parameters:`` override them all. Problems join the topology's."""
+    problems = topo.graph.graph["problems"]
+    merged: dict[str, parameters.ParameterValue] = {}
+    for i, name in enumerate(files):
+        try:
+            values = parameters.read_file(path.parent / name)
+        except TopologyError as err:
+            problems.extend(err.problems)
+            continue
+        except ConfigError as err:
+            problems.append(Problem(f"parameters_from: {err}", where("parameters_from", i)))
+            continue
+        merged.update({v.key: v for v in values})
+    problems.extend(parameters.assign(topo, list(merged.values()), override=False))
+
+
+def _extend(path: Path, data: dict, shown: str, line, seen: tuple
+            ) -> tuple[dict, tuple[Path, ...]]:
+    """The merged data, and the files it was merged from (the base first)."""
     base_path = (path.resolve().parent / str(data["extends"])).resolve()
     if base_path in seen or base_path == path.resolve():
         raise ConfigError(f"'extends' forms a cycle through {base_path.name}", file=shown,
@@ -62,4 +96,4 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
             merged[key] = list(spec.get(key) or []) + list(value or [])
         else:
             merged[key] = value
-    return merged
+    return merged, (base_path, *base.graph.graph.get("extends_files", ()))

@@ -16,12 +16,15 @@ Times are in seconds. ``step`` on a node is reserved for multirate masters.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-ALGORITHMS = ("gauss-seidel", "jacobi")
+from .. import algorithms
+
+ALGORITHMS = algorithms.names()
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 _ARROW = re.compile(r"^\s*(\S+)\s*->\s*(\S+)\s*$")
 
@@ -29,6 +32,22 @@ _ARROW = re.compile(r"^\s*(\S+)\s*->\s*(\S+)\s*$")
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+
+#: Times must fit int64 nanoseconds (about 292 years either side of zero).
+MAX_SECONDS = 9.2e9
+
+
+def _seconds(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite time in seconds, got {value}")
+    if abs(value) >= MAX_SECONDS:
+        raise ValueError(f"{value:g} s is beyond the time range of +-{MAX_SECONDS:.3g} s "
+                         "(int64 nanoseconds, about 292 years)")
+    return value
+
+
+Seconds = Annotated[float, AfterValidator(_seconds)]
+"""A time or duration in seconds: finite and representable in int64 nanoseconds."""
 
 EXTRAPOLATIONS = ("hold", "linear", "quadratic")
 
@@ -56,9 +75,9 @@ class AdaptiveSpec(_Strict):
 
     rtol: float = Field(1e-4, gt=0)
     atol: float = Field(1e-6, gt=0)
-    min_step: float = Field(1e-6, gt=0)
-    max_step: float | None = Field(None, gt=0)
-    initial_step: float | None = Field(None, gt=0)
+    min_step: Seconds = Field(1e-6, gt=0)
+    max_step: Seconds | None = Field(None, gt=0)
+    initial_step: Seconds | None = Field(None, gt=0)
     safety: float = Field(0.9, gt=0, le=1)
 
 
@@ -69,20 +88,28 @@ class RunSpec(_Strict):
     step is the source's last value (``hold``), or its linear / quadratic polynomial
     through the latest communication points evaluated at the step's midpoint.
     ``event_tolerance`` [s]: how closely state events (monitors) are located.
+    ``display_units``: signal glob -> unit that plots, reports and listings show it in
+    (``{"rack*.T_cpu": degC}``); stored values keep their own unit.
     """
 
-    start: float = 0.0
-    stop: float = 1.0
-    step: float = 0.01
-    algorithm: Literal["gauss-seidel", "jacobi"] = "gauss-seidel"
+    start: Seconds = 0.0
+    stop: Seconds = 1.0
+    step: Seconds = 0.01
+    algorithm: str = algorithms.DEFAULT
     record: Literal["all"] | list[str] = "all"
     order: list[str] | None = None
     allow_nonfinite: bool = False
     extrapolation: Literal["hold", "linear", "quadratic"] = "hold"
     loops: LoopSpec = Field(default_factory=LoopSpec)
     adaptive: AdaptiveSpec | None = None
-    event_tolerance: float = Field(1e-9, gt=0)
+    event_tolerance: Seconds = Field(1e-9, gt=0)
     max_event_iterations: int = Field(50, ge=1)
+    display_units: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("algorithm")
+    @classmethod
+    def _known_algorithm(cls, value: str) -> str:
+        return check_algorithm(value)
 
     @model_validator(mode="after")
     def _times(self) -> RunSpec:
@@ -100,7 +127,7 @@ class NodeSpec(_Strict):
     block: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     start: dict[str, float | int | bool | str] = Field(default_factory=dict)
-    step: float | None = None
+    step: Seconds | None = None
     description: str = ""
 
     @model_validator(mode="after")
@@ -114,7 +141,12 @@ class NodeSpec(_Strict):
 
 
 class ConnectionSpec(_Strict):
-    """``to = gain * from + offset``. ``delayed`` breaks an algebraic loop by one step."""
+    """``to = gain * from + offset``. ``delayed`` breaks an algebraic loop by one step.
+
+    ``map`` (integer and boolean connections): a table ``{source value: target value}``
+    applied to the value instead of gain and offset; values not in the table pass
+    unchanged (SSP's Boolean/Integer/EnumerationMappingTransformation).
+    """
 
     source: str = Field(alias="from")
     target: str = Field(alias="to")
@@ -123,6 +155,7 @@ class ConnectionSpec(_Strict):
     delayed: bool = False
     check_units: bool = True
     extrapolation: Literal["hold", "linear", "quadratic"] | None = None
+    mapping: dict[bool | int, bool | int] | None = Field(None, alias="map")
 
     @field_validator("source", "target")
     @classmethod
@@ -137,10 +170,10 @@ class EventSpec(_Strict):
     parameter or an input that no connection drives) to ``value``; with ``until`` [s],
     ramp it linearly from its value at ``at`` to ``value`` at ``until``."""
 
-    at: float
+    at: Seconds
     set: str
     value: float | int | bool
-    until: float | None = None
+    until: Seconds | None = None
     name: str | None = None
 
     @model_validator(mode="after")
@@ -190,9 +223,14 @@ def parse_condition(text: str) -> tuple[str, str, float]:
 
 
 class TopologySpec(_Strict):
+    """A topology file. ``parameters_from``: parameter files (relative to this file)
+    applied in order, a later one overriding an earlier; a node's own ``parameters:``
+    override them all (see :mod:`cosim.topology.parameters`)."""
+
     name: str | None = None
     description: str = ""
     run: RunSpec = Field(default_factory=RunSpec)
+    parameters_from: list[str] = Field(default_factory=list)
     nodes: dict[str, NodeSpec]
     connections: list[ConnectionSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
@@ -215,6 +253,14 @@ class TopologySpec(_Strict):
                 raise ValueError(f"node name {name!r} must start with a letter or _ and hold "
                                  "only letters, digits, _ and - (no dots)")
         return nodes
+
+
+def check_algorithm(name: str) -> str:
+    """``name`` if it is a registered master algorithm (:mod:`cosim.algorithms`)."""
+    if name not in algorithms.ALGORITHMS:
+        raise ValueError(f"unknown algorithm {name!r}; choose one of "
+                         f"{', '.join(algorithms.names())}")
+    return name
 
 
 def parse_arrow(text: str) -> dict[str, str]:

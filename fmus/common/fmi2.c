@@ -1,5 +1,7 @@
 /* fmi2.c -- FMI 2.0 API (Co-Simulation and Model Exchange) over core.h.
- * Co-simulation always handles state events inside fmi2DoStep. */
+ * Co-simulation always handles time and state events inside fmi2DoStep.  Variables of types
+ * or shapes FMI 2 does not have (FMI 3 types, arrays, clocks, structural parameters) are not
+ * part of the FMI 2 model description and unknown to these functions. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +43,8 @@ fmi2Status fmi2SetDebugLogging(fmi2Component c, fmi2Boolean loggingOn, size_t nC
     if (!core_allowed(INST, "fmi2SetDebugLogging", MODE_ANY)) return fmi2Error;
     for (size_t i = 0; i < nCategories; i++) {
         const char *cat = categories ? categories[i] : NULL;
-        if (!cat || (strcmp(cat, "logEvents") && strcmp(cat, "logStatusError")))
+        if (!cat || (strcmp(cat, "logEvents") && strcmp(cat, "logStatusError") &&
+                     strcmp(cat, "logStatusDiscard")))
             return (fmi2Status)core_error(INST, "fmi2SetDebugLogging: unknown log category '%s'",
                                           cat ? cat : "(null)");
     }
@@ -58,7 +61,8 @@ fmi2Component fmi2Instantiate(fmi2String instanceName, fmi2Type fmuType, fmi2Str
     Instance2 *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     if (functions) w->cb = *functions;
-    if (!core_setup(&w->inst, instanceName, fmuType == fmi2CoSimulation, loggingOn, logger2)) {
+    if (!core_setup(&w->inst, instanceName, 2, fmuType == fmi2CoSimulation, loggingOn,
+                    logger2)) {
         free(w);
         return NULL;
     }
@@ -113,87 +117,24 @@ fmi2Status fmi2Reset(fmi2Component c) {
 
 /* ---------------------------------------------------------------- get / set */
 
-static fmi2Status get2(fmi2Component c, const char *fn, const fmi2ValueReference vr[], size_t n,
-                       VarType type, void *values) {
-    if (!core_allowed(INST, fn, MODE_ANY & ~MODE_INSTANTIATED)) return fmi2Error;
-    if (n > 0 && (!vr || !values))
-        return (fmi2Status)core_error(INST, "%s: NULL argument", fn);
-    core_update(INST);
-    for (size_t i = 0; i < n; i++) {
-        if (!core_can_get(INST, fn, vr[i], type)) return fmi2Error;
-        const double x = INST->m.v[vr[i]];
-        switch (type) {
-        case T_REAL: ((fmi2Real *)values)[i] = x; break;
-        case T_INTEGER: ((fmi2Integer *)values)[i] = (fmi2Integer)x; break;
-        default: ((fmi2Boolean *)values)[i] = x != 0.0 ? fmi2True : fmi2False;
-        }
+#define GET2(Name, CType, Api)                                                                   \
+    fmi2Status fmi2Get##Name(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,         \
+                             CType value[]) {                                                    \
+        return (fmi2Status)core_get(INST, "fmi2Get" #Name, vr, nvr, Api, value, nvr, NULL);     \
+    }                                                                                            \
+    fmi2Status fmi2Set##Name(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,         \
+                             const CType value[]) {                                              \
+        return (fmi2Status)core_set(INST, "fmi2Set" #Name, vr, nvr, Api, value, nvr, NULL);     \
     }
-    return fmi2OK;
-}
 
-static fmi2Status set2(fmi2Component c, const char *fn, const fmi2ValueReference vr[], size_t n,
-                       VarType type, const void *values) {
-    if (!c) return fmi2Error;
-    if (n > 0 && (!vr || !values))
-        return (fmi2Status)core_error(INST, "%s: NULL argument", fn);
-    for (size_t i = 0; i < n; i++) {
-        if (!core_can_set(INST, fn, vr[i], type)) return fmi2Error;
-        double x;
-        switch (type) {
-        case T_REAL: x = ((const fmi2Real *)values)[i]; break;
-        case T_INTEGER: x = ((const fmi2Integer *)values)[i]; break;
-        default: x = ((const fmi2Boolean *)values)[i] ? 1.0 : 0.0;
-        }
-        INST->m.v[vr[i]] = x;
-    }
-    INST->m.dirty = true;
-    return fmi2OK;
-}
-
-fmi2Status fmi2GetReal(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                       fmi2Real value[]) {
-    return get2(c, "fmi2GetReal", vr, nvr, T_REAL, value);
-}
-
-fmi2Status fmi2GetInteger(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                          fmi2Integer value[]) {
-    return get2(c, "fmi2GetInteger", vr, nvr, T_INTEGER, value);
-}
-
-fmi2Status fmi2GetBoolean(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                          fmi2Boolean value[]) {
-    return get2(c, "fmi2GetBoolean", vr, nvr, T_BOOLEAN, value);
-}
-
-fmi2Status fmi2GetString(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                         fmi2String value[]) {
-    (void)value;
-    return (fmi2Status)core_wrong_type(INST, "fmi2GetString", vr, nvr, "String");
-}
-
-fmi2Status fmi2SetReal(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                       const fmi2Real value[]) {
-    return set2(c, "fmi2SetReal", vr, nvr, T_REAL, value);
-}
-
-fmi2Status fmi2SetInteger(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                          const fmi2Integer value[]) {
-    return set2(c, "fmi2SetInteger", vr, nvr, T_INTEGER, value);
-}
-
-fmi2Status fmi2SetBoolean(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                          const fmi2Boolean value[]) {
-    return set2(c, "fmi2SetBoolean", vr, nvr, T_BOOLEAN, value);
-}
-
-fmi2Status fmi2SetString(fmi2Component c, const fmi2ValueReference vr[], size_t nvr,
-                         const fmi2String value[]) {
-    (void)value;
-    return (fmi2Status)core_wrong_type(INST, "fmi2SetString", vr, nvr, "String");
-}
+GET2(Real, fmi2Real, API_FLOAT64)
+GET2(Integer, fmi2Integer, API_INT2) /* Integer and Enumeration variables */
+GET2(Boolean, fmi2Boolean, API_BOOL2)
+GET2(String, fmi2String, API_STRING)
 
 /* ---------------------------------------------------------------- FMU state */
 
+#if !OMIT_FMU_STATE
 fmi2Status fmi2GetFMUstate(fmi2Component c, fmi2FMUstate *FMUstate) {
     return (fmi2Status)core_get_fmu_state(INST, "fmi2GetFMUstate", FMUstate);
 }
@@ -224,7 +165,9 @@ fmi2Status fmi2DeSerializeFMUstate(fmi2Component c, const fmi2Byte serialized[],
     return (fmi2Status)core_deserialize(INST, "fmi2DeSerializeFMUstate",
                                         (const unsigned char *)serialized, size, FMUstate);
 }
+#endif
 
+#if !OMIT_DERIVATIVES
 fmi2Status fmi2GetDirectionalDerivative(fmi2Component c, const fmi2ValueReference vUnknown_ref[],
                                         size_t nUnknown, const fmi2ValueReference vKnown_ref[],
                                         size_t nKnown, const fmi2Real dvKnown[],
@@ -233,6 +176,7 @@ fmi2Status fmi2GetDirectionalDerivative(fmi2Component c, const fmi2ValueReferenc
         (void)dvUnknown;
     return unsupported(c, "fmi2GetDirectionalDerivative", "providesDirectionalDerivative=false");
 }
+#endif
 
 /* ---------------------------------------------------------------- model exchange */
 
@@ -241,15 +185,16 @@ fmi2Status fmi2EnterEventMode(fmi2Component c) {
 }
 
 fmi2Status fmi2NewDiscreteStates(fmi2Component c, fmi2EventInfo *eventInfo) {
-    bool changed;
-    Status s = core_update_discrete(INST, "fmi2NewDiscreteStates", &changed);
-    if (s != ST_OK || !eventInfo) return s != ST_OK ? (fmi2Status)s : fmi2Error;
+    EventResult r;
+    const Status s = core_update_discrete(INST, "fmi2NewDiscreteStates", &r);
+    if (s != ST_OK) return (fmi2Status)s;
+    if (!eventInfo) return (fmi2Status)core_error(INST, "fmi2NewDiscreteStates: NULL eventInfo");
     eventInfo->newDiscreteStatesNeeded = fmi2False;
-    eventInfo->terminateSimulation = fmi2False;
+    eventInfo->terminateSimulation = r.terminate ? fmi2True : fmi2False;
     eventInfo->nominalsOfContinuousStatesChanged = fmi2False;
-    eventInfo->valuesOfContinuousStatesChanged = changed ? fmi2True : fmi2False;
-    eventInfo->nextEventTimeDefined = fmi2False;
-    eventInfo->nextEventTime = 0.0;
+    eventInfo->valuesOfContinuousStatesChanged = r.states_changed ? fmi2True : fmi2False;
+    eventInfo->nextEventTimeDefined = r.next_defined ? fmi2True : fmi2False;
+    eventInfo->nextEventTime = r.next_time;
     return fmi2OK;
 }
 
@@ -308,47 +253,69 @@ fmi2Status fmi2GetRealOutputDerivatives(fmi2Component c, const fmi2ValueReferenc
     return unsupported(c, "fmi2GetRealOutputDerivatives", "maxOutputDerivativeOrder=0");
 }
 
+/* A request to end the simulation (the model's terminate_at / event hook) is reported as
+ * fmi2Discard with fmi2Terminated = fmi2True and fmi2LastSuccessfulTime = the time of the
+ * request.  A step that ends exactly at that time computed its whole interval: it returns
+ * fmi2OK, and the next fmi2DoStep returns the Discard (with no progress). */
 fmi2Status fmi2DoStep(fmi2Component c, fmi2Real currentCommunicationPoint,
                       fmi2Real communicationStepSize, fmi2Boolean noSetFMUStatePriorToCurrentPoint) {
     (void)noSetFMUStatePriorToCurrentPoint;
-    bool event_needed, early_return;
-    double last_time;
-    return (fmi2Status)core_do_step(INST, "fmi2DoStep", currentCommunicationPoint,
-                                    communicationStepSize, &event_needed, &early_return,
-                                    &last_time);
+    StepResult r;
+    const double t_end = currentCommunicationPoint + communicationStepSize;
+    const Status s = core_do_step(INST, "fmi2DoStep", currentCommunicationPoint,
+                                  communicationStepSize, &r);
+    if (s != ST_OK || !r.terminate || r.last_time >= t_end - core_time_tol(t_end))
+        return (fmi2Status)s;
+    INST->terminate_reported = true;
+    core_log(INST, ST_DISCARD, "logStatusDiscard", "fmi2DoStep: %s asks to end the simulation at "
+             "t=%.17g (fmi2Terminated = fmi2True, fmi2LastSuccessfulTime = %.17g)", MODEL_NAME,
+             r.last_time, r.last_time);
+    return fmi2Discard;
 }
 
 fmi2Status fmi2CancelStep(fmi2Component c) {
     return unsupported(c, "fmi2CancelStep", "canRunAsynchronuously=false");
 }
 
+/* "If a status is required which cannot be retrieved by the slave it returns fmi2Discard"
+ * (FMI 2.0, 4.2.3): fmi2DoStepStatus and fmi2PendingStatus only exist for fmi2Pending, which
+ * this FMU never returns; there is no Integer status. */
+#define STATUS_MODES (MODE_STEP | MODE_TERMINATED | MODE_ERROR)
+
+static fmi2Status no_status(fmi2Component c, const char *fn, fmi2StatusKind s) {
+    if (!core_allowed(INST, fn, STATUS_MODES)) return fmi2Error;
+    core_log(INST, ST_DISCARD, "logStatusDiscard", "%s: status kind %d is not available (only "
+             "fmi2LastSuccessfulTime as Real and fmi2Terminated as Boolean)", fn, (int)s);
+    return fmi2Discard;
+}
+
 fmi2Status fmi2GetStatus(fmi2Component c, const fmi2StatusKind s, fmi2Status *value) {
-    (void)s, (void)value;
-    return unsupported(c, "fmi2GetStatus", "fmi2DoStep never returns fmi2Pending");
+    (void)value;
+    return no_status(c, "fmi2GetStatus", s);
 }
 
 fmi2Status fmi2GetRealStatus(fmi2Component c, const fmi2StatusKind s, fmi2Real *value) {
-    if (!core_allowed(INST, "fmi2GetRealStatus", MODE_ANY)) return fmi2Error;
-    if (s != fmi2LastSuccessfulTime || !value)
-        return unsupported(c, "fmi2GetRealStatus", "only fmi2LastSuccessfulTime");
+    if (s != fmi2LastSuccessfulTime) return no_status(c, "fmi2GetRealStatus", s);
+    if (!core_allowed(INST, "fmi2GetRealStatus", STATUS_MODES)) return fmi2Error;
+    if (!value) return (fmi2Status)core_error(INST, "fmi2GetRealStatus: NULL value");
     *value = INST->m.time;
     return fmi2OK;
 }
 
 fmi2Status fmi2GetIntegerStatus(fmi2Component c, const fmi2StatusKind s, fmi2Integer *value) {
-    (void)s, (void)value;
-    return unsupported(c, "fmi2GetIntegerStatus", "no integer status");
+    (void)value;
+    return no_status(c, "fmi2GetIntegerStatus", s);
 }
 
 fmi2Status fmi2GetBooleanStatus(fmi2Component c, const fmi2StatusKind s, fmi2Boolean *value) {
-    if (!core_allowed(INST, "fmi2GetBooleanStatus", MODE_ANY)) return fmi2Error;
-    if (s != fmi2Terminated || !value)
-        return unsupported(c, "fmi2GetBooleanStatus", "only fmi2Terminated");
-    *value = fmi2False;
+    if (s != fmi2Terminated) return no_status(c, "fmi2GetBooleanStatus", s);
+    if (!core_allowed(INST, "fmi2GetBooleanStatus", STATUS_MODES)) return fmi2Error;
+    if (!value) return (fmi2Status)core_error(INST, "fmi2GetBooleanStatus: NULL value");
+    *value = INST->m.terminate ? fmi2True : fmi2False;
     return fmi2OK;
 }
 
 fmi2Status fmi2GetStringStatus(fmi2Component c, const fmi2StatusKind s, fmi2String *value) {
-    (void)s, (void)value;
-    return unsupported(c, "fmi2GetStringStatus", "fmi2DoStep never returns fmi2Pending");
+    (void)value;
+    return no_status(c, "fmi2GetStringStatus", s);
 }

@@ -37,7 +37,8 @@ fmi3Status fmi3SetDebugLogging(fmi3Instance instance, fmi3Boolean loggingOn, siz
     if (!core_allowed(INST, "fmi3SetDebugLogging", MODE_ANY)) return fmi3Error;
     for (size_t i = 0; i < nCategories; i++) {
         const char *cat = categories ? categories[i] : NULL;
-        if (!cat || (strcmp(cat, "logEvents") && strcmp(cat, "logStatusError")))
+        if (!cat || (strcmp(cat, "logEvents") && strcmp(cat, "logStatusError") &&
+                     strcmp(cat, "logStatusDiscard")))
             return (fmi3Status)core_error(INST, "fmi3SetDebugLogging: unknown log category '%s'",
                                           cat ? cat : "(null)");
     }
@@ -52,7 +53,7 @@ static Instance3 *instantiate(fmi3String name, fmi3String token, bool is_cs, boo
     if (!w) return NULL;
     w->log_message = log_message;
     w->env = env;
-    if (!core_setup(&w->inst, name, is_cs, logging_on, logger3)) {
+    if (!core_setup(&w->inst, name, 3, is_cs, logging_on, logger3)) {
         free(w);
         return NULL;
     }
@@ -98,8 +99,10 @@ fmi3Instance fmi3InstantiateCoSimulation(
         free(w);
         return NULL;
     }
-    w->inst.event_mode_used = eventModeUsed;
-    w->inst.early_return_allowed = earlyReturnAllowed;
+    /* the importer may only use what the FMU declares (hasEventMode,
+     * mightReturnEarlyFromDoStep); flags it must not set are ignored */
+    w->inst.event_mode_used = eventModeUsed && CS_EVENT_MODE;
+    w->inst.early_return_allowed = earlyReturnAllowed && CS_EARLY_RETURN;
     return w;
 }
 
@@ -150,102 +153,49 @@ fmi3Status fmi3Reset(fmi3Instance instance) {
 
 /* ---------------------------------------------------------------- get / set */
 
-static fmi3Status get3(fmi3Instance instance, const char *fn, const fmi3ValueReference vr[],
-                       size_t n, VarType type, void *values, size_t n_values) {
-    if (!core_allowed(INST, fn, MODE_ANY & ~MODE_INSTANTIATED)) return fmi3Error;
-    if (core_check_count(INST, fn, n_values, n, "values (no array variables)")) return fmi3Error;
-    if (n > 0 && (!vr || !values)) return (fmi3Status)core_error(INST, "%s: NULL argument", fn);
-    core_update(INST);
-    for (size_t i = 0; i < n; i++) {
-        if (!core_can_get(INST, fn, vr[i], type)) return fmi3Error;
-        const double x = INST->m.v[vr[i]];
-        switch (type) {
-        case T_REAL: ((fmi3Float64 *)values)[i] = x; break;
-        case T_INTEGER: ((fmi3Int32 *)values)[i] = (fmi3Int32)x; break;
-        default: ((fmi3Boolean *)values)[i] = x != 0.0;
-        }
-    }
-    return fmi3OK;
-}
-
-static fmi3Status set3(fmi3Instance instance, const char *fn, const fmi3ValueReference vr[],
-                       size_t n, VarType type, const void *values, size_t n_values) {
-    if (!instance) return fmi3Error;
-    if (core_check_count(INST, fn, n_values, n, "values (no array variables)")) return fmi3Error;
-    if (n > 0 && (!vr || !values)) return (fmi3Status)core_error(INST, "%s: NULL argument", fn);
-    for (size_t i = 0; i < n; i++) {
-        if (!core_can_set(INST, fn, vr[i], type)) return fmi3Error;
-        double x;
-        switch (type) {
-        case T_REAL: x = ((const fmi3Float64 *)values)[i]; break;
-        case T_INTEGER: x = ((const fmi3Int32 *)values)[i]; break;
-        default: x = ((const fmi3Boolean *)values)[i] ? 1.0 : 0.0;
-        }
-        INST->m.v[vr[i]] = x;
-    }
-    INST->m.dirty = true;
-    return fmi3OK;
-}
-
-#define GETSET(Name, CType, VT)                                                                  \
+#define GETSET(Name, CType, Api)                                                                 \
     fmi3Status fmi3Get##Name(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,   \
                              CType values[], size_t nValues) {                                   \
-        return get3(instance, "fmi3Get" #Name, vr, nvr, VT, values, nValues);                    \
+        return (fmi3Status)core_get(INST, "fmi3Get" #Name, vr, nvr, Api, values, nValues, NULL); \
     }                                                                                            \
     fmi3Status fmi3Set##Name(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,   \
                              const CType values[], size_t nValues) {                             \
-        return set3(instance, "fmi3Set" #Name, vr, nvr, VT, values, nValues);                    \
+        return (fmi3Status)core_set(INST, "fmi3Set" #Name, vr, nvr, Api, values, nValues, NULL); \
     }
 
-GETSET(Float64, fmi3Float64, T_REAL)
-GETSET(Int32, fmi3Int32, T_INTEGER)
-GETSET(Boolean, fmi3Boolean, T_BOOLEAN)
-
-/* types no model uses: any value reference is of the wrong type (or unknown) */
-#define WRONG_TYPE(Name, CType)                                                                  \
-    fmi3Status fmi3Get##Name(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,   \
-                             CType values[], size_t nValues) {                                   \
-        (void)values, (void)nValues;                                                             \
-        return (fmi3Status)core_wrong_type(INST, "fmi3Get" #Name, vr, nvr, #Name);               \
-    }                                                                                            \
-    fmi3Status fmi3Set##Name(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,   \
-                             const CType values[], size_t nValues) {                             \
-        (void)values, (void)nValues;                                                             \
-        return (fmi3Status)core_wrong_type(INST, "fmi3Set" #Name, vr, nvr, #Name);               \
-    }
-
-WRONG_TYPE(Float32, fmi3Float32)
-WRONG_TYPE(Int8, fmi3Int8)
-WRONG_TYPE(UInt8, fmi3UInt8)
-WRONG_TYPE(Int16, fmi3Int16)
-WRONG_TYPE(UInt16, fmi3UInt16)
-WRONG_TYPE(UInt32, fmi3UInt32)
-WRONG_TYPE(Int64, fmi3Int64)
-WRONG_TYPE(UInt64, fmi3UInt64)
-WRONG_TYPE(String, fmi3String)
+GETSET(Float32, fmi3Float32, API_FLOAT32)
+GETSET(Float64, fmi3Float64, API_FLOAT64)
+GETSET(Int8, fmi3Int8, API_INT8)
+GETSET(UInt8, fmi3UInt8, API_UINT8)
+GETSET(Int16, fmi3Int16, API_INT16)
+GETSET(UInt16, fmi3UInt16, API_UINT16)
+GETSET(Int32, fmi3Int32, API_INT32)
+GETSET(UInt32, fmi3UInt32, API_UINT32)
+GETSET(Int64, fmi3Int64, API_INT64) /* Int64 and Enumeration variables */
+GETSET(UInt64, fmi3UInt64, API_UINT64)
+GETSET(Boolean, fmi3Boolean, API_BOOL3)
+GETSET(String, fmi3String, API_STRING)
 
 fmi3Status fmi3GetBinary(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,
                          size_t valueSizes[], fmi3Binary values[], size_t nValues) {
-    (void)valueSizes, (void)values, (void)nValues;
-    return (fmi3Status)core_wrong_type(INST, "fmi3GetBinary", vr, nvr, "Binary");
+    return (fmi3Status)core_get(INST, "fmi3GetBinary", vr, nvr, API_BINARY, values, nValues,
+                                valueSizes);
 }
 
 fmi3Status fmi3SetBinary(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,
                          const size_t valueSizes[], const fmi3Binary values[], size_t nValues) {
-    (void)valueSizes, (void)values, (void)nValues;
-    return (fmi3Status)core_wrong_type(INST, "fmi3SetBinary", vr, nvr, "Binary");
+    return (fmi3Status)core_set(INST, "fmi3SetBinary", vr, nvr, API_BINARY, values, nValues,
+                                valueSizes);
 }
 
 fmi3Status fmi3GetClock(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,
                         fmi3Clock values[]) {
-    (void)values;
-    return (fmi3Status)core_wrong_type(INST, "fmi3GetClock", vr, nvr, "Clock");
+    return (fmi3Status)core_get(INST, "fmi3GetClock", vr, nvr, API_CLOCK, values, nvr, NULL);
 }
 
 fmi3Status fmi3SetClock(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,
                         const fmi3Clock values[]) {
-    (void)values;
-    return (fmi3Status)core_wrong_type(INST, "fmi3SetClock", vr, nvr, "Clock");
+    return (fmi3Status)core_set(INST, "fmi3SetClock", vr, nvr, API_CLOCK, values, nvr, NULL);
 }
 
 fmi3Status fmi3GetNumberOfVariableDependencies(fmi3Instance instance,
@@ -268,6 +218,7 @@ fmi3Status fmi3GetVariableDependencies(fmi3Instance instance, fmi3ValueReference
                        "providesPerElementDependencies=false");
 }
 
+#if !OMIT_FMU_STATE
 /* ---------------------------------------------------------------- FMU state */
 
 fmi3Status fmi3GetFMUState(fmi3Instance instance, fmi3FMUState *FMUState) {
@@ -302,8 +253,11 @@ fmi3Status fmi3DeserializeFMUState(fmi3Instance instance, const fmi3Byte seriali
                                         FMUState);
 }
 
+#endif
+
 /* ---------------------------------------------------------------- not provided */
 
+#if !OMIT_DERIVATIVES
 fmi3Status fmi3GetDirectionalDerivative(fmi3Instance instance, const fmi3ValueReference unknowns[],
                                         size_t nUnknowns, const fmi3ValueReference knowns[],
                                         size_t nKnowns, const fmi3Float64 seed[], size_t nSeed,
@@ -322,22 +276,36 @@ fmi3Status fmi3GetAdjointDerivative(fmi3Instance instance, const fmi3ValueRefere
         (void)sensitivity, (void)nSensitivity;
     return unsupported(instance, "fmi3GetAdjointDerivative", "providesAdjointDerivatives=false");
 }
+#endif
 
 fmi3Status fmi3EnterConfigurationMode(fmi3Instance instance) {
-    return unsupported(instance, "fmi3EnterConfigurationMode", "no structural parameters");
+    return (fmi3Status)core_enter_config(INST, "fmi3EnterConfigurationMode");
 }
 
 fmi3Status fmi3ExitConfigurationMode(fmi3Instance instance) {
-    return unsupported(instance, "fmi3ExitConfigurationMode", "no structural parameters");
+    return (fmi3Status)core_exit_config(INST, "fmi3ExitConfigurationMode");
 }
 
 #define NO_CLOCKS "no clocks"
 
+/* clocks with a constant interval (intervalVariability="constant") report it; shifts are 0 */
+static bool constant_clock(fmi3Instance instance, const char *fn, fmi3ValueReference vr) {
+    if (vr < NV && VARS[vr].type == T_CLOCK && VARS[vr].interval > 0) return true;
+    core_error(INST, "%s: value reference %u is not a clock with a constant interval", fn, vr);
+    return false;
+}
+
 fmi3Status fmi3GetIntervalDecimal(fmi3Instance instance, const fmi3ValueReference vr[],
                                   size_t nvr, fmi3Float64 intervals[],
                                   fmi3IntervalQualifier qualifiers[]) {
-    (void)vr, (void)nvr, (void)intervals, (void)qualifiers;
-    return unsupported(instance, "fmi3GetIntervalDecimal", NO_CLOCKS);
+    if (!core_allowed(INST, "fmi3GetIntervalDecimal", MODE_ANY & ~MODE_INSTANTIATED))
+        return fmi3Error;
+    for (size_t i = 0; i < nvr; i++) {
+        if (!constant_clock(instance, "fmi3GetIntervalDecimal", vr[i])) return fmi3Error;
+        intervals[i] = VARS[vr[i]].interval;
+        qualifiers[i] = fmi3IntervalUnchanged;
+    }
+    return fmi3OK;
 }
 
 fmi3Status fmi3GetIntervalFraction(fmi3Instance instance, const fmi3ValueReference vr[],
@@ -349,8 +317,12 @@ fmi3Status fmi3GetIntervalFraction(fmi3Instance instance, const fmi3ValueReferen
 
 fmi3Status fmi3GetShiftDecimal(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,
                                fmi3Float64 shifts[]) {
-    (void)vr, (void)nvr, (void)shifts;
-    return unsupported(instance, "fmi3GetShiftDecimal", NO_CLOCKS);
+    if (!core_allowed(INST, "fmi3GetShiftDecimal", MODE_ANY & ~MODE_INSTANTIATED)) return fmi3Error;
+    for (size_t i = 0; i < nvr; i++) {
+        if (!constant_clock(instance, "fmi3GetShiftDecimal", vr[i])) return fmi3Error;
+        shifts[i] = 0.0;
+    }
+    return fmi3OK;
 }
 
 fmi3Status fmi3GetShiftFraction(fmi3Instance instance, const fmi3ValueReference vr[], size_t nvr,
@@ -410,15 +382,15 @@ fmi3Status fmi3UpdateDiscreteStates(fmi3Instance instance, fmi3Boolean *discrete
                                     fmi3Boolean *valuesOfContinuousStatesChanged,
                                     fmi3Boolean *nextEventTimeDefined,
                                     fmi3Float64 *nextEventTime) {
-    bool changed;
-    const Status s = core_update_discrete(INST, "fmi3UpdateDiscreteStates", &changed);
+    EventResult r;
+    const Status s = core_update_discrete(INST, "fmi3UpdateDiscreteStates", &r);
     if (s != ST_OK) return (fmi3Status)s;
     if (discreteStatesNeedUpdate) *discreteStatesNeedUpdate = false;
-    if (terminateSimulation) *terminateSimulation = false;
+    if (terminateSimulation) *terminateSimulation = r.terminate;
     if (nominalsOfContinuousStatesChanged) *nominalsOfContinuousStatesChanged = false;
-    if (valuesOfContinuousStatesChanged) *valuesOfContinuousStatesChanged = changed;
-    if (nextEventTimeDefined) *nextEventTimeDefined = false;
-    if (nextEventTime) *nextEventTime = 0.0;
+    if (valuesOfContinuousStatesChanged) *valuesOfContinuousStatesChanged = r.states_changed;
+    if (nextEventTimeDefined) *nextEventTimeDefined = r.next_defined;
+    if (nextEventTime) *nextEventTime = r.next_time;
     return fmi3OK;
 }
 
@@ -491,19 +463,23 @@ fmi3Status fmi3EnterStepMode(fmi3Instance instance) {
     return (fmi3Status)core_enter_step_mode(INST, "fmi3EnterStepMode");
 }
 
+/* A request to end the simulation comes back as terminateSimulation = true with
+ * lastSuccessfulTime = the time of the request (earlyReturn only if it was allowed); the
+ * importer must then call fmi3Terminate.  Time events with eventModeUsed: a step reaching one
+ * returns eventHandlingNeeded = true (earlyReturn = false); a step passing one is an error. */
 fmi3Status fmi3DoStep(fmi3Instance instance, fmi3Float64 currentCommunicationPoint,
                       fmi3Float64 communicationStepSize,
                       fmi3Boolean noSetFMUStatePriorToCurrentPoint,
                       fmi3Boolean *eventHandlingNeeded, fmi3Boolean *terminateSimulation,
                       fmi3Boolean *earlyReturn, fmi3Float64 *lastSuccessfulTime) {
     (void)noSetFMUStatePriorToCurrentPoint;
-    bool event_needed = false, early = false;
-    double last = currentCommunicationPoint;
+    StepResult r;
     const Status s = core_do_step(INST, "fmi3DoStep", currentCommunicationPoint,
-                                  communicationStepSize, &event_needed, &early, &last);
-    if (eventHandlingNeeded) *eventHandlingNeeded = event_needed;
-    if (terminateSimulation) *terminateSimulation = false;
-    if (earlyReturn) *earlyReturn = early;
-    if (lastSuccessfulTime) *lastSuccessfulTime = last;
+                                  communicationStepSize, &r);
+    if (s == ST_OK && r.terminate) INST->terminate_reported = true;
+    if (eventHandlingNeeded) *eventHandlingNeeded = r.event_needed;
+    if (terminateSimulation) *terminateSimulation = r.terminate;
+    if (earlyReturn) *earlyReturn = r.early_return;
+    if (lastSuccessfulTime) *lastSuccessfulTime = r.last_time;
     return (fmi3Status)s;
 }

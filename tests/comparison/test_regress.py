@@ -12,7 +12,7 @@ import pytest
 import yaml
 from comparison_helpers import cli
 
-from cosim.comparison.regress import reference_info
+from cosim.studies.regress import reference_info
 from tests.conftest import ROOT, TOPOLOGIES
 
 CASES = ROOT / "reference_results"

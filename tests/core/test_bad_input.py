@@ -1,8 +1,11 @@
 """Bad input gets one precise message, a documented exit code, no traceback; results
-already written stay readable with status failed; temporary folders are removed."""
+already written stay readable with status failed; nothing is left in the temporary
+folder but this process's FMU extraction cache (removed at exit, see
+tests/core/test_extraction_cache.py)."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -13,6 +16,7 @@ import pytest
 import cosim
 from cosim.cli.main import main
 from cosim.errors import FMICallError, FMUError, NonFiniteError, SubsystemError, TopologyError
+from cosim.fmu import cache
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +26,9 @@ def private_tmp(tmp_path, monkeypatch):
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     yield scratch
-    assert list(scratch.iterdir()) == [], "temporary folders left behind"
+    left = [p for p in scratch.iterdir() if p != cache.root()]
+    assert left == [], "temporary folders left behind"
+    assert all(p.name.startswith(f"{os.getpid()}-") for p in cache.root().iterdir())
 
 
 def rezip(src: Path, dst: Path, rename=None, extra=None, replace=None) -> Path:

@@ -21,7 +21,8 @@ def cli(capsys, *args):
 def test_check_lists_order_and_unconnected_inputs(capsys, fmus):
     code, out, _ = cli(capsys, "check", TOPOLOGIES / "datacenter.yaml")
     assert code == 0 and "OK" in out
-    assert "cooler.T_setpoint = 291.15" in out and "fan_ctrl.setpoint = 323.15" in out
+    assert "cooler.T_setpoint = 18 degC (291.15 K)" in out
+    assert "fan_ctrl.setpoint = 50 degC (323.15 K)" in out
     order = out.split("stepping order): ")[1].splitlines()[0].split(", ")
     assert order.index("load") < order.index("rack1") and len(order) == 8
 

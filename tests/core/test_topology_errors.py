@@ -72,11 +72,12 @@ def test_connection_must_go_output_to_input(tmp_path, fmu):
     assert any("not an input" in str(q) for q in probs)
 
 
-def test_unit_mismatch(tmp_path, fmu):
+def test_incompatible_units(tmp_path, fmu):
     p = write(tmp_path, fmu, "  - a.x -> b.u\n")
     [prob] = problems(p)
-    assert "unit mismatch" in str(prob) and "'1'" in str(prob) and "'1/s'" in str(prob)
+    assert "incompatible units" in str(prob) and "'1'" in str(prob) and "'1/s'" in str(prob)
     assert (prob.node, prob.variable) == ("b", "u")
+    assert prob.where == f"{p}:{line_of(p, 'a.x -> b.u')}"
 
 
 COUNTER = """

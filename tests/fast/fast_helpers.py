@@ -19,8 +19,8 @@ def compiled_loops() -> Iterator[list]:
     original = cosim.fast.compile_loop
     seen: list = []
 
-    def spy(system, algorithm, run_spec):
-        loop = original(system, algorithm, run_spec)
+    def spy(sim):
+        loop = original(sim)
         seen.append(loop)
         return loop
 

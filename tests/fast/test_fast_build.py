@@ -1,5 +1,6 @@
 """The kernel's build and cache, the fallback without a compiler (one warning per process),
-and the guard that keeps the kernel in step with the Python code it replicates."""
+and the guard that keeps blocks whose code changed (a subclass, an instance override)
+off the kernel."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from fast_helpers import run_both
 import cosim
 import cosim.fast
 from bench.overhead import gain_chain, to_cosim
-from cosim.fast import FastPathWarning, build, reference
+from cosim.blocks.pid import PID
+from cosim.fast import FastPathWarning, build
 
 
 @pytest.fixture
@@ -58,25 +60,37 @@ def test_kernel_is_built_once_into_the_cache(fresh_kernel, monkeypatch, tmp_path
     assert list((tmp_path / "fast").iterdir()) == built  # no temporary files left
 
 
-def test_reference_code_is_current():
-    """Fails when code the kernel replicates changed: bring kernel.c up to date, then
-    refresh PINNED with ``python -m cosim.fast.reference``."""
-    assert reference.stale(list(reference.GROUPS)) is None
+class SlowerPID(PID):
+    """A PID whose step is not PID's: the kernel's PID would compute something else."""
+
+    def step(self, t, dt, inputs):
+        out = super().step(t, dt, inputs)
+        return {"u": 0.5 * out["u"]}
 
 
-def test_changed_reference_disables_the_compiled_loop(monkeypatch, tmp_path, fmus):
-    name = "cosim.master.jacobi:Jacobi.step"
-    monkeypatch.setitem(reference.PINNED, name, "0" * 16)
+def _pid_chain(tmp_path, cls):
     topo = to_cosim(gain_chain(2), 20, tmp_path)
-    run_both(topo, algorithm="jacobi", expect_fast=False)
-    run_both(topo, algorithm="gauss-seidel")  # pins of the other master still hold
+    topo.add_block("ctrl", cls, parameters={"kp": 0.3, "ki": 0.1},
+                   start={"setpoint": 1.0, "measurement": 0.0})
+    return topo
 
 
-def test_digest_ignores_layout_comments_and_docstring():
-    a = "def f(x):\n    '''doc'''\n    return x + 1  # one\n"
-    b = "def f( x ):\n\n    return x+\\\n        1\n"
-    digest = reference._digest_source  # noqa: SLF001
-    assert digest(a) == digest(b) != digest(a.replace("+ 1", "+ 2"))
+def test_a_block_whose_step_is_replaced_runs_in_python(tmp_path, fmus):
+    python, _ = run_both(_pid_chain(tmp_path, SlowerPID), expect_fast=False)
+    with cosim.Simulation(_pid_chain(tmp_path, SlowerPID)) as sim:
+        assert "replaces step() of PID" in cosim.fast.explain(sim)
+    # the subclass's own law holds: u = 0.5 * kp * e at the first step (e = 1, I = e*dt)
+    first = python.df["ctrl.u"].iloc[1]
+    dt = python.info.step
+    assert first == pytest.approx(0.5 * (0.3 * 1.0 + 0.1 * dt), rel=1e-12)
+
+
+def test_a_block_method_replaced_on_the_instance_runs_in_python(tmp_path, fmus):
+    with cosim.Simulation(_pid_chain(tmp_path, PID)) as sim:
+        assert cosim.fast.explain(sim) is None
+        block = sim.system.subsystems[sim.system.index["ctrl"]].block
+        block.error = lambda inputs: 0.0
+        assert "replaces error() of PID" in cosim.fast.explain(sim)
 
 
 def test_python_loop_when_asked(fmus, tmp_path):

@@ -75,9 +75,9 @@ def test_terminate_after_failure_is_not_called(fmu, tmp_path):
     seen = {}
     original = ex.Execution._finish
 
-    def finish(self, started, subsystems, error, wall):
-        seen[self.fast] = {name: sub.time for name, sub in subsystems.items()}
-        return original(self, started, subsystems, error, wall)
+    def finish(self, started, error, wall):
+        seen[self.sim.fast] = {sub.name: sub.time for sub in self.system.subsystems}
+        return original(self, started, error, wall)
 
     ex.Execution._finish = finish
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from ctypes import byref, c_bool, c_double
 from pathlib import Path
 
 from fmpy import extract, read_model_description
@@ -16,9 +17,27 @@ from fmpy.fmi2 import (
 )
 from fmpy.fmi3 import FMU3Model, FMU3Slave
 
+# the original models, described in detail by the tables of test_fmus_descriptions.py
 MODELS = ("Ball", "Cooler", "Decay", "Faulty", "Gain", "Oscillator", "Rack", "Spring")
 ME_MODELS = ("Ball", "Decay", "Oscillator")
 VERSIONS = (2, 3)
+# every model and the FMI versions it is built for (the conformance models have their own
+# test files: test_fmus_<model>.py)
+ALL_MODELS: dict[str, tuple[int, ...]] = {
+    **{m: VERSIONS for m in MODELS},
+    "Stopper": VERSIONS,
+    "Counter": VERSIONS,
+    "Lazy": VERSIONS,
+    "Silent": VERSIONS,
+    "Hostile": VERSIONS,
+    "VanDerPol": VERSIONS,
+    "AllTypes": VERSIONS,
+    "StateSpace": (3,),
+    "Clocked": (3,),
+    "Minimal": VERSIONS,
+    "RackDetailed": VERSIONS,
+}
+ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 
 _unzipped: dict[tuple[str, int], str] = {}
 TEMPDIRS: list[str] = []
@@ -78,27 +97,36 @@ class Instance:
     def vr(self, name: str) -> int:
         return self.vars[name].valueReference
 
-    def _typed(self, name: str) -> tuple[str, int]:
+    def _method(self, name: str) -> str:
+        """The fmpy method suffix for a variable: Real/Integer/... (FMI 2), Float64/... (FMI 3)."""
         t = self.vars[name].type
         if self.version == 2:
-            return t, self.vr(name)
-        return {"Float64": "Real", "Int32": "Integer"}.get(t, t), self.vr(name)
+            return "Integer" if t == "Enumeration" else t
+        return "Int64" if t == "Enumeration" else t
+
+    def count(self, name: str) -> int:
+        """Current element count of a variable (arrays: product of its dimensions)."""
+        n = 1
+        for d in self.vars[name].dimensions:
+            if d.valueReference is None:
+                n *= int(d.start)
+            else:
+                n *= self.fmu.getUInt64([d.valueReference])[0]
+        return n
 
     def set(self, **values) -> None:
+        """Set variables by name; a list sets all elements of an array."""
         for name, value in values.items():
-            t, vr = self._typed(name)
-            if self.version == 2:
-                getattr(self.fmu, f"set{t}")([vr], [value])
-            else:
-                getattr(self.fmu, {"Real": "setFloat64", "Integer": "setInt32",
-                                   "Boolean": "setBoolean"}[t])([vr], [value])
+            setter = getattr(self.fmu, f"set{self._method(name)}")
+            setter([self.vr(name)], list(value) if isinstance(value, list | tuple) else [value])
 
     def get(self, name: str):
-        t, vr = self._typed(name)
-        if self.version == 2:
-            return getattr(self.fmu, f"get{t}")([vr])[0]
-        return getattr(self.fmu, {"Real": "getFloat64", "Integer": "getInt32",
-                                  "Boolean": "getBoolean"}[t])([vr])[0]
+        """A scalar's value, or the list of an array's elements (row-major)."""
+        getter = getattr(self.fmu, f"get{self._method(name)}")
+        if self.version == 2 or not self.vars[name].dimensions:
+            value = getter([self.vr(name)])[0]
+            return value.decode() if isinstance(value, bytes) and self.version == 2 else value
+        return getter([self.vr(name)], nValues=self.count(name))
 
     def init(self, start_time: float = 0.0, **start) -> Instance:
         self.set(**start)
@@ -121,3 +149,17 @@ class Instance:
             self.step(i * dt, dt)
             rows.append(((i + 1) * dt, *(self.get(name) for name in names)))
         return rows
+
+
+def raw_do_step3(inst: Instance, t: float, dt: float) -> tuple[int, bool, bool, bool, float]:
+    """fmi3DoStep without fmpy's exception for Discard/Error:
+    (status, eventHandlingNeeded, terminateSimulation, earlyReturn, lastSuccessfulTime)."""
+    event, terminate, early, last = c_bool(), c_bool(), c_bool(), c_double(-1.0)
+    status = inst.fmu.dll.fmi3DoStep(inst.fmu.component, t, dt, True, byref(event),
+                                     byref(terminate), byref(early), byref(last))
+    return status, event.value, terminate.value, early.value, last.value
+
+
+def logged(inst: Instance, status: int, text: str) -> bool:
+    """Did the FMU log a message with this status containing `text`?"""
+    return any(s == status and text in msg for s, msg in inst.log)

@@ -14,7 +14,7 @@ import zipfile
 import pytest
 from fmpy import read_model_description
 from fmpy.validation import validate_fmu
-from fmutest_helpers import ME_MODELS, MODELS, VERSIONS
+from fmutest_helpers import ALL_BUILDS, ME_MODELS, MODELS, VERSIONS
 
 # name: (causality, start, unit); start None = calculated by the model
 SPEC = {
@@ -37,7 +37,10 @@ SPEC = {
              "G_cpu": ("parameter", 500, "W/K"), "cp": ("parameter", 1005, "J/(kg.K)"),
              "T0": ("parameter", 298.15, "K"), "P_it": ("input", 10000, "W"),
              "T_supply": ("input", 291.15, "K"), "m_flow": ("input", 1, "kg/s"),
-             "T_out": ("output", None, "K"), "T_cpu": ("output", None, "K")},
+             "T_out": ("output", None, "K"), "T_cpu": ("output", None, "K"),
+             "T_throttle": ("parameter", 358.15, "K"), "T_trip": ("parameter", 373.15, "K"),
+             "throttle_min": ("parameter", 0.5, "1"), "throttle": ("output", None, "1"),
+             "tripped": ("output", None, None)},
     "Cooler": {"tau": ("parameter", 120, "s"), "m_flow_nominal": ("parameter", 4, "kg/s"),
                "P_fan_nominal": ("parameter", 3000, "W"), "COP": ("parameter", 3.5, "1"),
                "cp": ("parameter", 1005, "J/(kg.K)"), "T0": ("parameter", 291.15, "K"),
@@ -56,7 +59,7 @@ FEEDTHROUGH = {
     "Decay": {"x": set()},
     "Ball": {"h": set(), "v": set(), "bounces": set()},
     "Gain": {"y": {"u"}},
-    "Rack": {"T_out": set(), "T_cpu": set()},
+    "Rack": {"T_out": set(), "T_cpu": set(), "throttle": set(), "tripped": set()},
     "Cooler": {"T_supply": set(), "P_el": {"fan", "T_return"}, "m_flow": {"fan"}},
     "Faulty": {"y": {"u"}},
 }
@@ -83,7 +86,7 @@ def xml_root(path) -> ET.Element:
         return ET.fromstring(zf.read("modelDescription.xml"))
 
 
-@pytest.mark.parametrize("model,version", ALL)
+@pytest.mark.parametrize("model,version", ALL_BUILDS)
 def test_fmu_passes_fmpy_validation(fmus, model, version):
     path = str(fmus[(model, version)])
     read_model_description(path, validate=True)  # XML schema

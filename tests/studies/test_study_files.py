@@ -146,17 +146,11 @@ def test_data_files_of_blocks_are_relative_to_the_study(tmp_path, table_topology
         cs.load_study(path)
 
 
-def test_events_pass_through_or_are_refused_clearly(tmp_path, decay_topology):
-    from cosim.studies.study import events_support
+def test_variant_events_pass_through(tmp_path, decay_topology):
     path = study(tmp_path, decay_topology, outputs=XF, variants={"late": {"events": [
         {"at": 0.5, "set": "d.u", "value": 1.0}]}})
-    if events_support() is None:
-        with pytest.raises(cs.StudyError, match=r"variants.late.events: this cosim cannot "
-                                                r"apply scheduled events"):
-            cs.load_study(path)
-    else:
-        assert cs.load_study(path).scenarios[0].events == (
-            {"at": 0.5, "set": "d.u", "value": 1.0},)
+    assert cs.load_study(path).scenarios[0].events == (
+        {"at": 0.5, "set": "d.u", "value": 1.0},)
 
 
 def test_the_shipped_example_study_loads(fmus):

@@ -1,16 +1,19 @@
-"""Quick-look plots of a run: one subplot per unit, time in s (or h for long runs)."""
+"""Quick-look plots of a run: one subplot per (display) unit, time in s (or h for long runs)."""
 
 from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..errors import ResultsError
 from .reader import RunData, read
+
+if TYPE_CHECKING:  # matplotlib is imported when a plot is made, not with cosim.results
+    from matplotlib.figure import Figure
 
 HOURS_ABOVE = 2 * 3600.0  # runs longer than this get an hour axis
 _DISCRETE = ("integer", "boolean")
@@ -36,21 +39,25 @@ def plot(run: RunData | str | Path, signals: str | Iterable[str] | None = None, 
          path: str | Path | None = None) -> Figure:
     """Plot ``signals`` (names or globs such as ``"rack*.T_cpu"``; all when None).
 
-    Signals sharing a unit share a subplot. Returns the matplotlib Figure (rendered with
+    Signals sharing a unit share a subplot; signals with a display unit
+    (``run.display_units``, FMI ``displayUnit``) are drawn in it. Returns the matplotlib Figure (rendered with
     Agg, independent of pyplot); saves it as PNG when ``path`` is given.
     """
     if not isinstance(run, RunData):
         run = read(run)
     names = _select(run, signals)
+    shown = run.display_units
     groups: dict[str, list[str]] = {}
     for name in names:
-        groups.setdefault(run.units.get(name) or "", []).append(name)
+        unit = shown[name].unit if name in shown else run.units.get(name) or ""
+        groups.setdefault(unit, []).append(name)
 
     t = run.time
     span = float(t[-1] - t[0]) if len(t) else 0.0
     hours = span > HOURS_ABOVE
     x = t / 3600.0 if hours else t
 
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(9, 2.2 + 2.0 * max(1, len(groups))), layout="constrained")
     axes = fig.subplots(max(1, len(groups)), 1, sharex=True, squeeze=False)[:, 0]
     for ax, (unit, members) in zip(axes, groups.items(), strict=False):
@@ -58,7 +65,9 @@ def plot(run: RunData | str | Path, signals: str | Iterable[str] | None = None, 
             kind = run.signal_attrs.get(name, {}).get("kind")
             discrete = kind in _DISCRETE if kind else run.df[name].dtype.kind in "biu"
             style = "steps-post" if discrete else "default"
-            ax.plot(x, np.asarray(run.df[name], dtype=float), label=name, drawstyle=style)
+            y = np.asarray(run.df[name], dtype=float)
+            ax.plot(x, shown[name].apply(y) if name in shown else y, label=name,
+                    drawstyle=style)
         ax.set_ylabel(f"[{unit}]" if unit else "(no unit)")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize="small", ncol=1 + len(members) // 8)

@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import h5py
-import yaml
 
+from ..comparison.report import Report
+from ..comparison.tolerances import Tolerances
 from ..errors import ConfigError, CosimError, ResultsError
-from .report import Report
-from .tolerances import Tolerances
 
 CASE_FILE, REFERENCE_FILE, TOLERANCE_FILE = "case.yaml", "reference.h5", "tolerances.toml"
 _CASE_KEYS = {"topology", "description", "run", "record", "parameters"}
@@ -55,6 +54,7 @@ class Case:
     run: dict[str, Any] = field(default_factory=dict)
     record: list[str] | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    parameter_where: dict[str, str] = field(default_factory=dict)  # key -> case.yaml:line
     description: str = ""
     topology_given: str = ""  # as written in case.yaml
 
@@ -86,15 +86,13 @@ class CaseResult:
 
 def load_case(folder: str | Path) -> Case:
     """Read ``folder/case.yaml``; ConfigError (exit 2) naming the file if invalid."""
+    from ..topology import yamlio
     folder = Path(folder)
     path = folder / CASE_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("no case.yaml: not a regression case folder", file=str(path)) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise ConfigError(f"cannot read case file: {err}", file=str(path)) from None
-    if not isinstance(data, dict) or not isinstance(data.get("topology"), str):
+    if not path.is_file():
+        raise ConfigError("no case.yaml: not a regression case folder", file=str(path))
+    data, _, where, _ = yamlio.read_mapping(path, "case file", "'topology: <path>'")
+    if not isinstance(data.get("topology"), str):
         raise ConfigError("a case file needs 'topology: <path of the topology file>'",
                           file=str(path))
     unknown = sorted(set(data) - _CASE_KEYS)
@@ -113,6 +111,7 @@ def load_case(folder: str | Path) -> Case:
         raise ConfigError("'parameters' must map node.parameter to a value", file=str(path))
     return Case(name=folder.name, folder=folder, topology=_topology_path(folder, data),
                 run=dict(run), record=record, parameters=dict(parameters),
+                parameter_where={k: where("parameters", k) for k in parameters},
                 description=str(data.get("description", "")),
                 topology_given=str(data["topology"]))
 
@@ -156,14 +155,17 @@ def select(cases: list[Path], names: list[str]) -> list[Path]:
 def run_case(case: Case, output: Path) -> Any:
     """Run the case's topology into ``output`` (HDF5) and return the cosim Result."""
     from ..execution import run as run_topology
-    from ..topology import load
+    from ..topology import load, parameters
     topo = load(case.topology)
     if case.record is not None:
         spec = topo.run.model_dump()
         spec["record"] = list(case.record)
         topo.run = type(topo.run).model_validate(spec)
-    return run_topology(topo, output=output, parameters=case.parameters, progress=False,
-                        keep_in_memory=False, **case.run)
+    for key, value in case.parameters.items():  # each error names case.yaml:line
+        parameters.apply_later(topo, parameters.from_mapping(
+            {key: value}, case.parameter_where.get(key, str(case.folder / CASE_FILE))))
+    return run_topology(topo, output=output, progress=False, keep_in_memory=False,
+                        **case.run)
 
 
 def check_case(folder: str | Path) -> CaseResult:
@@ -186,7 +188,7 @@ def check_case(folder: str | Path) -> CaseResult:
 
 
 def _check(folder: Path) -> CaseResult:
-    from .api import compare
+    from ..comparison.api import compare
     case = load_case(folder)
     if not case.reference.is_file():
         raise ConfigError(f"no {REFERENCE_FILE}: create it with cosim regress --update "
@@ -214,7 +216,7 @@ def update_case(folder: str | Path, why: str) -> CaseResult:
 
 
 def _update(folder: Path, why: str) -> CaseResult:
-    from .api import compare
+    from ..comparison.api import compare
     case = load_case(folder)
     if not case.tolerances.is_file():
         case.tolerances.write_text(DEFAULT_TOLERANCES, encoding="utf-8")
@@ -257,7 +259,7 @@ def git_commit(where: Path) -> str:
 
 
 def provenance(case: Case, run_file: Path, why: str) -> dict[str, Any]:
-    from .. import __version__
+    from .._version import __version__
     with h5py.File(run_file, "r") as f:
         algorithm = _str(f.attrs.get("algorithm", ""))
         settings = _str(f["meta/algorithm"][()]) if "meta/algorithm" in f else "{}"
