@@ -2,7 +2,7 @@
 
 Public API (pinned by ``tests/test_api.py``)::
 
-    cosim.load(path) -> Topology            read a topology file
+    cosim.load(path) -> Topology            read a topology file (YAML, or SSP: .ssp/.ssd)
     cosim.Topology(...)                     build one in Python
     cosim.run(topology_or_path, ...) -> Result
     cosim.Simulation(topology) -> built once: .run(until), .reset(parameters), .close()
@@ -10,8 +10,10 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.compare(run, reference) -> Report compare by the regression tube
     cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
+    cosim.ssp.export(topology, "x.ssp")     write a topology as an SSP (docs/ssp.md)
 """
 
+from . import ssp  # noqa: F401 - cosim.ssp.export (light: imports on first use)
 from ._version import __version__
 from .errors import (
     ConfigError,

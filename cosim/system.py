@@ -11,6 +11,8 @@ Each connection is a row of the index arrays ``src`` (into ``y``), ``dst`` (into
 ``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset`` (the effective gain
 and offset of the check report: unit conversion, then the connection's own). Rows are
 sorted by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
+A connection with a mapping table (integer and boolean values; gain 1, offset 0) is
+then looked up: ``u[dst] = table.get(u[dst], u[dst])`` (``node_maps``).
 Subsystems read and write these vectors through views, so the exchange needs no
 per-variable dictionary look-up, and the compiled loop (:mod:`cosim.fast`) works on the
 very same buffers (:meth:`CoupledSystem.layout`).
@@ -193,6 +195,14 @@ class CoupledSystem:
               bool(self.delayed[k])) for k in range(self.c_lo[i], self.c_hi[i])]
             for i in range(n)]
         self._objects_prev: list[dict] = [dict() for _ in range(n)]
+        # mapping tables (SSP map transformations), per target node: [(dst, {from: to})]
+        self.node_maps: list[list[tuple[int, dict[float, float]]]] = [[] for _ in range(n)]
+        for c in conns:
+            if c.mapping is not None:
+                table = {float(a): float(b) for a, b in c.mapping}
+                j = self.index[c.target_node]
+                self.node_maps[j].append((self._slot_of(j, c.target_var, "in")[0], table))
+        self.has_maps = any(self.node_maps)
 
     def _build_stages(self, report) -> None:
         groups: list[set[int]] = []
@@ -416,6 +426,9 @@ class CoupledSystem:
         if self.has_objects:
             for i in range(self.n):
                 self._objects_into(i)
+        if self.has_maps:
+            for i in range(self.n):
+                self.remap(i)
 
     def exchange_into(self, i: int) -> None:
         """The inputs of node ``i`` from the current outputs (delayed connections: the
@@ -425,6 +438,15 @@ class CoupledSystem:
             u[dst] = gain * (y_prev[src] if delayed else y[src]) + offset
         if self.object_rows[i]:
             self._objects_into(i)
+        if self.has_maps:
+            self.remap(i)
+
+    def remap(self, i: int) -> None:
+        """Apply the mapping tables of node ``i``'s input connections to ``u``."""
+        u = self.u
+        for dst, table in self.node_maps[i]:
+            value = float(u[dst])
+            u[dst] = table.get(value, value)
 
     def _objects_into(self, i: int) -> None:
         """Node ``i``'s object inputs from their sources (64-bit integers and numbers
@@ -477,6 +499,8 @@ class CoupledSystem:
                 value, stamp = lagrange(points[-(degree + 1):], mid), mid
             self.u_time[dst] = stamp
             u[dst] = self.gain[k] * value + self.offset[k]
+        if self.has_maps:
+            self.remap(i)
 
     # -- samples (extrapolation, multirate) ----------------------------------------------
 

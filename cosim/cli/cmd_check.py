@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="check a topology without running it")
-    p.add_argument("topology")
+    p.add_argument("topology", help="topology file (.yaml), or an .ssp/.ssd")
     p.set_defaults(func=check)
 
 
@@ -14,8 +14,18 @@ def check(args) -> int:
     topo = load(args.topology)
     report = topo.check()
     report.raise_if_problems()
-    print(f"{args.topology}: OK")
+    _summary(args.topology, topo, report)
+    _loose_ends(topo, report)
+    for line in _step_loop(topo):
+        print(f"  {line}")
+    return 0
+
+
+def _summary(path, topo, report) -> None:
+    print(f"{path}: OK")
     print(f"  nodes ({len(report.order)}, in stepping order): {', '.join(report.order)}")
+    if report.clusters:
+        _clusters(topo, report)
     print(f"  connections: {topo.graph.number_of_edges()}")
     print(f"  recorded signals: {len(report.recorded)}{_shown(report)}")
     run = topo.run
@@ -34,6 +44,9 @@ def check(args) -> int:
             print(f"    {source} -> {target}: {conversion}")
     if topo.events or topo.monitors:
         print(f"  events: {len(topo.events)} scheduled, {len(topo.monitors)} monitors")
+
+
+def _loose_ends(topo, report) -> None:
     if report.unconnected_inputs:
         print("  unconnected inputs (their start values are used):")
         for name in report.unconnected_inputs:
@@ -41,13 +54,32 @@ def check(args) -> int:
             variable = report.nodes[node].interface[var]
             start = topo.graph.nodes[node]["start"].get(var, variable.start)
             print(f"    {name} = {_value(start, variable.unit, report.display.get(name))}")
-    if report.notes:
-        print("  notes:")
+    if report.notes:  # also what an SSP import read but ignored, or interpreted
+        print(f"  notes ({len(report.notes)}):")
         for note in report.notes:
             print(f"    {note}")
-    for line in _step_loop(topo):
-        print(f"  {line}")
-    return 0
+
+
+def _clusters(topo, report) -> None:
+    """The model-exchange clusters and the order the master steps them in."""
+    from ..topology.contraction import system_view
+    fmus = [n for n in report.order if report.nodes[n].kind == "fmu"]
+    me = [n for n in fmus if report.nodes[n].model_exchange]
+    cs = [n for n in fmus if n not in me]
+    print(f"  FMI interfaces: co-simulation: {', '.join(cs) or '-'}; "
+          f"model exchange: {', '.join(me)}")
+    print(f"  model-exchange clusters ({len(report.clusters)}, each integrated by cosim as "
+          "one node):")
+    for plan in report.clusters.values():
+        infos = [report.nodes[m] for m in plan.members]
+        states = sum(i.fmu.description.numberOfContinuousStates or 0 for i in infos
+                     if i.kind == "fmu")
+        indicators = sum(i.fmu.description.numberOfEventIndicators or 0 for i in infos
+                         if i.kind == "fmu")
+        print(f"    {plan.describe()}: {states} states, {indicators} event indicators")
+    view = system_view(topo, report)
+    print(f"  stepped by the master ({len(view.report.order)}): "
+          f"{', '.join(view.report.order)}")
 
 
 def _step_loop(topo) -> list[str]:

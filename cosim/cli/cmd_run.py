@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # imported where used: `cosim --help` stays quick
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a topology (or a single .fmu)")
-    p.add_argument("topology", help="topology file (.yaml) or an .fmu")
+    p.add_argument("topology", help="topology file (.yaml), an SSP (.ssp/.ssd), or an .fmu")
     p.add_argument("-o", "--output", help="HDF5 result file to write")
     p.add_argument("--start", type=float, help="start time [s]")
     p.add_argument("--stop", type=float, help="stop time [s]")

@@ -78,7 +78,8 @@ def _run_reason(sim) -> str | None:
 
 def _system_reason(system) -> str | None:
     for attr, what in (("has_loops", "algebraic loops"), ("extrapolating", "extrapolation"),
-                       ("multirate", "nodes with their own steps (multirate)")):
+                       ("multirate", "nodes with their own steps (multirate)"),
+                       ("has_maps", "mapping tables on connections")):
         if getattr(system, attr, False):
             return f"the system has {what}"
     if getattr(system, "has_objects", False) or getattr(system, "object_signals", None):

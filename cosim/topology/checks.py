@@ -26,7 +26,8 @@ from ..variables import (
     Interface,
 )
 from . import ports
-from .analysis import algebraic_loops, gauss_seidel_order
+from .analysis import algebraic_loops, gauss_seidel_order, port_graph
+from .clusters import ClusterPlan, plan_clusters, split_loops
 from .interfaces import NodeInfo, describe
 from .schema import parse_condition
 from .unitchecks import Conversion, connection_units, display_units, effective_gain
@@ -57,6 +58,8 @@ class CheckReport:
     gains: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     #: display unit of each input and output that has one, by "node.variable"
     display: dict[str, object] = field(default_factory=dict)
+    #: model-exchange clusters by name (lone model-exchange nodes included)
+    clusters: dict[str, ClusterPlan] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -78,11 +81,15 @@ def check(topology) -> CheckReport:
     report = CheckReport(topology, infos, problems)
     interfaces = {n: i.interface for n, i in infos.items()}
     _check_run(topology, report)
+    report.clusters, problems = plan_clusters(topology, infos)
+    report.problems.extend(problems)
     _check_connections(topology, interfaces, report)
     for name, info in infos.items():
         _check_values(topology, name, info, report)
     report.cannot_roll_back = sorted(n for n, i in infos.items() if not _can_roll_back(i))
-    report.loops = algebraic_loops(topology, interfaces)
+    report.loops, problems = split_loops(algebraic_loops(topology, interfaces),
+                                         report.clusters, topology)
+    report.problems.extend(problems)
     for loop in report.loops:
         stuck = sorted({p.partition(".")[0] for p in loop} & set(report.cannot_roll_back))
         if stuck:
@@ -93,12 +100,14 @@ def check(topology) -> CheckReport:
                 f"{', '.join(stuck)} cannot save and restore its state; mark one of the "
                 "loop's connections 'delayed: true' to break it with a one-step delay",
                 topology.graph.nodes[first].get("where", ""), first))
+    _mapped_loops(topology, interfaces, report)
     _check_events(topology, interfaces, report)
     report.order = _order(topology, interfaces, report)
     kinds = {n: i.kind for n, i in infos.items()}
     report.recorded, problems, notes = ports.recorded(topology, interfaces, kinds)
     report.problems.extend(problems)
-    report.notes = notes + ports.feature_notes(topology, interfaces, infos)
+    report.notes = list(topology.graph.graph.get("notes") or []) + notes + \
+        ports.feature_notes(topology, interfaces, infos)
     report.unconnected_inputs = _unconnected(topology, interfaces)
     report.display, problems = display_units(topology, interfaces)
     report.problems.extend(problems)
@@ -106,11 +115,7 @@ def check(topology) -> CheckReport:
 
 
 def _can_roll_back(info: NodeInfo) -> bool:
-    if info.kind != "fmu":
-        return True
-    cs = info.fmu.co_simulation
-    return bool(getattr(cs, "canGetAndSetFMUstate", False)
-                or getattr(cs, "canGetAndSetFMUState", False))
+    return info.can_roll_back  # of the FMI interface the node uses
 
 
 def _settable(iface: Interface, var: str, driven: set[str], node: str) -> str | None:
@@ -203,11 +208,14 @@ def _check_connections(topology, interfaces: dict[str, Interface], report) -> No
         if src is None or dst is None:
             continue  # the node itself is already reported
         problems, s_var, d_var = _connection_problems(c, src, dst)
+        problems = problems or _mapping_problems(c, src, dst)
         report.problems.extend(problems)
         if d_var is not None:
             for key in ports.element_keys(c.target_node, d_var, dst.port(c.target_var)[1]):
                 drivers.setdefault(key, []).append(c)
-        if not problems:
+        if not problems and c.mapping is not None:
+            report.gains[(c.source, c.target)] = (1.0, 0.0)  # the table, no unit conversion
+        elif not problems:
             conversion, problem = connection_units(c, s_var, d_var)
             if problem is not None:
                 report.problems.append(problem)
@@ -247,6 +255,40 @@ def _connection_problems(c, src: Interface, dst: Interface):
     if s is None or d is None or out:
         return out, s, d if d is not None and d.causality == INPUT else None
     return ports.connection_rules(c, s, s_el, d, d_el), s, d
+
+
+def _mapping_problems(c, src: Interface, dst: Interface) -> list[Problem]:
+    """A mapping table needs integer or boolean ends and no gain or offset."""
+    if c.mapping is None:
+        return []
+    kinds = (src[c.source_var].kind, dst[c.target_var].kind)
+    if not all(k in (INTEGER, BOOLEAN) for k in kinds):
+        return [Problem(f"a mapping table ('map') applies to integer and boolean values, but "
+                        f"{c.source} is {kinds[0]} and {c.target} is {kinds[1]}; use gain and "
+                        "offset for real values", c.where, c.target_node, c.target_var)]
+    if c.gain != 1.0 or c.offset != 0.0:
+        return [Problem(f"{c} has both a mapping table and gain/offset; give one of them",
+                        c.where, c.target_node, c.target_var)]
+    return []
+
+
+def _mapped_loops(topology, interfaces, report: CheckReport) -> None:
+    """A mapping table on a connection inside an algebraic loop is a problem (the loop
+    solver iterates on real values)."""
+    mapped = [c for c in topology.connections() if c.mapping and not c.delayed]
+    if not mapped or not report.loops:
+        return
+    import networkx as nx
+    component = {}
+    for k, members in enumerate(nx.strongly_connected_components(
+            port_graph(topology, interfaces))):
+        component.update(dict.fromkeys(members, k))
+    for c in mapped:
+        if c.source in component and component[c.source] == component.get(c.target):
+            report.problems.append(Problem(
+                f"{c} has a mapping table and lies in an algebraic loop; mark it "
+                "'delayed: true' (or break the loop elsewhere)", c.where, c.target_node,
+                c.target_var))
 
 
 def _a(causality: str) -> str:

@@ -16,11 +16,12 @@ from .schema import TopologySpec
 
 
 def load(path: str | Path, _seen: tuple = ()) -> Topology:
-    """Read a topology file (YAML or JSON; or an ``.fmu``: a one-node topology around it);
-    raise ConfigError/TopologyError if invalid.
+    """Read a topology file (YAML or JSON; an ``.fmu``: a one-node topology around it; or
+    an SSP: ``.ssp``/``.ssd``, see :mod:`cosim.ssp`); raise ConfigError/TopologyError if
+    invalid.
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
-    settings are updated key by key, its nodes replaced by name, and connections,
+    settings are updated key by key, its nodes and clusters replaced by name, and connections,
     events and monitors appended. The base's FMU paths are rebased onto this file's
     folder; Python blocks named ``module:Class`` are imported from this file's folder.
     ``parameters_from`` files (relative to the file) are applied under the nodes' own
@@ -30,6 +31,9 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     if p.suffix.lower() == ".fmu":
         from .single import around_fmu
         return around_fmu(p)
+    if p.suffix.lower() in (".ssp", ".ssd"):  # SSP: its own package, on top of this one
+        from ..ssp import load as load_ssp
+        return load_ssp(p)
     shown = str(path)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")
@@ -86,8 +90,8 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple
             continue
         if key == "run":
             merged["run"] = {**spec["run"], **value}
-        elif key == "nodes":
-            merged["nodes"] = {**spec["nodes"], **value}
+        elif key in ("nodes", "clusters"):
+            merged[key] = {**(spec.get(key) or {}), **(value or {})}
         elif key in ("connections", "events", "monitors"):
             merged[key] = list(spec.get(key) or []) + list(value or [])
         else:
