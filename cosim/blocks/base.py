@@ -37,6 +37,7 @@ like an FMU that can get and set its state.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,7 +182,7 @@ class Block:
         c_step = getattr(cls, "c_step", None)
         if c_step is not None:
             return c_step.form(self)
-        raise NotNative(f"block {cls.__module__}.{cls.__qualname__} has no compiled step "
+        raise NotNative(f"block {_where(cls)} has no compiled step "
                         "(a Python block: see CStep in docs/blocks.md)")
 
     def require_native(self, owner: type) -> None:
@@ -190,7 +191,7 @@ class Block:
         cls = type(self)
         for name in self.NATIVE_METHODS:
             if name in vars(self) or getattr(cls, name, None) is not getattr(owner, name, None):
-                raise NotNative(f"block {cls.__module__}.{cls.__qualname__} replaces "
+                raise NotNative(f"block {_where(cls)} replaces "
                                 f"{name}() of {owner.__name__}: it runs in Python")
 
     # -- helpers -----------------------------------------------------------------------
@@ -199,6 +200,16 @@ class Block:
         """A path relative to the topology file's folder (``base_dir``)."""
         p = Path(path)
         return p if p.is_absolute() else self.base_dir / p
+
+
+def _where(cls: type) -> str:
+    """``Class (module.py)`` or ``module.Class``: a block class as people name it (a block
+    loaded from a file lives in a module whose name cosim made up)."""
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None)
+    if file and cls.__module__.startswith("cosim_user_block_"):
+        return f"{cls.__qualname__} ({Path(file).name})"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _port_variable(name: str, port: Port, causality: str,
