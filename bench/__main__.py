@@ -9,6 +9,7 @@ run, and writes ``bench/results/NAME.json``):
   compare   the regression comparator on 100 signals x 1,000,000 samples
   sweep     scenarios per second: 1 vs 2 workers, a Dask LocalCluster
   reuse     per-run cost of a short run through a reused Simulation vs cosim.run
+  validate  validation metrics and block bootstrap on 100 signals x 1,000,000 samples
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("chain", "overhead", "masters", "compare", "sweep", "reuse")
+NAMES = ("chain", "overhead", "masters", "compare", "sweep", "reuse", "validate")
 
 
 def main(argv: list[str]) -> int:

@@ -49,7 +49,8 @@ def command_modules() -> list:
             for n in first + [n for n in names if n not in first]]
 
 
-ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot")
+ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot", "validate",
+         "sensitivity")
 
 
 def _version() -> str:
