@@ -32,7 +32,8 @@ def calibrate(calibration, output: str | Path | None = None, *,
               dask: str | None = None, dask_local: int | None = None, resume: bool = False,
               overwrite: bool = False, progress: bool = False, report: str | Path | None
               = None, params: str | Path | None = None,
-              base_dir: str | Path | None = None) -> CalibrationResult:
+              base_dir: str | Path | None = None,
+              flush_seconds: float = 1.0) -> CalibrationResult:
     """Calibrate a topology against telemetry; see ``docs/calibration.md``.
 
     ``calibration``: a calibration file, or its content as a mapping (paths relative
@@ -40,7 +41,8 @@ def calibrate(calibration, output: str | Path | None = None, *,
     finish — needed for ``resume``. Where runs go: ``runner``, or ``workers`` (local
     processes; 0: serially here), ``dask`` (a scheduler address) or ``dask_local``
     (a local Dask cluster of that many workers). ``report``: an HTML report;
-    ``params``: a parameter file with the estimates.
+    ``params``: a parameter file with the estimates. ``flush_seconds``: how often the
+    journal of evaluations is flushed to ``output`` (0: after every batch).
     """
     if resume and output is None:
         raise ConfigError("resume needs the calibration file to resume (output)")
@@ -55,7 +57,7 @@ def calibrate(calibration, output: str | Path | None = None, *,
         obs = problem.observations
         journal = Journal(output, problem.name, problem.identity(assets),
                           len(problem.parameters), (len(signals), obs.time.size),
-                          resume=resume, overwrite=overwrite)
+                          resume=resume, overwrite=overwrite, flush_seconds=flush_seconds)
     clock = time.perf_counter()
     status = "failed"
     try:

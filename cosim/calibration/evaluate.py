@@ -8,9 +8,10 @@ population, half an MCMC ensemble) runs in parallel; outcomes are taken in point
 order, so results do not depend on which worker finished first.
 
 Points are cached by their exact values (float64 bytes): asking again costs nothing.
-Each finished batch is appended to the journal (the calibration file) and flushed, so
-after a crash a resumed calibration replays the same deterministic path from the
-journal and simulates only what was never finished. ``budget`` caps the simulations
+Each evaluation is handed to the journal (the calibration file) as soon as it
+finishes, so after a crash a resumed calibration replays the same deterministic path
+from the journal and simulates only what was never finished (or never flushed, see
+:mod:`cosim.calibration.journal`). ``budget`` caps the simulations
 (cached ones from an earlier attempt included): a batch that would pass it raises
 :class:`BudgetExhausted` before running.
 """
@@ -50,7 +51,8 @@ class Evaluation:
 
     @property
     def ok(self) -> bool:
-        return self.status == COMPLETED and self.predictions is not None
+        """The run completed (its predictions are kept only by some stages)."""
+        return self.status == COMPLETED
 
 
 @dataclass
@@ -117,7 +119,8 @@ class Evaluator:
             if found is not None and not keep and found.stage != stage:
                 # kept by another stage, under another noise model: score it for this one
                 found = replace(found, stage=stage, cost=float(score(found))
-                                if score is not None and found.ok else float("nan"))
+                                if score is not None and found.predictions is not None
+                                else float("nan"))
             if found is not None:
                 out[i] = found
             else:
@@ -125,7 +128,8 @@ class Evaluator:
         if todo:
             self._run(points, todo, stage, keep, score, out)
         for e in out:
-            if e is not None and score is not None and np.isnan(e.cost) and e.ok:
+            if e is not None and score is not None and np.isnan(e.cost) and \
+                    e.predictions is not None:
                 e.cost = float(score(e))
         return [e for e in out if e is not None]
 
@@ -163,21 +167,24 @@ class Evaluator:
             self.next_id += 1
             tasks.append(task)
             order.append((k, where, values))
-        outcomes = {o.id: o for o in self.session.run(tasks)}
-        batch = []
-        for task, (k, where, values) in zip(tasks, order, strict=True):
-            e = self._evaluation(task.id, values, stage, outcomes[task.id])
-            if score is not None and e.ok:
+        pending = {task.id: item for task, item in zip(tasks, order, strict=True)}
+        finished: dict[int, Evaluation] = {}
+        for outcome in self.session.run(tasks):  # journaled as each finishes
+            k, where, values = pending[outcome.id]
+            e = self._evaluation(outcome.id, values, stage, outcome)
+            if score is not None and e.predictions is not None:
                 e.cost = float(score(e))
             self._remember(e, k, keep)
+            self.count.simulations += 1
+            self.count.by_stage[stage] = self.count.by_stage.get(stage, 0) + 1
+            if self.journal is not None:
+                self.journal.append([e], keep)
+            finished[outcome.id] = e
+        batch = [finished[task.id] for task in tasks]  # in point order
+        for e, (_, where, _) in zip(batch, order, strict=True):
             for i in where:
                 out[i] = e
-            batch.append(e)
-        self.count.simulations += n
-        self.count.by_stage[stage] = self.count.by_stage.get(stage, 0) + n
         self.log.extend(batch)
-        if self.journal is not None:
-            self.journal.append(batch, keep)
         if not keep:
             for e in batch:  # the cost is kept; the traces are not
                 e.predictions = None

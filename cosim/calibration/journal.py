@@ -22,8 +22,9 @@
                                                on the grid (stages that keep them)
 
 As in a study file, datasets are created first, then the file switches to SWMR mode;
-each finished batch is appended (columns first, ``id`` last) and flushed, so after a
-crash every batch before the last flush is readable. Resuming reads the rows, writes
+finished batches are appended (columns first, ``id`` last) and flushed at most every
+``flush_seconds`` (default 1 s; 0: each batch), so after a crash every batch before the
+last flush is readable. Resuming reads the rows, writes
 them into a fresh file (beside it, then moved over it) and continues there.
 """
 
@@ -31,6 +32,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import h5py
@@ -51,9 +54,13 @@ class Journal:
     """Appends batches of evaluations to ``path`` (see the module docstring)."""
 
     def __init__(self, path: str | Path, name: str, identity: str, p: int,
-                 shape: tuple[int, int], *, resume: bool = False, overwrite: bool = False):
+                 shape: tuple[int, int], *, resume: bool = False, overwrite: bool = False,
+                 flush_seconds: float = 1.0):
         self.path = Path(path)
         self.p, self.shape = p, shape
+        self.flush_seconds = float(flush_seconds)
+        self._pending: list[tuple[list[Evaluation], bool]] = []
+        self._last = time.monotonic()
         self.previous: list[Evaluation] = []
         if self.path.exists():
             if resume:
@@ -102,14 +109,29 @@ class Journal:
                                path=str(self.path)) from err
 
     def append(self, batch: list[Evaluation], keep: bool) -> None:
-        """Write a finished batch and flush."""
+        """Take a finished batch; write and flush what is pending once
+        ``flush_seconds`` have passed since the last flush (0: at once)."""
+        if keep:  # predictions are dropped from the batch after this call: copy them
+            batch = [replace(e, predictions=e.predictions) for e in batch]
+        else:
+            batch = [replace(e, predictions=None) for e in batch]
+        self._pending.append((batch, keep))
+        if time.monotonic() - self._last >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        self._last = time.monotonic()
+        pending, self._pending = self._pending, []
         try:
-            self._append_rows(batch, keep)
+            for batch, keep in pending:
+                self._append_rows(batch, keep, flush=False)
+            if pending:
+                self.file.flush()
         except (OSError, ValueError, RuntimeError, TypeError) as err:
             raise ResultsError(f"cannot write evaluations: {err}", path=str(self.path)) \
                 from err
 
-    def _append_rows(self, batch: list[Evaluation], keep: bool) -> None:
+    def _append_rows(self, batch: list[Evaluation], keep: bool, flush: bool = True) -> None:
         g = self.file["evaluations"]
         old, new = self.rows, self.rows + len(batch)
         rows = []
@@ -139,11 +161,14 @@ class Journal:
         ds[old:new] = np.stack([e.values for e in batch])
         g["id"].resize((new,))
         g["id"][old:new] = [e.id for e in batch]  # commit
-        self.file.flush()
+        if flush:
+            self.file.flush()
         self.rows = new
 
     def close(self) -> None:
         if self.file is not None:
+            with contextlib.suppress(ResultsError):
+                self.flush()
             with contextlib.suppress(Exception):
                 self.file.close()
             self.file = None
