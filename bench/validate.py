@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -75,7 +76,8 @@ def main(argv: list[str]) -> int:
 
     import cosim.validation  # noqa: F401
     print(f"validate: {args.signals} signals x {args.samples:,} samples, "
-          f"{args.repeat} repeats")
+          f"{args.repeat} repeats; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores")
     series = make(args.signals, args.samples)
     plain, boot, base = [], [], []
     for k in range(args.repeat):
@@ -105,6 +107,8 @@ def main(argv: list[str]) -> int:
           f"(all metrics) / sklearn: {r['median']:.2f}x (min {r['min']:.2f}, max {r['max']:.2f})")
     print(f"automatic block length (Politis-White, all signals): {auto_wall:.2f} s, median "
           f"length {res['auto_block']['median_length']:g} samples")
+    res["load_average_end"] = os.getloadavg()[0]
+    print(f"load average at the end: {res['load_average_end']:.1f}")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "validate.json").write_text(json.dumps(res, indent=2))
     return 0

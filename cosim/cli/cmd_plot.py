@@ -24,9 +24,11 @@ def register(sub) -> None:
     p.add_argument("--outputs", nargs="+", metavar="NAME", help="study: outputs to plot")
     p.add_argument("--parameters", nargs="+", metavar="KEY",
                    help="study: parameters on the x axis of the scatter plots")
-    p.add_argument("--kind", choices=["scatter", "heatmap", "bands", "all"], default="all",
+    p.add_argument("--kind", choices=["scatter", "heatmap", "bands", "sensitivity", "all"],
+                   default="all",
                    help="study: which plots (default: all that apply; bands: the prediction "
-                   "bands of a study with 'bands:')")
+                   "bands of a study with 'bands:'; sensitivity: the indices of a "
+                   "'cosim sensitivity' study file, its default)")
     p.set_defaults(func=handler)
 
 
@@ -51,6 +53,27 @@ def _kinds(kind: str, df) -> list[str]:
     return ["scatter", "heatmap"] if len(grid) >= 2 else ["scatter"]
 
 
+def _has_sensitivity(path: Path) -> bool:
+    from ..studies.store import open_file
+    with open_file(path) as f:
+        return "sensitivity" in f
+
+
+def _sensitivity(path: Path, output: str | None) -> int:
+    """The plots of a sensitivity record: bars, Morris plane, time-resolved heat map."""
+    from ..sensitivity import read_sensitivity
+    result = read_sensitivity(path)
+    kinds = ["bars"] + (["morris"] if result.method == "morris" else [])
+    if result.time_resolved is not None and not result.time_resolved.empty:
+        kinds.append("heatmap")
+    base = Path(output) if output else path
+    for kind in kinds:
+        out = base.with_name(f"{base.stem}_sensitivity_{kind}.png")
+        result.plot(kind, out)
+        print(f"sensitivity {kind}: {out}")
+    return 0
+
+
 def handler(args) -> int:
     path = Path(args.file)
     if _kind(path) == "run":
@@ -62,6 +85,8 @@ def handler(args) -> int:
     from ..studies import read_study
     from ..studies.bands import plot_bands, read_bands
     from ..studies.plot import plot_study
+    if args.kind == "sensitivity" or (args.kind == "all" and _has_sensitivity(path)):
+        return _sensitivity(path, args.output)
     df = read_study(path)
     kinds = _kinds(args.kind, df)
     bands = read_bands(path) if args.kind in ("all", "bands") else None

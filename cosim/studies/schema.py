@@ -22,6 +22,10 @@ A study file (``topologies/studies/*.yaml``)::
       peak_cpu: {signal: mixer.T_cpu_max, stat: max}
       energy: {signal: cooler.P_el, stat: integral, unit: kWh}
     traces: {signals: [mixer.T_cpu_max], scenarios: {variant: outage}}
+    bands: {signals: [mixer.T_cpu_max], quantiles: [0.05, 0.5, 0.95]}  # every scenario
+
+``samples`` may instead (or also) draw from a calibration's estimates file:
+``calibration: {file: calib.h5, use: covariance | posterior}`` (docs/uncertainty.md).
 
 Override keys are ``node.parameter`` (a parameter) or ``start.node.variable`` (a start
 value, e.g. of an unconnected input). See ``docs/studies.md``.

@@ -105,7 +105,7 @@ class Telemetry:
         first = tables[0].columns
         self.time_column = spec.time.column or ("time" if "time" in first else next(iter(first)))
         self.table = merge(tables, self.time_column)
-        self.label = ", ".join(str(p) for p in paths)
+        self.label = ", ".join(_shown(p) for p in paths)
         self.time, self.origin, self._order = self._times()
         self.signals = self._mapping()
 
@@ -246,6 +246,14 @@ class Telemetry:
             raise TelemetryError(f"{name}: the end must be after the start ({a:g} .. {b:g} s)",
                                  file=self.where(name))
         return a, b
+
+
+def _shown(path: Path) -> str:
+    """A path as people read it: relative to the current folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 # -- loading a spec --------------------------------------------------------------------------

@@ -63,9 +63,13 @@ def validate(run: Any, telemetry: Telemetry | str | Path | Mapping[str, Any], *,
             lambda s, m: (by_name[s].metrics.get(m, float("nan")), by_name[s].notes.get(m)),
             lambda s, m: by_name[s].ci.get(m))
     kept = series[0].time
+    notes = list(aligned.notes)
+    if pred.status != "completed":
+        notes.insert(0, f"the run's status is {pred.status!r}: it ends at "
+                        f"t = {pred.time[-1]:g} s")
     return ValidationResult(
         run=pred.label, telemetry=tel.label, window=window, signals=results,
-        verdicts=verdicts, bootstrap=info, p=p, notes=list(aligned.notes),
+        verdicts=verdicts, bootstrap=info, p=p, notes=notes,
         criteria=crit.source if crit else "", kind=pred.kind,
         span=(float(kept[0]), float(kept[-1])), max_gap=aligned.max_gap)
 

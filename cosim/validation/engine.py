@@ -9,13 +9,12 @@ shared by all signals (see :mod:`cosim.validation.bootstrap`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
-import numpy as np
-
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..errors import ConfigError
 from .bootstrap import (
@@ -26,7 +25,7 @@ from .bootstrap import (
     auto_block_length,
     percentile_interval,
 )
-from .metrics import MAPE_FLOOR, Workspace, point_metrics, valid_mask
+from .metrics import MAPE_FLOOR, Workspace, point_metrics
 from .probabilistic import coverage, crps_ensemble, pit_ensemble, pit_histogram, pit_quantiles
 
 
@@ -100,7 +99,7 @@ def _quantities(s: Series, v: SignalValidation, work: Workspace) -> tuple[
     them (masked samples are zeros; each array is scratch, valid until the next), the
     measured mean and range. ``work.r`` must hold ``|ŷ - y|`` (no mask) from
     :func:`point_metrics`."""
-    mask = valid_mask(s.model, s.obs)
+    mask = None if v.n == s.obs.size else np.isfinite(s.model) & np.isfinite(s.obs)
     obs = s.obs if mask is None else np.where(mask, s.obs, 0.0)
     model = s.model if mask is None else np.where(mask, s.model, 0.0)
     n = int(v.metrics["n"])

@@ -93,19 +93,25 @@ def point_metrics(model: np.ndarray, obs: np.ndarray, time: np.ndarray | None = 
     if model.shape != obs.shape or model.ndim != 1:
         raise ValueError(f"model and measured values must be 1-D arrays of one length, got "
                          f"{model.shape} and {obs.shape}")
-    mask = valid_mask(model, obs)
-    index = None
-    if mask is not None:
-        index = np.flatnonzero(mask)
-        model, obs = model[index], obs[index]
     n = obs.size
+    w = (work or Workspace()).ensure(n)
+    index = None
+    # optimistic: no NaN (the sums of y and of ŷ - y are finite); else left out
+    sum_y = float(np.sum(obs))
+    sum_r = float(np.sum(np.subtract(model, obs, out=w.r)))
+    if not (math.isfinite(sum_y) and math.isfinite(sum_r)):
+        index = np.flatnonzero(np.isfinite(model) & np.isfinite(obs))
+        model, obs = model[index], obs[index]
+        n = obs.size
+        w = Workspace(n) if work is None else w.ensure(n)
+        sum_y = float(np.sum(obs))
+        sum_r = float(np.sum(np.subtract(model, obs, out=w.r)))
     out = PointMetrics({k: math.nan for k in POINT_METRICS})
     out.values["n"] = float(n)
     if n == 0:
         out.notes["n"] = "no sample to compare"
         return out
-    w = (work or Workspace()).ensure(n)
-    k = _fill(out, model, obs, p, mape_floor, w)
+    k = _fill(out, model, obs, p, mape_floor, w, sum_r, sum_y)
     if time is not None:
         t = np.asarray(time, dtype=np.float64)
         out.max_abs_error_time = float(t[index[k] if index is not None else k])
@@ -113,13 +119,12 @@ def point_metrics(model: np.ndarray, obs: np.ndarray, time: np.ndarray | None = 
 
 
 def _fill(out: PointMetrics, model: np.ndarray, obs: np.ndarray, p: int,
-          mape_floor: float, w: Workspace) -> int:
-    """Fill ``out``; return the index of the largest absolute error. Leaves
-    ``|ŷ - y|`` in ``w.r``."""
+          mape_floor: float, w: Workspace, sum_r: float, sum_y: float) -> int:
+    """Fill ``out``; return the index of the largest absolute error. ``w.r`` holds
+    ``ŷ - y`` (of sum ``sum_r``) and is left holding ``|ŷ - y|``."""
     v, notes = out.values, out.notes
     n = obs.size
-    r = np.subtract(model, obs, out=w.r)
-    sum_r = float(np.sum(r))
+    r = w.r
     sse = float(np.dot(r, r))
     a = np.abs(r, out=r)
     k = int(np.argmax(a))
@@ -128,11 +133,9 @@ def _fill(out: PointMetrics, model: np.ndarray, obs: np.ndarray, p: int,
     v["rmse"] = math.sqrt(sse / n)
     v["max_abs_error"] = float(a[k])
     lo, hi = float(np.min(obs)), float(np.max(obs))
-    mean_y = float(np.sum(obs)) / n
+    mean_y = sum_y / n                    # pairwise sum: exact to ~1e-16
     yc = np.subtract(obs, mean_y, out=w.a)
-    shift = float(np.sum(yc)) / n
-    mean_y += shift                       # second pass: exact to rounding
-    sst = float(np.dot(yc, yc)) - n * shift * shift
+    sst = float(np.dot(yc, yc))           # two passes: no cancellation
     if hi > lo:
         v["nrmse_range"] = v["rmse"] / (hi - lo)
     else:
@@ -157,21 +160,21 @@ def _percentages(v: dict, notes: dict, model: np.ndarray, obs: np.ndarray, a: np
     n = obs.size
     abs_y = np.abs(obs, out=w.a)
     floor = mape_floor * top
-    if floor > 0 and float(np.min(abs_y)) >= floor:
+    min_abs = float(np.min(abs_y))
+    if floor > 0 and min_abs >= floor:
         v["mape"] = 100.0 * float(np.sum(np.divide(a, abs_y, out=w.b))) / n
     else:
         small = int(np.count_nonzero(abs_y < floor)) if floor > 0 else n
         notes["mape"] = (f"{small} of {n} measured values are near zero (|y| < "
                          f"{mape_floor:g} x max|y| = {floor:.4g}): MAPE is not meaningful")
-    denom = np.abs(model, out=w.b)
-    denom += abs_y
-    denom *= 0.5
-    if float(np.min(denom)) > 0:
-        terms = np.divide(a, denom, out=w.b)
+    twice = np.abs(model, out=w.b)        # |y| + |ŷ|: twice the sMAPE denominator
+    twice += abs_y
+    if min_abs > 0:                       # then every denominator is > 0
+        terms = np.divide(a, twice, out=w.b)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            terms = np.where(denom > 0, a / denom, 0.0)
-    v["smape"] = 100.0 * float(np.sum(terms)) / n
+            terms = np.where(twice > 0, a / twice, 0.0)
+    v["smape"] = 200.0 * float(np.sum(terms)) / n
 
 
 def _guideline14(v: dict, notes: dict, n: int, p: int, sum_y_minus_model: float,

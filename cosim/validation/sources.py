@@ -33,6 +33,7 @@ class Prediction:
     members: dict[str, np.ndarray] = field(default_factory=dict)
     kind: str = "run"
     available: list[str] = field(default_factory=list)  # every signal of the source
+    status: str = "completed"
 
     @property
     def signals(self) -> list[str]:
@@ -97,7 +98,9 @@ def _read_run(f: h5py.File, path: Path, signals: Sequence[str] | None) -> Predic
         data = f[name][:n].astype(np.float64, copy=False)
         values[name] = data if whole else data[rows]
     units = {name: (_text(f[name].attrs.get("units", "")) or None) for name in names}
-    return Prediction(str(path), t[rows], values, units, available=everything)
+    status = _text(f.attrs.get("status", "completed"))
+    return Prediction(str(path), t[rows], values, units, available=everything,
+                      status=status)
 
 
 def _from_study(path: Path, signals: Sequence[str] | None) -> Prediction:

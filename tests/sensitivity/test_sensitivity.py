@@ -113,15 +113,23 @@ def test_morris_screens_ishigami_like_the_total_indices(fmus, tmp_path):
 
 
 def test_rbd_fast_and_pawn_on_ishigami(fmus):
-    r = sensitivity(ishigami("rbd_fast", 1000), base_dir=SENS, workers=2)
+    """Both analyse a Latin hypercube: the same 1,000 runs serve both."""
+    from cosim.sensitivity import analyse, plan_from_spec
+    from cosim.studies import sweep
+    rbd_plan = plan_from_spec(ishigami("rbd_fast", 1000), SENS)
+    pawn_plan = plan_from_spec(ishigami("pawn", 1000), SENS)
+    np.testing.assert_array_equal(pawn_plan.unit, rbd_plan.unit)  # the same design
+    runs = sweep(rbd_plan.study, workers=2)
+    rbd = analyse(rbd_plan, runs)
     s1, _ = ishigami_indices()
-    t = r.table("y")
+    t = rbd.table("y")
     for i, name in enumerate(["f.x1", "f.x2", "f.x3"]):
         # a cheap screening estimate: over 20 seeds at 1000 runs, SALib's RBD-FAST
         # errs by 0.02 (median) to 0.07 (worst) on these indices
         assert abs(t.loc[name, "S1"] - s1[i]) < 0.1, t.to_dict()
-    p = sensitivity(ishigami("pawn", 1000), base_dir=SENS, workers=2)
+    p = analyse(pawn_plan, runs)
     assert p.ranking("y", by="median")[-1] == "f.x3"  # x3 alone has no effect on y's CDF
+    assert set(p.table("y").columns) >= {"minimum", "mean", "median", "maximum", "CV"}
 
 
 # -- time-resolved indices, tied factors, plots, CLI -------------------------------------------
@@ -182,6 +190,12 @@ def test_cli_runs_prints_and_writes_plots_and_report(switch, capsys):
     assert (switch / "s.html").read_text().count("<img") == 3
     back = read_sensitivity(out)
     assert back.method == "morris" and len(back.time_resolved) == 4
+    assert main(["plot", str(out)]) == 0  # a sensitivity study file: its indices
+    assert "sensitivity morris:" in capsys.readouterr().out
+    assert (switch / "sens_sensitivity_heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    again = sensitivity(switch / "sens.yaml", out, resume=True, workers=0)  # nothing to run
+    np.testing.assert_array_equal(again.table("y_end").to_numpy(),
+                                  back.table("y_end").to_numpy())
 
 
 def test_bad_sensitivity_files(switch, capsys):

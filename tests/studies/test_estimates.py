@@ -93,3 +93,20 @@ def test_bad_estimates_files_name_the_problem(tmp_path, decay_topology, estimate
         "outputs": {"x_end": {"signal": "d.x", "stat": "final"}}})
     with pytest.raises(StudyError, match=r"s\.yaml:\d+: samples\.calibration: no estimate 'kk'"):
         load_study(study)
+
+
+def test_bands_of_a_study_kept_in_memory(decay_topology, tmp_path):
+    """Without a study file the bands come back in df.attrs["bands"]; Decay with u = 0
+    gives x(t) = x0 exp(-k t), so each member and the quantiles are known exactly."""
+    from cosim.studies import study_from_spec
+    spec = {"topology": str(decay_topology),
+            "grid": {"d.k": [0.5, 1.0, 1.5, 2.0]},
+            "outputs": {"x_end": {"signal": "d.x", "stat": "final"}},
+            "bands": {"signals": ["d.x"], "quantiles": [0.25, 0.5, 0.75]}}
+    df = sweep(study_from_spec(spec), workers=0)
+    bands = df.attrs["bands"]
+    assert bands.n_members == 4 and bands.quantiles["d.x"].shape == (3, bands.time.size)
+    members = np.vstack([np.exp(-k * bands.time) for k in (0.5, 1.0, 1.5, 2.0)])
+    np.testing.assert_allclose(bands.members("d.x"), members, rtol=2e-2)
+    np.testing.assert_array_equal(bands.quantiles["d.x"],
+                                  np.quantile(bands.members("d.x"), [0.25, 0.5, 0.75], axis=0))
