@@ -10,6 +10,7 @@ run, and writes ``bench/results/NAME.json``):
   sweep     scenarios per second: 1 vs 2 workers, a Dask LocalCluster
   reuse     per-run cost of a short run through a reused Simulation vs cosim.run
   validate  validation metrics and block bootstrap on 100 signals x 1,000,000 samples
+  calibrate flagship calibration with 1 and 2 workers; coverage of its intervals
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("chain", "overhead", "masters", "compare", "sweep", "reuse", "validate")
+NAMES = ("chain", "overhead", "masters", "compare", "sweep", "reuse", "validate", "calibrate")
 
 
 def main(argv: list[str]) -> int:

@@ -44,8 +44,16 @@ class Identifiability:
         return not self.flagged
 
     def warnings(self) -> list[str]:
-        return [f"the data cannot separate {f['text']} (standard deviation {f['sd']:.3g} "
-                "on the log scale)" for f in self.flagged]
+        out = []
+        for f in self.flagged:
+            sd = f"standard deviation {f['sd']:.3g} on the log scale"
+            if len(f["parameters"]) == 1:
+                out.append(f"the data do not determine {f['parameters'][0]} ({sd}): it "
+                           "hardly affects the fitted signals")
+            else:
+                out.append(f"the data cannot separate {', '.join(f['parameters'])}: only "
+                           f"combinations other than {f['text']} are determined ({sd})")
+        return out
 
 
 def log_scale_jacobian(objective: Objective, fit: Fit) -> np.ndarray:
@@ -87,9 +95,6 @@ def _combination(names: list[str], vec: np.ndarray, lam: float, sd: float) -> di
            if abs(vec[i]) >= 0.1 * abs(vec[k])]
     text = " ".join(f"{'+' if c >= 0 else '-'} {abs(c):.2f} ln {n}" for n, c in big)
     text = text[2:] if text.startswith("+ ") else text
-    if len(big) == 1:
-        text = f"{big[0][0]} (it has no effect on the fitted signals)" if sd == np.inf or \
-            lam <= 0 else f"{big[0][0]} alone"
     return {"eigenvalue": lam, "sd": sd, "weights": dict(big), "text": text,
             "parameters": [n for n, _ in big]}
 
