@@ -93,27 +93,30 @@ def _sigma(r: CalibrationResult, i: int) -> float:
 
 
 def intervals_figure(r: CalibrationResult) -> Figure:
+    """Each 95 % interval relative to its estimate [%] (symmetric-log axis: intervals
+    of 0.01 % and of 10 % both show), labelled with its half-widths."""
     p = len(r.names)
-    fig = Figure(figsize=(8, 0.5 * p + 1.5), layout="constrained")
+    fig = Figure(figsize=(8, 0.55 * p + 1.5), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(p)[::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = 100 * (r.ci_low / r.value - 1)
         hi = 100 * (r.ci_high / r.value - 1)
-        start = 100 * (r.initial / r.value - 1)
     finite = np.isfinite(lo) & np.isfinite(hi)
-    ax.hlines(y[finite], lo[finite], hi[finite], color="tab:blue", lw=4,
-              label=f"{100 * r.level:.0f} % interval")
-    ax.plot(np.zeros(p), y, "o", color="tab:blue", ms=5, label="estimate")
-    for k in np.flatnonzero(~finite):
-        ax.annotate("not identifiable", (0, y[k]), xytext=(8, -3),
-                    textcoords="offset points", color="tab:red", fontsize=8)
-    ax.plot(start, y, "x", color="tab:gray", label="initial value")
+    ax.hlines(y[finite], lo[finite], hi[finite], color="tab:blue", lw=5)
+    ax.plot(np.zeros(p), y, "|", color="k", ms=12)
+    top = float(np.nanmax(np.abs(np.r_[lo[finite], hi[finite], 1.0])))
+    for k in range(p):
+        text = f"{lo[k]:+.2g} % / {hi[k]:+.2g} %" if finite[k] else "not identifiable"
+        ax.annotate(text, (top, y[k]), xytext=(6, -3), textcoords="offset points",
+                    fontsize=8, color="tab:red" if not finite[k] else "0.2",
+                    annotation_clip=False)
     ax.set_yticks(y, [f"{n} = {v:.4g} {u if u not in ('', '1') else ''}"
                       for n, v, u in zip(r.names, r.value, r.units, strict=True)])
-    ax.axvline(0.0, color="k", lw=0.5)
-    ax.set_xlabel("relative to the estimate [%]")
-    ax.legend(fontsize=8, loc="best")
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_xlim(-1.1 * top, 1.1 * top)
+    ax.set_xlabel("relative to the estimate [%] (symmetric log scale)")
+    ax.set_title(f"{100 * r.level:.0f} % intervals around the estimates", fontsize=10)
     return fig
 
 
