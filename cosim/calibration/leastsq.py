@@ -65,13 +65,13 @@ def starting_points(objective: Objective, z0: np.ndarray, n: int, seed: int) -> 
     if n <= 1:
         return [z0]
     params = objective.parameters
-    if not params.finite_bounds():
-        names = [p.name for p, (a, b) in zip(params, zip(*params.bounds(), strict=True),
-                                             strict=True) if not (np.isfinite(a) and np.isfinite(b))]
-        raise ConfigError(f"multistart needs finite bounds on every parameter; give "
-                          f"bounds to {', '.join(names)}")
-    from scipy.stats import qmc
     lo, hi = params.bounds()
+    open_ = [p.name for p, a, b in zip(params, lo, hi, strict=True)
+             if not (np.isfinite(a) and np.isfinite(b))]
+    if open_:
+        raise ConfigError(f"multistart needs finite bounds on every parameter; give "
+                          f"bounds to {', '.join(open_)}")
+    from scipy.stats import qmc
     u = qmc.LatinHypercube(d=len(z0), seed=np.random.default_rng(seed)).random(n - 1)
     return [z0] + [lo + row * (hi - lo) for row in u]
 

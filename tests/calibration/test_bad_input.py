@@ -121,3 +121,18 @@ def test_unknown_keys_and_profile_names_are_reported_together(case, capsys, fmus
     spec["parameters"]["x0"]["targets"] = "d.nope"
     check(folder, spec, capsys, "calibration has 2 problems", "no estimated parameter 'kk'",
           "node 'd' has no variable 'nope'")
+
+
+def test_a_model_failing_at_the_initial_values_is_exit_3(case, capsys, fmu, fmus):
+    folder, spec = case
+    write(folder / "decay.yaml", {
+        "name": "decay", "run": {"stop": 5.0, "step": 0.01},
+        "nodes": {"d": {"fmu": str(fmu("Decay")), "parameters": {"k": 1.0, "x0": 1.0}},
+                  "f": {"fmu": str(fmu("Faulty")), "parameters": {"fail_at": 2.0}}},
+        "connections": [{"from": "d.x", "to": "f.u", "check_units": False}]})
+    spec["parameters"]["fail_at"] = {"targets": "f.fail_at", "bounds": [1, 100]}
+    path = write(folder / "failing.yaml", spec)
+    code, err = run_cli(path, capsys)
+    assert code == 3, err
+    assert "the model fails at the initial parameters (k = 1, x0 = 1, fail_at = 2)" in err
+    assert "FMICallError: f at t=" in err and "Traceback" not in err
