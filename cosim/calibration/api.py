@@ -190,6 +190,7 @@ def _result(problem: CalibrationProblem, objective: Objective, fit: Fit, unc, id
                        list(obs.estimated))
     provenance = {"calibration_file": str(problem.path or ""), "text": problem.text,
                   "topology_file": problem.topology.source or "",
+                  "topology_sha256": problem.topology_hash(),
                   "telemetry": problem.telemetry_hashes(), "notes": obs.notes}
     return CalibrationResult(
         name=problem.name, method=problem.spec.method.name, noise=problem.spec.noise,

@@ -71,14 +71,21 @@ class CalibrationProblem:
             out[str(p)] = digest.hexdigest()
         return out
 
+    def topology_json(self) -> Any:
+        try:
+            return self.topology.to_spec().model_dump(mode="json", by_alias=True)
+        except Exception:  # noqa: BLE001 - a topology that cannot be written as a file
+            return repr(self.topology)
+
+    def topology_hash(self) -> str:
+        """SHA-256 of the topology as loaded (its spec, as JSON)."""
+        text = json.dumps(self.topology_json(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
     def identity(self, assets: Mapping[str, str]) -> str:
         """SHA-256 of everything that determines the evaluations and the fit."""
-        try:
-            topology = self.topology.to_spec().model_dump(mode="json", by_alias=True)
-        except Exception:  # noqa: BLE001 - a topology that cannot be written as a file
-            topology = repr(self.topology)
         text = json.dumps({
-            "spec": self.spec.model_dump(mode="json"), "topology": topology,
+            "spec": self.spec.model_dump(mode="json"), "topology": self.topology_json(),
             "assets": sorted(assets.values()), "telemetry": sorted(
                 self.telemetry_hashes().values()),
             "grid": self.observations.time.tolist()}, sort_keys=True, default=str)

@@ -8,6 +8,8 @@ Decay with small noise (σ = 0.005, stated) over 101 points is close to linear i
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 from conftest import TRUE_K, TRUE_X0, decay_truth, write, write_csv
@@ -34,7 +36,8 @@ def test_posterior_covers_the_truth_and_matches_least_squares(tmp_path, fmu, fmu
                            "x0": {"targets": "d.x0", "initial": 1.0, "bounds": [0.1, 10]}},
             "method": {"name": "bayesian", "walkers": 8, "steps": 500, "burn": 100},
             "budget": 5000, "seed": 1}
-    r = cosim.calibrate(spec, tmp_path / "calib.h5", base_dir=tmp_path, workers=0)
+    r = cosim.calibrate(spec, tmp_path / "calib.h5", base_dir=tmp_path, workers=0,
+                        report=tmp_path / "calib.html")
     truth = np.array([TRUE_K, TRUE_X0])
     post = r.posterior
     assert post.shape == (8 * 400, 2)
@@ -55,6 +58,12 @@ def test_posterior_covers_the_truth_and_matches_least_squares(tmp_path, fmu, fmu
     est = read_estimates(tmp_path / "calib.h5")
     assert est.method == "bayesian" and est.posterior.shape == (3200, 2)
     np.testing.assert_array_equal(est.posterior, post.to_numpy())
+    page = (tmp_path / "calib.html").read_text()
+    assert "posterior samples" in page and "split R-hat" in page
+    assert "Least squares (the chain's starting point)" in page
     again = read_calibration(tmp_path / "calib.h5")
+    assert len(again.provenance["topology_sha256"]) == 64
+    assert list(again.provenance["telemetry"].values())[0] == hashlib.sha256(
+        (tmp_path / "telemetry.csv").read_bytes()).hexdigest()
     np.testing.assert_array_equal(again.value, r.value)
     assert again.info["mcmc"]["walkers"] == 8
