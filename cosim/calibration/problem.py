@@ -83,9 +83,11 @@ class CalibrationProblem:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def identity(self, assets: Mapping[str, str]) -> str:
-        """SHA-256 of everything that determines the evaluations and the fit."""
+        """SHA-256 of everything that determines the evaluations and the fit — not the
+        budget: a calibration that ran out of it resumes with a larger one."""
         text = json.dumps({
-            "spec": self.spec.model_dump(mode="json"), "topology": self.topology_json(),
+            "spec": self.spec.model_dump(mode="json", exclude={"budget"}),
+            "topology": self.topology_json(),
             "assets": sorted(assets.values()), "telemetry": sorted(
                 self.telemetry_hashes().values()),
             "grid": self.observations.time.tolist()}, sort_keys=True, default=str)

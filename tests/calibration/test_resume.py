@@ -101,9 +101,21 @@ def test_an_existing_file_is_never_silently_replaced(decay_case, fmus):
     cosim.calibrate(spec, folder / "c.h5", base_dir=folder, workers=0)
     with pytest.raises(ConfigError, match="exists: add --resume .* or --overwrite"):
         cosim.calibrate(spec, folder / "c.h5", base_dir=folder, workers=0)
-    changed = {**spec, "budget": 150}
+    changed = {**spec, "noise": "ar1"}
     with pytest.raises(ConfigError, match="different calibration"):
         cosim.calibrate(changed, folder / "c.h5", base_dir=folder, workers=0, resume=True)
     r = cosim.calibrate(changed, folder / "c.h5", base_dir=folder, workers=0,
                         overwrite=True)
     assert r.info["n_reused"] == 0
+
+
+def test_out_of_budget_resumes_with_a_larger_one(decay_case, fmus):
+    folder, spec = decay_case
+    full = cosim.calibrate(spec, base_dir=folder, workers=0)
+    short = cosim.calibrate({**spec, "budget": 8}, folder / "c.h5", base_dir=folder,
+                            workers=0)
+    assert not short.info["converged"] and short.n_simulations <= 8
+    more = cosim.calibrate(spec, folder / "c.h5", base_dir=folder, workers=0, resume=True)
+    assert more.info["n_reused"] == short.n_simulations
+    assert more.n_simulations == full.n_simulations
+    np.testing.assert_array_equal(more.value, full.value)
