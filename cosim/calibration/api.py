@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SimulationError
 from ..studies.runners import Runner, make_runner
 from ..studies.store import versions
 from ..studies.sweep import job_for
@@ -145,7 +145,7 @@ def run_problem(problem: CalibrationProblem, session, journal=None, progress: bo
             ident.profiles[name] = ident_mod.profile(
                 objective, fit, unc.s2, unc.cov_search, name, spec.identifiability.points,
                 spec.identifiability.span, method)
-        except BudgetExhausted as err:
+        except (BudgetExhausted, SimulationError) as err:
             info.setdefault("warnings", []).append(f"profile of {name} not computed: {err}")
     chain = None
     final = unc

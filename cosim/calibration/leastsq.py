@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SimulationError
 from .evaluate import BudgetExhausted
 from .objective import Objective
 
@@ -80,7 +80,6 @@ def prime_noise(objective: Objective, z0: np.ndarray) -> None:
     """Noise scales from the residuals at the initial point (estimated signals)."""
     (e,) = objective.evaluate([z0], "start")
     if not e.ok:
-        from ..errors import SimulationError
         raise SimulationError(f"the model fails at the initial parameters "
                               f"{objective.describe(z0)}: {e.error}")
     objective.noise.update(e.predictions)
@@ -94,11 +93,21 @@ def least_squares_fit(objective: Objective, z0: np.ndarray, spec, seed: int) -> 
     record = []
     for z in starts:
         try:
+            if best is not None:  # a start where the model fails is skipped
+                (e,) = objective.evaluate([z], "step")
+                if not e.ok:
+                    record.append({"start": objective.values(z).tolist(), "error": e.error})
+                    continue
             fit = fit_once(objective, objective.start(z), spec)
         except BudgetExhausted:
             if best is None:
                 raise
             break
+        except SimulationError as err:
+            if best is None:
+                raise
+            record.append({"start": objective.values(z).tolist(), "error": str(err)})
+            continue
         record.append({"start": objective.values(z).tolist(), "cost": fit.cost,
                        "converged": fit.converged,
                        "end": objective.values(fit.x[:objective.p]).tolist()})
