@@ -12,7 +12,7 @@ import hashlib
 
 import numpy as np
 import pytest
-from conftest import TRUE_K, TRUE_X0, decay_truth, write, write_csv
+from calibration_support import TRUE_K, TRUE_X0, decay_truth, write, write_csv
 
 import cosim
 from cosim.calibration import read_calibration

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from conftest import TRUE_K, TRUE_X0, decay_truth, write, write_csv
+from calibration_support import TRUE_K, TRUE_X0, decay_truth, write, write_csv
 
 from cosim.calibration import load_calibration
 from cosim.calibration.api import job_for_problem, run_problem

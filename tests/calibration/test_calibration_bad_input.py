@@ -9,7 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import write, write_csv
+from calibration_support import write, write_csv
 
 from cosim.cli.main import main
 

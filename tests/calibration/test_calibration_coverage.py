@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TRUE_K, TRUE_X0, ar1_noise, decay_truth
+from calibration_support import TRUE_K, TRUE_X0, ar1_noise, decay_truth
 
 from cosim.calibration import load_calibration
 from cosim.calibration.api import job_for_problem, run_problem

@@ -1,7 +1,7 @@
 """Crash safety: a calibration killed by SIGKILL resumes without running a finished
 simulation again, and a worker process killed mid-evaluation loses nothing.
 
-A Tripwire block (``tripwire.py``) beside the Decay FMU counts every run in a file and
+A Tripwire block (``calibration_tripwire.py``) beside the Decay FMU counts every run in a file and
 kills its process at a chosen run while a flag file exists.
 """
 
@@ -15,14 +15,14 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HERE, write
+from calibration_support import HERE, write
 
 import cosim
 from cosim.calibration.journal import read_journal
 from cosim.cli.main import main
 from cosim.errors import ConfigError
 
-TRIPWIRE = f"{HERE / 'tripwire.py'}:Tripwire"
+TRIPWIRE = f"{HERE / 'calibration_tripwire.py'}:Tripwire"
 COMPARE = ["stage", "cost", "status", "k", "x0"]
 
 
