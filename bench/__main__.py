@@ -1,29 +1,40 @@
 """``python -m bench NAME [options]`` — run one benchmark and print its table.
 
-Benchmarks (each prints its figures and ratios against a baseline measured in the same
-run, and writes ``bench/results/NAME.json``):
-
-  chain     master overhead on a chain of Gain FMUs vs a plain fmpy loop
-  overhead  ns per subsystem-step: cosim, fmpy, libcosim, ecos and a C floor
-  masters   adaptive vs fixed steps at equal accuracy; cost of locating events
-  compare   the regression comparator on 100 signals x 1,000,000 samples
-  sweep     scenarios per second: 1 vs 2 workers, a Dask LocalCluster
-  reuse     per-run cost of a short run through a reused Simulation vs cosim.run
-  validate  validation metrics and block bootstrap on 100 signals x 1,000,000 samples
-  calibrate flagship calibration with 1 and 2 workers; coverage of its intervals
+Every module of this folder with a ``main(argv)`` is a benchmark, named after its file
+(``python -m bench`` lists them with the first line of their docstrings). Each prints
+its figures and ratios against a baseline measured in the same run, and writes
+``bench/results/NAME.json``.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
+from pathlib import Path
 
-NAMES = ("chain", "overhead", "masters", "compare", "sweep", "reuse", "validate", "calibrate")
+HERE = Path(__file__).resolve().parent
+
+
+def benchmarks() -> dict[str, str]:
+    """name -> first line of the module docstring, for every module with ``main``."""
+    found = {}
+    for path in sorted(HERE.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        tree = ast.parse(path.read_text())
+        if any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body):
+            doc = (ast.get_docstring(tree) or "").strip().splitlines()
+            found[path.stem] = doc[0] if doc else ""
+    return found
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in NAMES:
-        print(f"usage: python -m bench {{{'|'.join(NAMES)}}} [options]")
+    names = benchmarks()
+    if not argv or argv[0] not in names:
+        print("usage: python -m bench NAME [options]\n")
+        for name, text in names.items():
+            print(f"  {name:<13} {text}")
         return 2
     module = importlib.import_module(f"bench.{argv[0]}")
     return module.main(argv[1:]) or 0

@@ -1,4 +1,4 @@
-"""``python -m bench reuse`` — per-run cost of a short run through a reused Simulation.
+"""Per-run cost of a short run through a reused Simulation, against cosim.run.
 
 A Decay FMU (FMI 2), 10 steps, in-memory results, a different parameter every run:
 ``cosim.run`` (loads, checks, extracts and instantiates every time) against one

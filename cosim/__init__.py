@@ -2,7 +2,7 @@
 
 Public API (pinned by ``tests/test_api.py``)::
 
-    cosim.load(path) -> Topology            read a topology file
+    cosim.load(path) -> Topology            read a topology file (YAML, or SSP: .ssp/.ssd)
     cosim.Topology(...)                     build one in Python
     cosim.run(topology_or_path, ...) -> Result
     cosim.Simulation(topology) -> built once: .run(until), .reset(parameters), .close()
@@ -11,8 +11,10 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
     cosim.calibrate(calibration, output) -> CalibrationResult   fit to telemetry
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
+    cosim.ssp.export(topology, "x.ssp")     write a topology as an SSP (docs/ssp.md)
 """
 
+from . import ssp  # noqa: E402, F401 - cosim.ssp.export (light: imports on first use)
 from ._version import __version__  # noqa: E402
 from .blocks import Block, Param, Port  # noqa: E402
 from .errors import (  # noqa: E402

@@ -10,8 +10,10 @@
     ├── SubsystemError              a node failed while running (node, variable, time)  exit 3
     │   └── FMICallError            an FMI function returned error/fatal (function, status)
     ├── SimulationError             the run as a whole failed (time, nodes)             exit 3
-    │   └── NonFiniteError          a NaN or infinite value reached an output
+    │   ├── NonFiniteError          a NaN or infinite value reached an output
+    │   └── RunTimeout              the run exceeded its wall-time limit (--timeout)
     └── ResultsError                a result file is unreadable (path, dataset)         exit 2
+        └── ResultsWriteError       writing results failed mid-run (disk full, ...)     exit 3
 
 Messages say what failed, where (``rack1.T_out at t=12.5 s`` or ``topologies/dc.yaml:42``),
 why, and what to try. :func:`context` attaches the node and time to errors that pass up
@@ -140,7 +142,7 @@ class NonFiniteError(SubsystemError):
 
 
 class ResultsError(CosimError):
-    """A result file cannot be read or written."""
+    """A result file cannot be read or created."""
 
     exit_code = 2
 
@@ -150,6 +152,18 @@ class ResultsError(CosimError):
         if dataset:
             where = f"{where}:{dataset}" if where else dataset
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class ResultsWriteError(ResultsError):
+    """Writing results failed while the run went (a full disk, a file-size limit): the run
+    failed, and the file keeps what was written up to its last complete flush."""
+
+    exit_code = 3
+
+
+class RunTimeout(SimulationError):
+    """The run took longer than its wall-time limit (``cosim run --timeout``, a study's
+    ``timeout:``)."""
 
 
 @contextmanager

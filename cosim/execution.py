@@ -158,6 +158,7 @@ class Execution:
         t0, h = self.sim.t0, self.sim.h
         allow_nonfinite = self.run_spec.allow_nonfinite
         observers, y = self.observers, system.y
+        objects = bool(system.object_signals)
         n = (t_a - t0) // h + 1
         prev = t_a
         while prev < t_b:
@@ -172,9 +173,12 @@ class Execution:
             self.reached = nxt
             if not allow_nonfinite and not _isfinite_all(y):
                 self.check_finite(now)
-            values = system.recorded(now)
-            for obs in observers:
-                obs.stepped(now, values)
+            if objects:
+                self.emit(now)
+            else:
+                values = system.recorded(now)
+                for obs in observers:
+                    obs.stepped(now, values)
             prev = nxt
             n += 1
         return t_b
@@ -191,7 +195,10 @@ class Execution:
     def emit(self, t: float, kind: RowKind = RowKind.COMMUNICATION_POINT) -> None:
         """Hand the recorded outputs at ``t`` [s] to every observer."""
         values = self.system.recorded(t)
+        objects = self.system.recorded_objects() if self.system.object_signals else None
         for obs in self.observers:
+            if objects is not None:
+                obs.stepped_objects(t, objects)
             obs.stepped(t, values, kind)
 
     def check_finite(self, t: float) -> None:
@@ -236,8 +243,8 @@ class Execution:
             info=getattr(self, "info", None), memory=self.memory, trace=self.sim.trace,
             wall_time=wall, events=self.events, stats=self.stats,
             termination=self.termination)
-        if isinstance(final, CosimError):
-            final.result = self.result
+        if isinstance(final, CosimError | KeyboardInterrupt):
+            final.result = self.result  # the partial result, for the CLI's message
         if error is None and late is not None:
             raise late
 

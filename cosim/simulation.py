@@ -36,10 +36,12 @@ from .errors import ConfigError, Problem, TopologyError
 from .master import make_algorithm
 from .master.options import AdaptiveOptions, LoopOptions, options_from
 from .observers.base import Observer, RunInfo
+from .output_guard import claimed, topology_inputs
 from .protocol import EventOutcome, NotNative
 from .result import Result
 from .subsystems.factory import make_subsystem
 from .subsystems.tracing import TracingSubsystem
+from .supervisor import beacon
 from .system import CoupledSystem
 from .topology import parameters as param_values
 from .topology.checks import check_values
@@ -79,6 +81,7 @@ class Simulation:
         self.state = NEW
         self._compiled: Any = None
         self._meta: dict[str, Any] | None = None
+        self._input_files: Any = None
         self.next_events: list[float | None] = []
         self.system = self._build()
         self.t0, self.h = self._start, to_ticks(self.run_spec.step, what="step")
@@ -108,12 +111,16 @@ class Simulation:
         try:
             for name in self.report.order:
                 sub = make_subsystem(self.topology, name, self.report.nodes[name])
-                if hasattr(sub, "event_mode"):  # FMI 3: events handled by the importer;
-                    sub.event_mode = True       # early return only when all roll back
+                if hasattr(sub, "event_mode"):  # FMI 3: events handled by the importer,
+                    # early return only when all roll back; FMUs with clocks (which cosim
+                    # does not drive) handle their events themselves
+                    sub.event_mode = not any(v.kind == "clock"
+                                             for v in sub.interface.variables.values())
                     sub.early_return = rollback
                 subsystems[name] = TracingSubsystem(sub, self.trace) \
                     if self.trace is not None else sub
             system = CoupledSystem(self.topology, self.report, subsystems)
+            beacon.watch(system)  # no-op unless run by a supervisor (cosim run)
             for sub in system.subsystems:
                 sub.instantiate()
         except BaseException:
@@ -217,10 +224,16 @@ class Simulation:
             from .observers.progress import ProgressBar
             watchers.append(ProgressBar())
         watchers.extend(observers)
+        phases = beacon.phases()
+        if phases is not None:
+            watchers.append(phases)
         execution = Execution(self, watchers, memory, out)
         self.state = READY
         try:
-            result = execution.run(t_a, t_b, first)
+            # never an input, never two writers, never a stranger's file (output_guard)
+            with claimed(out, inputs=self._inputs() if out is not None else (),
+                         what="result file"):
+                result = execution.run(t_a, t_b, first)
         except BaseException:
             self.state = FINISHED
             raise
@@ -231,6 +244,12 @@ class Simulation:
             for sub in self.system.subsystems:
                 sub.terminate()
         return result
+
+    def _inputs(self):
+        """Every file the run reads (topology, FMUs, data files, ...): never an output."""
+        if self._input_files is None:
+            self._input_files = topology_inputs(self.topology, self.report)
+        return self._input_files
 
     def _prepare(self) -> None:
         """Bring every node to its just-instantiated state with this run's values."""
@@ -362,8 +381,9 @@ def _apply_run_settings(topo: Topology, **settings: Any) -> None:
     if overrides:
         try:
             topo.run = type(topo.run).model_validate({**topo.run.model_dump(), **overrides})
-        except ValueError as err:
-            raise ConfigError(f"invalid run settings: {err}") from None
+        except ValueError as err:  # one line per problem, not pydantic's dump
+            from .topology.yamlio import validation_message
+            raise ConfigError(f"invalid run settings: {validation_message(err)}") from None
 
 
 def _apply_parameters(topo: Topology, parameters: dict[str, Any]) -> None:

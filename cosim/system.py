@@ -11,6 +11,8 @@ Each connection is a row of the index arrays ``src`` (into ``y``), ``dst`` (into
 ``u``), ``gain`` and ``offset``: ``u[dst] = gain * y[src] + offset`` (the effective gain
 and offset of the check report: unit conversion, then the connection's own). Rows are
 sorted by target node, so the connections into node *i* are rows ``c_lo[i]:c_hi[i]``.
+A connection with a mapping table (integer and boolean values; gain 1, offset 0) is
+then looked up: ``u[dst] = table.get(u[dst], u[dst])`` (``node_maps``).
 Subsystems read and write these vectors through views, so the exchange needs no
 per-variable dictionary look-up, and the compiled loop (:mod:`cosim.fast`) works on the
 very same buffers (:meth:`CoupledSystem.layout`).
@@ -47,7 +49,7 @@ from .clock import TICKS_PER_SECOND
 from .protocol import NativeForm, StepOutcome
 from .subsystems.base import Subsystem
 from .topology.checks import CheckReport
-from .variables import Signal
+from .variables import NUMBER, OBJECT, Signal, split_element
 
 
 @dataclass(frozen=True)
@@ -87,56 +89,88 @@ class CoupledSystem:
         n = self.n
         self.in_lo, self.in_hi = np.zeros(n, np.intp), np.zeros(n, np.intp)
         self.out_lo, self.out_hi = np.zeros(n, np.intp), np.zeros(n, np.intp)
-        inputs, outputs = self._ports(report, conns, recorded)
+        inputs, outputs, objects_in, objects_out = self._ports(report, conns, recorded)
         self.u = np.zeros(self.in_hi[-1] if n else 0)
         self.y = np.zeros(self.out_hi[-1] if n else 0)
         self.y_prev = self.y.copy()
-        self._build_connections(conns, inputs, outputs, report)
         for i, sub in enumerate(self.subsystems):
             sub.bind(inputs[i], outputs[i], self.u[self.in_lo[i]:self.in_hi[i]],
-                     self.y[self.out_lo[i]:self.out_hi[i]])
+                     self.y[self.out_lo[i]:self.out_hi[i]], objects_in[i], objects_out[i])
+        self._build_connections(conns, report)
         self.signals = [Signal(node, report.nodes[node].interface[var])
                         for node, var in report.recorded]
-        self.record_index = np.array([self.position(s.node, s.variable.name)
-                                      for s in self.signals], dtype=np.intp)
-        self._starts = self._output_starts(report)
+        numeric = [s for s in self.signals if s.variable.channel == NUMBER]
+        self.object_signals = [s for s in self.signals if s.variable.channel == OBJECT]
+        self.record_index = np.array([self.position(s.node, s.variable.name) + k
+                                      for s in numeric for k in range(s.variable.size)],
+                                     dtype=np.intp)
+        self.has_objects = any(objects_in) or any(objects_out)
+        self._starts = self._slot_starts(report, outputs, "out", len(self.y))
+        self._input_starts = self._slot_starts(report, inputs, "in", len(self.u))
+        self._input_starts[self.dst] = 0.0  # connected slots: written before they are read
         self.y[:] = self._starts
+        self.u[:] = self._input_starts
         self.real_outputs = np.array(
             [report.nodes[self.names[i]].interface[name].kind == "real"
-             for i, sub in enumerate(self.subsystems) for name in outputs[i]], dtype=bool)
+             for i, sub in enumerate(self.subsystems) for name in outputs[i]
+             for _ in sub.output_slots[name]], dtype=bool)
         self._build_stages(report)
         self._build_extrapolation(topology, conns, report)
 
     # -- construction ------------------------------------------------------------------
 
     def _ports(self, report, conns, recorded):
-        inputs, outputs = [], []
+        """Per node: the numeric inputs and outputs (outputs first, then variables read
+        only to be recorded) and the object ports; the slot ranges in u and y."""
+        inputs, outputs, objects_in, objects_out = [], [], [], []
         ui = yi = 0
         for i, name in enumerate(self.names):
             iface = report.nodes[name].interface
-            connected_in = {c.target_var for c in conns if c.target_node == name}
-            needed = {c.source_var for c in conns if c.source_node == name}
-            needed |= {var for node, var in recorded if node == name}
-            ins = [v.name for v in iface.inputs if v.name in connected_in]
-            # outputs first (exchanged), then other variables read only to be recorded
-            outs = [v.name for v in iface.outputs if v.name in needed]
-            outs += [v for v in iface.variables if v in needed and v not in outs]
+            connected = {_base(c.target_var) for c in conns if c.target_node == name}
+            needed = {_base(c.source_var) for c in conns if c.source_node == name}
+            needed |= {_base(var) for node, var in recorded if node == name}
+            ins = [v for v in iface.inputs if v.name in connected]
+            outs = [v for v in iface.outputs if v.name in needed]
+            outs += [v for v in iface.variables.values() if v.name in needed and v not in outs]
+            inputs.append([v.name for v in ins if v.channel == NUMBER])
+            outputs.append([v.name for v in outs if v.channel == NUMBER])
+            objects_in.append([v.name for v in ins if v.channel == OBJECT])
+            objects_out.append([v.name for v in outs if v.channel == OBJECT])
             self.in_lo[i], self.out_lo[i] = ui, yi
-            ui += len(ins)
-            yi += len(outs)
+            ui += sum(iface[v].size for v in inputs[-1])
+            yi += sum(iface[v].size for v in outputs[-1])
             self.in_hi[i], self.out_hi[i] = ui, yi
-            inputs.append(ins)
-            outputs.append(outs)
-        return inputs, outputs
+        return inputs, outputs, objects_in, objects_out
 
-    def _build_connections(self, conns, inputs, outputs, report) -> None:
-        rows = []
+    def _slot_of(self, i: int, port: str, side: str) -> tuple[int, int]:
+        """(first slot, number of slots) of ``port`` (a variable or an element ``y[2]``)
+        of node ``i`` in u (``side="in"``) or y."""
+        sub = self.subsystems[i]
+        var, flat = sub.interface.port(port)
+        slots = (sub.input_slots if side == "in" else sub.output_slots)[var.name]
+        lo = (self.in_lo if side == "in" else self.out_lo)[i]
+        if flat is None:
+            return int(lo + slots.start), len(slots)
+        return int(lo + slots.start + flat), 1
+
+    def _build_connections(self, conns, report) -> None:
+        rows, self.object_rows = [], [[] for _ in range(self.n)]
         for c in conns:
             i, j = self.index[c.source_node], self.index[c.target_node]
-            src = self.out_lo[i] + outputs[i].index(c.source_var)
-            dst = self.in_lo[j] + inputs[j].index(c.target_var)
             gain, offset = report.gain_offset(c)  # unit conversion, then c.gain/c.offset
-            rows.append((src, dst, gain, offset, c.delayed, j))
+            source = self.subsystems[i].interface.port(c.source_var)[0]
+            target = self.subsystems[j].interface.port(c.target_var)[0]
+            if source.channel == NUMBER and target.channel == NUMBER:
+                src, n = self._slot_of(i, c.source_var, "out")
+                dst, _ = self._slot_of(j, c.target_var, "in")
+                rows += [(src + k, dst + k, gain, offset, c.delayed, j) for k in range(n)]
+            else:
+                self.object_rows[j].append(_ObjectRow(
+                    j, target.name, i, source.name,
+                    self._slot_of(i, c.source_var, "out")[0] if source.channel == NUMBER
+                    else None,
+                    self._slot_of(j, c.target_var, "in")[0] if target.channel == NUMBER
+                    else None, target.fmi_type, c.delayed))
         self.src = np.array([r[0] for r in rows], dtype=np.intp)
         self.dst = np.array([r[1] for r in rows], dtype=np.intp)
         self.gain = np.array([r[2] for r in rows], dtype=float)
@@ -150,7 +184,8 @@ class CoupledSystem:
         self.dst_node = target
         # True when every undelayed connection goes forward in stepping order: then one
         # initialization pass in that order is enough.
-        self.forward = bool(np.all((self.src_node < target) | self.delayed))
+        self.forward = bool(np.all((self.src_node < target) | self.delayed)) and all(
+            r.source < r.target or r.delayed for rs in self.object_rows for r in rs)
         n = self.n
         self.c_lo = np.searchsorted(target, np.arange(n), side="left")
         self.c_hi = np.searchsorted(target, np.arange(n), side="right")
@@ -159,6 +194,15 @@ class CoupledSystem:
             [(int(self.dst[k]), int(self.src[k]), float(self.gain[k]), float(self.offset[k]),
               bool(self.delayed[k])) for k in range(self.c_lo[i], self.c_hi[i])]
             for i in range(n)]
+        self._objects_prev: list[dict] = [dict() for _ in range(n)]
+        # mapping tables (SSP map transformations), per target node: [(dst, {from: to})]
+        self.node_maps: list[list[tuple[int, dict[float, float]]]] = [[] for _ in range(n)]
+        for c in conns:
+            if c.mapping is not None:
+                table = {float(a): float(b) for a, b in c.mapping}
+                j = self.index[c.target_node]
+                self.node_maps[j].append((self._slot_of(j, c.target_var, "in")[0], table))
+        self.has_maps = any(self.node_maps)
 
     def _build_stages(self, report) -> None:
         groups: list[set[int]] = []
@@ -213,24 +257,30 @@ class CoupledSystem:
             for name in sub.outputs:
                 var = iface[name]
                 found = iface.direct_dependencies(name) if var.causality == "output" else ()
-                pos = [self.in_lo[i] + sub.inputs.index(d) for d in found if d in sub.inputs]
-                deps.append(np.array(pos, dtype=np.intp))
+                pos = np.array([self.in_lo[i] + k for d in found if d in sub.input_slots
+                                for k in sub.input_slots[d]], dtype=np.intp)
+                deps += [pos] * var.size
             self.out_deps.append(deps)
         self.feedthrough = [any(p.size for p in deps) for deps in self.out_deps]
 
-    def _output_starts(self, report) -> np.ndarray:
-        """Start values of outputs, where declared, until initialization computes them."""
-        starts = np.zeros(len(self.y))
-        for i, sub in enumerate(self.subsystems):
-            for k, name in enumerate(sub.outputs):
+    def _slot_starts(self, report, ports: list[list[str]], side: str, n: int) -> np.ndarray:
+        """Start values of the numeric ports, slot by slot (0 where none is declared)."""
+        starts = np.zeros(n)
+        lo = self.in_lo if side == "in" else self.out_lo
+        for i, names in enumerate(ports):
+            sub = self.subsystems[i]
+            slots = sub.input_slots if side == "in" else sub.output_slots
+            for name in names:
                 start = report.nodes[self.names[i]].interface[name].start
-                if isinstance(start, (int, float)):
-                    starts[self.out_lo[i] + k] = float(start)
+                values = start if isinstance(start, list) else [start]
+                for k, value in zip(slots[name], values, strict=False):
+                    if isinstance(value, (int, float)):
+                        starts[lo[i] + k] = float(value)
         return starts
 
     def clear(self) -> None:
         """Back to the state before a run (buffers, samples), for the next run."""
-        self.u[:] = 0.0
+        self.u[:] = self._input_starts
         self.y[:] = self._starts
         self.y_prev[:] = self.y
         self.y_time[:] = 0.0
@@ -244,13 +294,19 @@ class CoupledSystem:
     # -- reading -----------------------------------------------------------------------
 
     def position(self, node: str, variable: str) -> int:
-        """Where ``node.variable`` sits in ``y``."""
-        i = self.index[node]
-        return int(self.out_lo[i] + self.subsystems[i].outputs.index(variable))
+        """Where ``node.variable`` (or its first element; or the element ``y[2]``) sits
+        in ``y``."""
+        return self._slot_of(self.index[node], variable, "out")[0]
 
     def value(self, node: str, var: str) -> float:
         """The current value of an exchanged or recorded output."""
         return float(self.y[self.position(node, var)])
+
+    def recorded_objects(self) -> list:
+        """The values of the recorded object signals (strings, binaries, 64-bit
+        integers), aligned with ``object_signals``."""
+        subs, index = self.subsystems, self.index
+        return [subs[index[s.node]].obj_out.get(s.variable.name) for s in self.object_signals]
 
     def recorded(self, t: float | None = None) -> np.ndarray:
         """The recorded values at time ``t`` [s]: under multirate, a node whose step has
@@ -262,9 +318,15 @@ class CoupledSystem:
         return np.where(done, self.y[rec], self.y_held[rec])
 
     def input_name(self, pos: int) -> str:
-        """``node.input`` of position ``pos`` in ``u``."""
+        """``node.input`` (``node.input[k]`` for an array element) of position ``pos``
+        in ``u``."""
         i = int(np.searchsorted(self.in_hi, pos, side="right"))
-        return f"{self.names[i]}.{self.subsystems[i].inputs[pos - self.in_lo[i]]}"
+        sub, k = self.subsystems[i], pos - self.in_lo[i]
+        for name, slots in sub.input_slots.items():
+            if k in slots:
+                var = sub.interface[name]
+                return f"{self.names[i]}.{var.element_names()[k - slots.start]}"
+        return f"{self.names[i]}.?"
 
     def first_nonfinite(self) -> tuple[str, str] | None:
         """The first output (node, variable) holding NaN or an infinity, if any."""
@@ -273,7 +335,11 @@ class CoupledSystem:
             return None
         k = int(bad[0])
         i = int(np.searchsorted(self.out_hi, k, side="right"))
-        return self.names[i], self.subsystems[i].outputs[k - self.out_lo[i]]
+        sub, pos = self.subsystems[i], k - self.out_lo[i]
+        for name, slots in sub.output_slots.items():
+            if pos in slots:
+                return self.names[i], sub.interface[name].element_names()[pos - slots.start]
+        return self.names[i], "?"
 
     def layout(self) -> Layout:
         return Layout(self.u, self.y, self.y_prev, self.src, self.dst, self.gain,
@@ -347,6 +413,8 @@ class CoupledSystem:
     def snapshot(self) -> None:
         """Save the outputs of this communication point for delayed connections."""
         self.y_prev[:] = self.y
+        if self.has_objects:
+            self._objects_prev = [dict(sub.obj_out) for sub in self.subsystems]
 
     def exchange_all(self) -> None:
         """Every input from the outputs as they are now (Jacobi)."""
@@ -355,6 +423,12 @@ class CoupledSystem:
                 self.u[self.dst] = self.y[self.src]
             else:
                 self.u[self.dst] = self.gain * self.y[self.src] + self.offset
+        if self.has_objects:
+            for i in range(self.n):
+                self._objects_into(i)
+        if self.has_maps:
+            for i in range(self.n):
+                self.remap(i)
 
     def exchange_into(self, i: int) -> None:
         """The inputs of node ``i`` from the current outputs (delayed connections: the
@@ -362,6 +436,33 @@ class CoupledSystem:
         u, y, y_prev = self.u, self.y, self.y_prev
         for dst, src, gain, offset, delayed in self.node_rows[i]:
             u[dst] = gain * (y_prev[src] if delayed else y[src]) + offset
+        if self.object_rows[i]:
+            self._objects_into(i)
+        if self.has_maps:
+            self.remap(i)
+
+    def remap(self, i: int) -> None:
+        """Apply the mapping tables of node ``i``'s input connections to ``u``."""
+        u = self.u
+        for dst, table in self.node_maps[i]:
+            value = float(u[dst])
+            u[dst] = table.get(value, value)
+
+    def _objects_into(self, i: int) -> None:
+        """Node ``i``'s object inputs from their sources (64-bit integers and numbers
+        convert into each other; strings and binaries pass as they are)."""
+        target = self.subsystems[i].obj_in
+        for row in self.object_rows[i]:
+            if row.slot is not None:  # a number into a 64-bit integer input
+                value = (self.y_prev if row.delayed else self.y)[row.slot]
+            else:
+                values = self._objects_prev[row.source] if row.delayed else \
+                    self.subsystems[row.source].obj_out
+                value = values.get(row.source_var)
+            if row.target_slot is not None:  # a 64-bit integer into a number input
+                self.u[row.target_slot] = float(value)
+            else:
+                target[row.target_var] = _converted(value, row.fmi_type)
 
     def sample_into(self, i: int, now: int, limit: int, jacobi: bool) -> None:
         """The inputs of node ``i`` for its step from ``now`` to ``limit`` [ticks] from the
@@ -398,6 +499,8 @@ class CoupledSystem:
                 value, stamp = lagrange(points[-(degree + 1):], mid), mid
             self.u_time[dst] = stamp
             u[dst] = self.gain[k] * value + self.offset[k]
+        if self.has_maps:
+            self.remap(i)
 
     # -- samples (extrapolation, multirate) ----------------------------------------------
 
@@ -441,12 +544,19 @@ class CoupledSystem:
         """States of ``nodes`` (indices; all by default) and of the exchange buffers."""
         nodes = range(self.n) if nodes is None else nodes
         states = [(i, self.subsystems[i].save_state()) for i in nodes]
+        objects = [(dict(s.obj_in), dict(s.obj_out)) for s in self.subsystems] \
+            if self.has_objects else None
         return (states, self.u.copy(), self.y.copy(), self.y_prev.copy(), self.hist_t.copy(),
                 self.hist_v.copy(), self.y_time.copy(), self.u_time.copy(),
-                self.node_end.copy(), self.y_held.copy())
+                self.node_end.copy(), self.y_held.copy(), objects)
 
     def restore(self, saved: tuple) -> None:
-        states, u, y, y_prev, hist_t, hist_v, y_time, u_time, node_end, y_held = saved
+        states, u, y, y_prev, hist_t, hist_v, y_time, u_time, node_end, y_held, objects = \
+            saved
+        if objects is not None:
+            for sub, (obj_in, obj_out) in zip(self.subsystems, objects, strict=True):
+                sub.obj_in.clear(), sub.obj_in.update(obj_in)
+                sub.obj_out.clear(), sub.obj_out.update(obj_out)
         self.node_end[:] = node_end
         for i, state in states:
             self.subsystems[i].restore_state(state)
@@ -458,6 +568,33 @@ class CoupledSystem:
     def free(self, saved: tuple) -> None:
         for i, state in saved[0]:
             self.subsystems[i].free_state(state)
+
+
+@dataclass(frozen=True)
+class _ObjectRow:
+    """A connection into an object input (or from an object output into a number):
+    ``target``'s ``target_var`` from ``source``'s ``source_var`` (or slot ``slot`` of y)."""
+
+    target: int
+    target_var: str
+    source: int
+    source_var: str
+    slot: int | None
+    target_slot: int | None
+    fmi_type: str | None
+    delayed: bool
+
+
+def _converted(value, fmi_type: str | None):
+    """A value for an object input of ``fmi_type`` (numbers become integers)."""
+    if fmi_type in ("Int64", "UInt64") and isinstance(value, float):
+        return int(round(value))
+    return value
+
+
+def _base(port: str) -> str:
+    """The variable of a port (``y[2]`` -> ``y``)."""
+    return split_element(port)[0]
 
 
 def lagrange(points: list[tuple[float, float]], t: float) -> float:

@@ -249,7 +249,7 @@ def model_description_fmi2(spec: ModelSpec, token: str) -> str:
         "fmiVersion": "2.0", "modelName": spec.name, "guid": token,
         "description": spec.description, "generationTool": GENERATION_TOOL,
         "variableNamingConvention": "flat",
-        "numberOfEventIndicators": str(len(spec.indicators))})
+        "numberOfEventIndicators": str(len(spec.indicators) if spec.model_exchange else 0)})
     state = _flag("fmu_state" not in spec.omit)
     state_attrs = {"canNotUseMemoryManagementFunctions": "true",
                    "canGetAndSetFMUstate": state, "canSerializeFMUstate": state}
@@ -335,6 +335,6 @@ def model_description_fmi3(spec: ModelSpec, token: str) -> str:
     for v in _initial_unknowns(spec, spec.variables):
         _sub(structure, "InitialUnknown", valueReference=str(v.vr),
              dependencies=deps(v.initial_depends))
-    for v in spec.indicators:
+    for v in spec.indicators if spec.model_exchange else []:  # for Model Exchange importers
         _sub(structure, "EventIndicator", valueReference=str(v.vr))
     return _serialize(root)

@@ -321,6 +321,9 @@ def _parse_variable(raw: dict, vr: int, spec: ModelSpec, spec_file: Path) -> Var
                    initial_depends=raw.get("initial_depends"), declared_type=declared)
     if "fmi_versions" in raw:
         var.fmi_versions = _versions(raw["fmi_versions"], f"variable '{name}':", spec_file)
+        if 3 not in var.fmi_versions:
+            raise _fail(spec_file, f"variable '{name}': every variable is in the FMI 3 FMU; "
+                                   f"'fmi_versions': [3] leaves one out of FMI 2")
     _parse_extent(raw, var, spec_file)
     _parse_state(var, raw.get("state"), spec.model_exchange, spec_file)
     return var
@@ -485,7 +488,7 @@ def _finish(spec: ModelSpec, data: dict, spec_file: Path) -> None:
         raise _fail(spec_file, "a model with event indicators needs 'h_max' (internal step)")
     spec.indicators = [by_name[n] for n in indicators]
     spec.cs_event_mode = data.get("cs_event_mode", bool(indicators))
-    spec.cs_early_return = data.get("cs_early_return", bool(indicators))
+    spec.cs_early_return = data.get("cs_early_return", bool(indicators) and spec.cs_event_mode)
     if spec.cs_early_return and not spec.cs_event_mode:
         raise _fail(spec_file, "'cs_early_return' needs 'cs_event_mode'")
     _check_shapes(spec, spec_file)

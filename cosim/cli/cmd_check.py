@@ -7,7 +7,7 @@ from ..topology import load
 
 def register(sub) -> None:
     p = sub.add_parser("check", help="check a topology without running it")
-    p.add_argument("topology")
+    p.add_argument("topology", help="topology file (.yaml), or an .ssp/.ssd")
     p.set_defaults(func=check)
 
 
@@ -15,7 +15,13 @@ def check(args) -> int:
     topo = load(args.topology)
     report = topo.check()
     report.raise_if_problems()
-    print(f"{args.topology}: OK")
+    _summary(args.topology, topo, report)
+    _loose_ends(topo, report)
+    return 0
+
+
+def _summary(path, topo, report) -> None:
+    print(f"{path}: OK")
     print(f"  nodes ({len(report.order)}, in stepping order): {', '.join(report.order)}")
     print(f"  connections: {topo.graph.number_of_edges()}")
     print(f"  recorded signals: {len(report.recorded)}{_shown(report)}")
@@ -35,6 +41,9 @@ def check(args) -> int:
             print(f"    {source} -> {target}: {conversion}")
     if topo.events or topo.monitors:
         print(f"  events: {len(topo.events)} scheduled, {len(topo.monitors)} monitors")
+
+
+def _loose_ends(topo, report) -> None:
     if report.unconnected_inputs:
         print("  unconnected inputs (their start values are used):")
         for name in report.unconnected_inputs:
@@ -42,7 +51,10 @@ def check(args) -> int:
             variable = report.nodes[node].interface[var]
             start = topo.graph.nodes[node]["start"].get(var, variable.start)
             print(f"    {name} = {_value(start, variable.unit, report.display.get(name))}")
-    return 0
+    if report.notes:  # also what an SSP import read but ignored, or interpreted
+        print(f"  notes ({len(report.notes)}):")
+        for note in report.notes:
+            print(f"    {note}")
 
 
 def _shown(report) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
+from .argtypes import positive_int
 
 EXIT_OK, EXIT_REGRESSION = 0, 1
 
@@ -29,7 +30,7 @@ def register(sub) -> None:
                    "failing signals) or .json")
     p.add_argument("--failed-only", action="store_true", help="list only failing signals")
     p.add_argument("--export-csv", metavar="CSV", help="also write RUN as cross-check CSV")
-    p.add_argument("--jobs", type=int, default=1, metavar="N",
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="N",
                    help="split the signals over N processes (HDF5 files only)")
     p.set_defaults(func=compare)
 

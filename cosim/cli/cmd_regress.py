@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..errors import ConfigError, ResultsError
+from .argtypes import positive_int
 
 EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
 DEFAULT_PATH = "reference_results"
@@ -28,7 +29,7 @@ def register(sub) -> None:
                    "(names or globs) from fresh runs instead of comparing")
     p.add_argument("--why", metavar="TEXT", help="why the references change (required "
                    "with --update; stored in the reference file)")
-    p.add_argument("--jobs", type=int, metavar="N", help="cases run in parallel "
+    p.add_argument("--jobs", type=positive_int, metavar="N", help="cases run in parallel "
                    "(default: all cores)")
     p.add_argument("--report", metavar="JSON", help="write every case's report as JSON")
     p.set_defaults(func=regress)

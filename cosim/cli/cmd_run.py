@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .. import algorithms
 from ..errors import ConfigError, TopologyError
 from ..topology import Topology, load, parameters, yamlio
 from ..topology.parameters import ParameterValue
+from .argtypes import positive_seconds
 
 
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a topology (or a single .fmu)")
-    p.add_argument("topology", help="topology file (.yaml) or an .fmu")
+    p.add_argument("topology", help="topology file (.yaml), an SSP (.ssp/.ssd), or an .fmu")
     p.add_argument("-o", "--output", help="HDF5 result file to write")
     p.add_argument("--start", type=float, help="start time [s]")
     p.add_argument("--stop", type=float, help="stop time [s]")
@@ -29,6 +29,10 @@ def register(sub) -> None:
                    "inputs of the same name (first column: time [s])")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
+                   help="stop the run after S seconds of wall time (status failed, exit 3)")
+    p.add_argument("--force", action="store_true",
+                   help="let -o replace an existing file that is not a cosim result")
     p.set_defaults(func=run)
 
 
@@ -60,41 +64,34 @@ def _apply_params(topo: Topology, files: list[str], items: list[str],
     parameters.apply_later(topo, _parse_params(items, node))
 
 
-def _fmu_topology(path: Path, input_csv: str | None) -> Topology:
-    """A one-node topology around an FMU (and a table block for ``--input``)."""
+def _add_inputs(topo: Topology, path: Path, input_csv: str) -> None:
+    """Drive the FMU's inputs named by the CSV's columns (a ``table`` block)."""
+    import pandas as pd
+
     from ..fmu import description
-    info = description.read(path)
-    md = info.description
-    exp = md.defaultExperiment
-    start = float(exp.startTime) if exp and exp.startTime else 0.0
-    stop = float(exp.stopTime) if exp and exp.stopTime else start + 1.0
-    step = float(exp.stepSize) if exp and exp.stepSize else (stop - start) / 500
-    name = re.sub(r"[^A-Za-z0-9_]", "_", md.modelName or path.stem) or "model"
-    topo = Topology(name, base_dir=Path.cwd(), start=start, stop=stop, step=step)
-    topo.add_fmu(name, path.resolve())
-    if input_csv:
-        import pandas as pd
-        columns = [c for c in pd.read_csv(input_csv, nrows=0).columns[1:]]
-        inputs = {v.name for v in info.interface.inputs}
-        used = [c for c in columns if c in inputs]
-        if not used:
-            raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
-                              f"(inputs: {', '.join(sorted(inputs)) or 'none'})",
-                              file=input_csv)
-        time_column = pd.read_csv(input_csv, nrows=0).columns[0]
-        topo.add_block("input", "table", parameters={
-            "file": str(Path(input_csv).resolve()), "columns": used,
-            "time_column": time_column})
-        for c in used:
-            topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
-    return topo
+    name = topo.nodes[0]
+    inputs = {v.name for v in description.read(path).interface.inputs}
+    header = pd.read_csv(input_csv, nrows=0).columns
+    used = [c for c in header[1:] if c in inputs]
+    if not used:
+        raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
+                          f"(inputs: {', '.join(sorted(inputs)) or 'none'})", file=input_csv)
+    topo.add_block("input", "table", parameters={
+        "file": str(Path(input_csv).resolve()), "columns": used, "time_column": header[0]})
+    for c in used:
+        topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
 
 
 def run(args) -> int:
-    from ..execution import run as run_topology
+    """Load here; claim the output (never an input, never in use, never a stranger's
+    file); run in a supervised child process (cosim/supervisor) that inherits both."""
+    from ..output_guard import claimed
+    from ..supervisor import watch
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
-        topo = _fmu_topology(path, args.input)
+        topo = load(path)
+        if args.input:
+            _add_inputs(topo, path, args.input)
         _apply_params(topo, args.params, args.param, node=topo.nodes[0])
     else:
         if args.input:
@@ -102,6 +99,32 @@ def run(args) -> int:
                               "block")
         topo = load(path)
         _apply_params(topo, args.params, args.param)
+    inputs = [path, *_inputs(topo), *map(Path, args.params),
+              *([Path(args.input)] if args.input else [])]
+    with claimed(args.output, inputs=inputs, force=args.force, what="output file") as claim:
+        if claim is not None:
+            claim.hand_over()  # to the run below (in the child, or here)
+        if not (getattr(args, "as_program", False) and watch.available()):
+            from ..supervisor.deadline import deadline
+            with deadline(args.timeout, f"the run took longer than its time limit of "
+                          f"{args.timeout or 0:g} s (--timeout) and was stopped"):
+                return _run(args, topo)
+        from .main import handle
+        return watch.supervise(lambda: handle(args, lambda a: _run(a, topo)),
+                               output=args.output, timeout=args.timeout)
+
+
+def _inputs(topo: Topology) -> list[Path]:
+    """The files the run reads; the topology's problems are raised here, before any
+    output is touched or a process forked."""
+    from ..output_guard import topology_inputs
+    report = topo.check()
+    report.raise_if_problems()
+    return topology_inputs(topo, report)
+
+
+def _run(args, topo: Topology) -> int:
+    from ..execution import run as run_topology
     result = run_topology(topo, output=args.output, start=args.start, stop=args.stop,
                           step=args.step, algorithm=args.algorithm,
                           progress=not args.no_progress)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
+from .argtypes import nonnegative_int, positive_int, positive_seconds
 
 
 def register(sub) -> None:
@@ -17,20 +18,23 @@ def register(sub) -> None:
     p.add_argument("study", help="study file (.yaml)")
     p.add_argument("-o", "--output", help="study file to write (default: STUDY-NAME.h5 in "
                    "the current folder)")
-    p.add_argument("--workers", type=int, metavar="N",
+    p.add_argument("--workers", type=nonnegative_int, metavar="N",
                    help="local worker processes (default: one per core; 0: run serially "
                    "in this process)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS",
                        help="run on an existing Dask cluster, e.g. tcp://host:8786 "
                        "(needs: pip install cosim[dask])")
-    where.add_argument("--dask-local", type=int, metavar="N",
+    where.add_argument("--dask-local", type=positive_int, metavar="N",
                        help="start a local Dask cluster of N worker processes (loopback)")
     p.add_argument("--resume", action="store_true",
                    help="keep the scenarios already in the output file, run the missing ones")
     p.add_argument("--overwrite", action="store_true",
                    help="start again over an existing output file")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--timeout", type=positive_seconds, metavar="S",
+                   help="wall-time limit of one scenario (overrides the study's timeout:); "
+                   "a scenario that takes longer is recorded as failed")
     p.set_defaults(func=handler)
 
 
@@ -50,7 +54,7 @@ def handler(args) -> int:
           f"-> {output}", flush=True)
     clock = time.perf_counter()
     df = sweep(study, output, runner=runner, resume=args.resume, overwrite=args.overwrite,
-               progress=not args.no_progress)
+               progress=not args.no_progress, timeout=args.timeout)
     _summary(df, time.perf_counter() - clock, output)
     return 0
 

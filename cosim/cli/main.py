@@ -12,6 +12,11 @@ Exit codes (documented in README):
 
 Errors are printed as one message on stderr, never a traceback
 (``COSIM_TRACEBACK=1`` shows it).
+
+Run as a program (``cosim ...`` or ``python -m cosim ...``: ``main()`` without
+arguments), ``cosim run`` steps the simulation in a supervised child process
+(cosim/supervisor); ``main([...])`` called from Python runs every command in the
+calling process, like ``cosim.run``.
 """
 
 from __future__ import annotations
@@ -61,10 +66,23 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.as_program = argv is None  # a process of its own: runs may be supervised
+    return handle(args, args.func)
+
+
+def handle(args, func) -> int:
+    """``func(args)``, its errors mapped to one message and an exit code (no traceback).
+
+    ``cosim run`` calls it again in its supervised child process (cosim/supervisor)."""
     try:
-        code = args.func(args)
-    except KeyboardInterrupt:
-        print("cosim: interrupted", file=sys.stderr)
+        code = func(args)
+    except KeyboardInterrupt as err:
+        detail = f" {err}" if str(err) else ""  # where, from a supervised run
+        print(f"cosim {args.command}: interrupted{detail}", file=sys.stderr)
+        result = getattr(err, "result", None)
+        if result is not None and result.path is not None:
+            print(f"partial results (status interrupted) are in {result.path}",
+                  file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the exit flush

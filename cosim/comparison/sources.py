@@ -27,9 +27,9 @@ from ..results.layout import (
     TIME,
     attrs_of,
     check_layout,
+    numeric_series_names,
     open_result,
     read_group,
-    series_names,
 )
 from ..results.reader import RunData
 
@@ -192,7 +192,7 @@ class HDF5Source(Source):
     def _setup(self) -> None:
         f = self._file
         check_layout(f, self.path)
-        self.signals = series_names(f)
+        self.signals = numeric_series_names(f)
         present = [TIME, *([ROW_KIND] if ROW_KIND in f else []), *self.signals]
         lengths = {name: f[name].shape[0] for name in present}
         self.n = min(lengths.values())

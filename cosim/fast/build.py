@@ -27,7 +27,7 @@ from pathlib import Path
 SOURCE = Path(__file__).with_name("kernel.c")
 CFLAGS = ("-O2", "-std=c11", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math",
           "-fexcess-precision=standard", "-Wall")
-ABI = 5  # KERNEL_ABI in kernel.c
+ABI = 6  # KERNEL_ABI in kernel.c
 
 _lock = threading.Lock()
 _kernel: ctypes.CDLL | None = None

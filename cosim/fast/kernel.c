@@ -20,13 +20,15 @@
  * are handled as the Python masters handle them: noted, and under Gauss-Seidel an early
  * return ends the macro step.
  */
+#define _GNU_SOURCE /* clock_gettime, CLOCK_MONOTONIC_COARSE */
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
-#define KERNEL_ABI 5
+#define KERNEL_ABI 6
 
 typedef int (*Fmi2SetReal)(void *, const uint32_t *, size_t, const double *);
 typedef int (*Fmi2GetReal)(void *, const uint32_t *, size_t, double *);
@@ -76,6 +78,11 @@ typedef struct {
     int64_t n_rec;
     double *rows, *times; /* [capacity][n_rec], [capacity] */
     int64_t check_finite;
+    /* where[0]: the node being called, where[1]: end tick of the last completed step
+     * (read by cosim's supervisor after a crash; never NULL) */
+    int64_t *where;
+    int64_t deadline_ns;  /* 0, or return between steps once the monotonic clock passes it */
+    int64_t check_every;  /* steps between two looks at the clock */
 } Ctx;
 
 /* Must match _Report in cosim/fast/loop.py. */
@@ -255,6 +262,7 @@ static bool gauss_seidel(const Ctx *x, int64_t n, double t, double dt, Report *r
     if (x->has_delayed) memcpy(x->y_prev, y, (size_t)x->n_y * sizeof *y);
     for (int64_t i = 0; i < x->n_nodes; i++) {
         const Node *nd = &x->nodes[i];
+        x->where[0] = i;
         for (int64_t k = nd->c_lo; k < nd->c_hi; k++)
             u[x->dst[k]] = x->gain[k] * (x->delayed[k] ? yp[x->src[k]] : y[x->src[k]]) +
                            x->offset[k];
@@ -287,18 +295,21 @@ static bool jacobi(const Ctx *x, int64_t n, double t, double dt, Report *r) {
             u[x->dst[k]] = x->gain[k] * y[x->src[k]] + x->offset[k];
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
+        x->where[0] = i;
         const int st = node_set(&x->nodes[i], u);
         if (st > FMI_WARNING) return failed(r, n, i, PH_SET, st, 0);
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
         Node *nd = &x->nodes[i];
         int flags;
+        x->where[0] = i;
         const int st = node_step(nd, t, dt, &flags);
         nd->step_status = recorded(st, flags);
         if (st > FMI_WARNING || (flags & F_TERMINATE))
             return failed(r, n, i, PH_STEP, st, nd->step_status);
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
+        x->where[0] = i;
         const int st = node_get(&x->nodes[i], y);
         if (st > FMI_WARNING) return failed(r, n, i, PH_GET, st, x->nodes[i].step_status);
     }
@@ -315,11 +326,28 @@ static inline bool all_finite(const double *y, int64_t n) {
     return bad == 0;
 }
 
+/* Nanoseconds of the monotonic clock (the coarse one where it exists: a few ns a call,
+ * plenty for a deadline of half a second). */
+static int64_t monotonic_ns(void) {
+#if defined(CLOCK_MONOTONIC_COARSE)
+    const clockid_t id = CLOCK_MONOTONIC_COARSE;
+#elif defined(CLOCK_MONOTONIC)
+    const clockid_t id = CLOCK_MONOTONIC;
+#endif
+#if defined(CLOCK_MONOTONIC_COARSE) || defined(CLOCK_MONOTONIC)
+    struct timespec ts;
+    if (clock_gettime(id, &ts) == 0) return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+#endif
+    return 0; /* no clock: never past the deadline */
+}
+
 /* Macro steps n_from..n_to (step n ends at min(t0 + n*h, t1) ticks). Returns the number
  * of steps completed; their rows are at rows/times[0..] when record is set. When it
- * returns fewer than asked, *r says why (the failing step is not recorded). */
+ * returns fewer than asked, *r says why (the failing step is not recorded) -- or, with
+ * r->code R_DONE, the deadline passed and the rows so far are due to the observers. */
 int64_t cosim_fast_run(const Ctx *x, int64_t n_from, int64_t n_to, int64_t record, Report *r) {
     r->code = R_DONE;
+    int64_t countdown = x->check_every > 0 ? x->check_every : 1;
     int64_t tp = x->t0 + (n_from - 1) * x->h;
     if (tp > x->t1) tp = x->t1;
     int64_t row = 0;
@@ -340,6 +368,11 @@ int64_t cosim_fast_run(const Ctx *x, int64_t n_from, int64_t n_to, int64_t recor
         }
         row++;
         tp = tn;
+        x->where[1] = tn;
+        if (x->deadline_ns && --countdown == 0) {
+            countdown = x->check_every > 0 ? x->check_every : 1;
+            if (n < n_to && monotonic_ns() >= x->deadline_ns) return row;
+        }
     }
     return row;
 }

@@ -11,6 +11,12 @@ to Python: an FMI discard, a termination request, an error), the node's adapter
 interprets the status and the master finishes the macro step in Python
 (``algorithm.resume``), exactly as the Python loop would have: errors are the same,
 at the same step, after the same rows.
+
+Whatever the chunk size, the kernel returns between two steps once :data:`HANDOVER_NS`
+of wall time have passed (it looks at a coarse clock every ~10 ms of steps), so a run
+whose steps slow down still hands its rows over, and Python signal handlers still run,
+at least every 0.5 s. The kernel also writes the node it calls and the end of each step
+into :func:`cosim.supervisor.beacon.kernel_slots` for the supervisor of ``cosim run``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 
 from ..clock import to_seconds, to_ticks
 from ..protocol import NativeForm, NotNative
+from ..supervisor import beacon
 
 R_DONE, R_CALL, R_NONFINITE = 0, 1, 2
 PH_SET, PH_STEP, PH_GET = 1, 2, 3
@@ -34,6 +41,8 @@ MASTERS = ("gauss-seidel", "jacobi")
 UNSUPPORTED_RUN = {"adaptive": "adaptive steps", "extrapolation": "extrapolation"}
 MAX_TICKS = 2 ** 53  # ticks / 1e9 is then the same in C as in Python
 CHUNK_SECONDS = 0.1  # aim for observer hand-overs this often
+HANDOVER_NS = 500_000_000  # and hand rows over at the latest after this (wall time)
+CLOCK_CHECK_SECONDS = 0.01  # the kernel looks at the clock about this often
 MAX_CHUNK_ROWS = 65536
 ROW_BUFFER_BYTES = 2 * 1024 * 1024
 
@@ -56,7 +65,8 @@ class _Ctx(ctypes.Structure):  # Ctx in kernel.c
                 ("gain", _ptr), ("offset", _ptr), ("delayed", _ptr), ("n_conn", _i64),
                 ("plain", _i64), ("has_delayed", _i64), ("t0", _i64), ("t1", _i64),
                 ("h", _i64), ("rec", _ptr), ("n_rec", _i64), ("rows", _ptr),
-                ("times", _ptr), ("check_finite", _i64)]
+                ("times", _ptr), ("check_finite", _i64), ("where", _ptr),
+                ("deadline_ns", _i64), ("check_every", _i64)]
 
 
 class _Report(ctypes.Structure):  # Report in kernel.c
@@ -102,7 +112,8 @@ def _run_reason(sim) -> str | None:
 
 def _system_reason(system) -> str | None:
     for attr, what in (("has_loops", "algebraic loops"), ("extrapolating", "extrapolation"),
-                       ("multirate", "nodes with their own steps (multirate)")):
+                       ("multirate", "nodes with their own steps (multirate)"),
+                       ("has_maps", "mapping tables on connections")):
         if getattr(system, attr, False):
             return f"the system has {what}"
     return None
@@ -164,6 +175,7 @@ class CompiledLoop:
         self.rows = np.zeros((self.capacity, n_rec))
         self.times = np.zeros(self.capacity)
         self.chunk = 64
+        self.rate = 1.0  # steps per second, measured (the first chunk checks every step)
         self._conn = conn
         self._c_nodes = (_Node * self.system.n)()
         self.ctx = _Ctx(
@@ -175,6 +187,9 @@ class CompiledLoop:
             check_finite=not sim.run_spec.allow_nonfinite,
             **{k: v.ctypes.data for k, v in conn.items()})
         self.report = _Report()
+        # where the kernel says which node it calls (a supervisor reads it after a crash)
+        self.where = beacon.kernel_slots()
+        self.ctx.where = self.where.ctypes.data
         self.refresh()
 
     def refresh(self) -> None:
@@ -230,6 +245,8 @@ class CompiledLoop:
         try:
             while n <= n_to:
                 want = min(self.chunk, n_to - n + 1)
+                ctx.deadline_ns = time.monotonic_ns() + HANDOVER_NS
+                ctx.check_every = max(1, int(self.rate * CLOCK_CHECK_SECONDS))
                 clock = time.perf_counter()
                 done = self._fn(ctypes.byref(ctx), n, n + want - 1, record,
                                 ctypes.byref(report))
@@ -255,6 +272,7 @@ class CompiledLoop:
 
     def _tune(self, done: int, elapsed: float) -> None:
         if done and elapsed > 0:
+            self.rate = done / elapsed
             self.chunk = int(min(self.capacity, max(16, done * CHUNK_SECONDS / elapsed)))
 
     def _hand_over(self, observers, done: int) -> None:

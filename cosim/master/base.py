@@ -144,6 +144,16 @@ def check_outcome(system, i: int, outcome: StepOutcome, t: float, dt: float) -> 
     return True
 
 
+def fold(system, i: int, outcome: StepOutcome, now: int, limit: int,
+         result: MacroStep | None) -> MacroStep | None:
+    """``result`` with node ``i``'s outcome of a step from ``now`` to ``limit`` folded
+    in (call it for outcomes other than STEP_OK; raises for a discarded step)."""
+    t, dt = seconds(now, limit)
+    if check_outcome(system, i, outcome, t, dt):
+        return note(result, i, outcome, t, dt)
+    return result
+
+
 def note(result: MacroStep | None, i: int, outcome: StepOutcome, t: float, dt: float
          ) -> MacroStep:
     """Fold one node's event/early-return/termination outcome into the macro step's."""

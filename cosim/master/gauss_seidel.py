@@ -10,7 +10,7 @@ ends the macro step there: the nodes after it do not step.
 from __future__ import annotations
 
 from ..protocol import STEP_OK
-from .base import MacroStep, MasterAlgorithm, check_outcome, note, seconds
+from .base import MacroStep, MasterAlgorithm, fold, seconds
 
 
 class GaussSeidel(MasterAlgorithm):
@@ -26,27 +26,21 @@ class GaussSeidel(MasterAlgorithm):
     def _plain(self, system, now: int, limit: int, first: int, result: MacroStep | None
                ) -> MacroStep | None:
         """Nodes ``first``.. of a plain macro step (no loops, no extrapolation)."""
-        t = dt = 0.0
         exchange, step_node = system.exchange_into, system.step_node
         for i in range(first, system.n):
             exchange(i)
             outcome = step_node(i, now, limit)
             if outcome is not STEP_OK:
-                if not dt:
-                    t, dt = seconds(now, limit)
-                if check_outcome(system, i, outcome, t, dt):
-                    result = note(result, i, outcome, t, dt)
-                    if result.stops:
-                        return result
+                result = fold(system, i, outcome, now, limit, result)
+                if result is not None and result.stops:
+                    return result
         return result
 
     def resume(self, system, now: int, limit: int, i: int, outcome) -> MacroStep | None:
-        t, dt = seconds(now, limit)
-        result = None
-        if outcome is not STEP_OK and check_outcome(system, i, outcome, t, dt):
-            result = note(result, i, outcome, t, dt)
-            if result.stops:
-                return result
+        result = fold(system, i, outcome, now, limit, None) if outcome is not STEP_OK \
+            else None
+        if result is not None and result.stops:
+            return result
         return self._plain(system, now, limit, i + 1, result)
 
     def _general_step(self, system, now: int, limit: int) -> MacroStep | None:

@@ -9,7 +9,7 @@ inputs from outside the loop are Jacobi's, like everyone's.
 from __future__ import annotations
 
 from ..protocol import STEP_OK
-from .base import MacroStep, MasterAlgorithm, check_outcome, note, seconds
+from .base import MacroStep, MasterAlgorithm, fold, seconds
 
 
 class Jacobi(MasterAlgorithm):
@@ -26,25 +26,19 @@ class Jacobi(MasterAlgorithm):
 
     def _step_and_get(self, system, now: int, limit: int, first: int,
                       result: MacroStep | None) -> MacroStep | None:
-        t = dt = 0.0
         step = system.step
         for i in range(first, system.n):
             outcome = step(i, now, limit)
             if outcome is not STEP_OK:
-                if not dt:
-                    t, dt = seconds(now, limit)
-                if check_outcome(system, i, outcome, t, dt):
-                    result = note(result, i, outcome, t, dt)
+                result = fold(system, i, outcome, now, limit, result)
         get_outputs = system.get_outputs
         for i in range(system.n):
             get_outputs(i)
         return result
 
     def resume(self, system, now: int, limit: int, i: int, outcome) -> MacroStep | None:
-        t, dt = seconds(now, limit)
-        result = None
-        if outcome is not STEP_OK and check_outcome(system, i, outcome, t, dt):
-            result = note(result, i, outcome, t, dt)
+        result = fold(system, i, outcome, now, limit, None) if outcome is not STEP_OK \
+            else None
         return self._step_and_get(system, now, limit, i + 1, result)
 
     def _general_step(self, system, now: int, limit: int) -> MacroStep | None:

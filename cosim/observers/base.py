@@ -10,7 +10,11 @@ Call order, guaranteed by the execution::
     stepped(t, values, kind)         once for the initial point (t = start), then after
                                      every communication point; ``t`` in seconds (float),
                                      ``values`` a read-only float64 array aligned with
-                                     ``info.signals``; ``kind`` a RowKind
+                                     ``info.columns`` (the numeric signals, arrays
+                                     flattened); ``kind`` a RowKind
+    stepped_objects(t, values)       just before ``stepped``, when the run records object
+                                     signals (strings, 64-bit integers): their values,
+                                     aligned with ``info.object_signals``
     stepped_block(times, values)     (instead of many ``stepped``) a block of rows at once,
                                      from a compiled loop: ``times`` (n,), ``values``
                                      (n, len(signals)); the default calls ``stepped``
@@ -58,6 +62,23 @@ class RunInfo:
     parameters: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def numeric_signals(self) -> list[Signal]:
+        """The signals recorded as numbers (in ``stepped``'s ``values``)."""
+        return [s for s in self.signals if s.variable.channel == "number"]
+
+    @property
+    def object_signals(self) -> list[Signal]:
+        """The signals recorded as objects (in ``stepped_objects``'s ``values``)."""
+        return [s for s in self.signals if s.variable.channel == "object"]
+
+    @property
+    def columns(self) -> list[str]:
+        """The names of ``stepped``'s values: numeric signals, arrays element by element
+        (``node.y[1]``, ``node.y[2]``, ...)."""
+        return [f"{s.node}.{e}" for s in self.numeric_signals
+                for e in s.variable.element_names()]
+
 
 class Observer:
     """Base class with no-op hooks; subclass and override what you need."""
@@ -70,6 +91,9 @@ class Observer:
         pass
 
     def event(self, t: float, kind: str, name: str, description: str) -> None:
+        pass
+
+    def stepped_objects(self, t: float, values: list) -> None:
         pass
 
     def stepped_block(self, times: np.ndarray, values: np.ndarray) -> None:

@@ -12,16 +12,24 @@ The layout is described in ``docs/results-format.md``; in short::
 
 Crash safety: every dataset is created first, then the file switches to SWMR mode. Rows
 are buffered in a preallocated array and written a chunk at a time (or every
-``flush_seconds``): signals first, ``/time`` last (the commit marker), then a flush.
-A reader opening the file with ``swmr=True`` after a crash sees every row up to the last
-flush; it takes ``len(/time)`` as the number of rows.
+``flush_seconds``, 0.5 s by default): signals first, ``/time`` last (the commit marker),
+then a flush. A reader opening the file with ``swmr=True`` after a crash sees every row
+up to the last flush; it takes ``len(/time)`` as the number of rows.
+
+A write that fails (a full disk, a file-size limit) stops the recording: the recorder
+closes its handle without letting HDF5 write anything more and marks the file ``failed``
+in place (:mod:`cosim.results.marking`), so it keeps every row up to the last complete
+flush and opens plainly. A run ended by Ctrl-C or SIGTERM (``KeyboardInterrupt``) is
+marked ``interrupted``.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import queue
+import re
 import threading
 import time as _time
 import weakref
@@ -31,9 +39,9 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import ResultsError
+from ..errors import ResultsError, ResultsWriteError
+from ..results import marking
 from ..results.layout import (
-    COMPLETED,
     DTYPES,
     LAYOUT_VERSION,
     LIBVER,
@@ -52,6 +60,50 @@ from .base import Observer, RunInfo, Signal
 
 #: Upper bound of the row buffer, whatever ``chunk_rows`` is (many signals × long chunks).
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
+#: Room kept below a file-size limit for HDF5's own metadata and the final marking.
+SIZE_LIMIT_MARGIN = 64 * 1024
+
+
+def _dtype(var) -> Any:
+    """The HDF5 dtype of a recorded variable (None: it cannot be recorded)."""
+    if var.kind == "string":
+        return h5py.string_dtype()
+    if var.fmi_type in ("Int64", "UInt64"):
+        return np.uint64 if var.fmi_type == "UInt64" else np.int64
+    return DTYPES.get(var.kind)
+
+
+def status_of(error: BaseException | None) -> tuple[str, str]:
+    """``(status, error text)`` for how a run ended: completed, interrupted (Ctrl-C or
+    SIGTERM reach a run as KeyboardInterrupt) or failed."""
+    if error is None:
+        return "completed", ""
+    if isinstance(error, KeyboardInterrupt):
+        detail = f" {error}" if str(error) else ""
+        return "interrupted", f"interrupted (Ctrl-C or SIGTERM){detail}"
+    return "failed", str(error) or type(error).__name__
+
+
+def _brief(err: BaseException) -> str:
+    """HDF5's message without its bookkeeping: "No space left on device (errno 28)"."""
+    text = str(err)
+    found = re.search(r"errno = (\d+), error message = '([^']*)'", text)
+    if found:
+        return f"{found.group(2)} (errno {found.group(1)})"
+    return text
+
+
+def _size_limit(f: h5py.File) -> tuple[int, int | None]:
+    """``(file descriptor, soft RLIMIT_FSIZE in bytes or None)`` of an open file."""
+    try:
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return -1, None
+    if soft == resource.RLIM_INFINITY:
+        return -1, None
+    fd = f.id.get_vfd_handle()
+    return (fd, int(soft)) if isinstance(fd, int) and fd >= 0 else (-1, None)
 
 
 class _BackgroundWriter:
@@ -79,7 +131,7 @@ class _BackgroundWriter:
                 except ResultsError as err:
                     self.error = err
                 except Exception as err:  # noqa: BLE001 - reported by the main thread
-                    self.error = ResultsError(f"cannot write rows: {err}")
+                    self.error = ResultsWriteError(f"cannot write rows: {err}")
 
     def submit(self, times: np.ndarray, values: np.ndarray, kinds: np.ndarray | None) -> None:
         if self.error is not None:
@@ -114,7 +166,7 @@ class HDF5Recorder(Observer):
     bounds how old the unwritten rows may get (so a crash loses at most that much).
     """
 
-    def __init__(self, path: str | Path, *, chunk_rows: int = 4096, flush_seconds: float = 2.0):
+    def __init__(self, path: str | Path, *, chunk_rows: int = 4096, flush_seconds: float = 0.5):
         if chunk_rows < 1:
             raise ValueError(f"chunk_rows must be >= 1, got {chunk_rows}")
         if not flush_seconds > 0:
@@ -126,15 +178,20 @@ class HDF5Recorder(Observer):
         self._file: h5py.File | None = None
         self._done = False
         self._signals: list[Signal] = []
-        self._datasets: list[h5py.Dataset] = []
+        self._datasets: list[tuple[h5py.Dataset, int, int, tuple[int, ...]]] = []
         self._dtypes: list[np.dtype] = []
         self._time_ds: h5py.Dataset | None = None
         self._kind_ds: h5py.Dataset | None = None
         self._n = 0  # rows in the buffer
         self._last_write = 0.0
         self._writer: _BackgroundWriter | None = None  # started by stepped_block
+        self._n_columns = 0
+        self._object_datasets: list[h5py.Dataset] = []
+        self._orows: list[list] = []  # object values of the buffered rows, oldest first
+        self._pending: list | None = None
         self._events: list[tuple[float, str, str, str]] = []
         self._termination: tuple[float, str, str] | None = None
+        self._broken: ResultsError | None = None  # a write failed: write nothing more
 
     # -- observer protocol ------------------------------------------------------------
 
@@ -158,15 +215,22 @@ class HDF5Recorder(Observer):
         except (OSError, ValueError, TypeError, RuntimeError) as err:
             self._close_quietly()
             raise ResultsError(f"cannot create result file: {err}", path=str(self.path)) from err
-        n = len(self._signals)
+        n = self._n_columns
         rows = max(1, min(self.chunk_rows, MAX_BUFFER_BYTES // (8 * (n + 1))))
         self._buf = np.empty((rows, n), dtype=np.float64)
         self._tbuf = np.empty(rows, dtype=np.float64)
         self._kbuf = np.empty(rows, dtype=np.int8)
         self._last_write = _time.monotonic()
+        self._fd, self._size_limit = _size_limit(self._file)
+
+    def stepped_objects(self, t: float, values: list) -> None:
+        self._pending = list(values)
 
     def stepped(self, t: float, values: np.ndarray, kind: RowKind = RowKind.COMMUNICATION_POINT
                 ) -> None:
+        if self._object_datasets:
+            self._orows.append(self._pending or [None] * len(self._object_datasets))
+            self._pending = None
         if self._file is None:
             raise ResultsError("stepped() called outside a run (before started() or after "
                                "finished())", path=str(self.path))
@@ -175,7 +239,7 @@ class HDF5Recorder(Observer):
             self._buf[i] = values
         except ValueError as err:
             raise ResultsError(f"row at t={t:g} s has {np.shape(values)} values, expected "
-                               f"{len(self._signals)}", path=str(self.path)) from err
+                               f"{self._n_columns}", path=str(self.path)) from err
         self._tbuf[i] = t
         self._kbuf[i] = kind
         self._n = i + 1
@@ -199,43 +263,59 @@ class HDF5Recorder(Observer):
         self._done = True
         if self._file is None:
             return  # started() never succeeded: nothing recorded
-        write_error: ResultsError | None = None
-        try:
-            self._write()
-        except ResultsError as err:
-            write_error = err
+        write_error: ResultsError | None = self._broken
+        if write_error is None:
+            try:
+                self._write()
+            except ResultsError as err:
+                write_error = err
         if self._writer is not None:
             try:
                 self._writer.close()
             except ResultsError as err:
                 write_error = write_error or err
             self._writer = None
-        try:
-            self._file.close()
-        except (OSError, RuntimeError) as err:
-            write_error = write_error or ResultsError(f"cannot close result file: {err}",
-                                                      path=str(self.path))
-        self._file = None
-        failure = error if error is not None else write_error
-        self._set_final_status(failure)
-        if write_error is not None:
+        if write_error is None:
+            try:
+                self._file.close()
+            except (OSError, RuntimeError) as err:
+                write_error = ResultsWriteError(f"cannot close result file: {_brief(err)}",
+                                           path=str(self.path))
+        if write_error is not None:  # nothing more may reach the file: mark it in place
+            marking.abandon(self._file, self.path)
+            self._file = None
+            status, text = status_of(error if error is not None else write_error)
+            with contextlib.suppress(ResultsError):  # the write error is what matters
+                marking.mark(self.path, status, text)
             raise write_error
+        self._file = None
+        self._set_final_status(error)
 
     def _set_final_status(self, error: BaseException | None) -> None:
+        status, text = status_of(error)
         try:
-            with h5py.File(self.path, "r+", libver=LIBVER) as f:
-                ended = self._termination if error is None else None
-                f.attrs["status"] = "failed" if error is not None else (
-                    TERMINATED if ended else COMPLETED)
-                f.attrs["error"] = "" if error is None else (str(error) or type(error).__name__)
-                if ended:
-                    f.attrs.update({"terminated_at": ended[0], "terminated_by": ended[1],
-                                    "termination": ended[2]})
-                f.attrs["finished"] = utc_now()
-                f.attrs["n_rows"] = np.int64(self.n_rows)
-                self._write_events(f)
+            f = h5py.File(self.path, "r+", libver=LIBVER)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise ResultsError(f"cannot set the final status: {_brief(err)}",
+                               path=str(self.path)) from None
+        try:
+            attrs = [("status", status), ("error", text), ("finished", utc_now()),
+                     ("n_rows", np.int64(self.n_rows))]
+            if error is None and self._termination is not None:
+                ended = self._termination
+                attrs[0] = ("status", TERMINATED)
+                attrs += [("terminated_at", ended[0]), ("terminated_by", ended[1]),
+                          ("termination", ended[2])]
+            for key, value in attrs:
+                marking.set_attr(f.attrs, key, value)
+            self._write_events(f)
+            f.close()
         except (OSError, ValueError, RuntimeError, KeyError) as err:
-            raise ResultsError(f"cannot set the final status: {err}", path=str(self.path)) from err
+            marking.abandon(f, self.path)  # e.g. the disk filled up just now
+            with contextlib.suppress(ResultsError):
+                marking.mark(self.path, status, text)
+            raise ResultsWriteError(f"cannot write the events table: {_brief(err)}",
+                               path=str(self.path)) from None
 
     def _write_events(self, f: h5py.File) -> None:
         group = f.create_group("events", track_order=True)
@@ -258,21 +338,23 @@ class HDF5Recorder(Observer):
             if name in seen or name in RESERVED:
                 raise ResultsError(f"signal {name!r} recorded twice or reserved",
                                    path=str(self.path), dataset=name)
-            if sig.variable.kind not in DTYPES:
+            if _dtype(sig.variable) is None:
                 raise ResultsError(f"signal {name!r} is of kind {sig.variable.kind!r}: only "
-                                   f"real, integer and boolean signals can be recorded",
-                                   path=str(self.path), dataset=name)
+                                   f"real, integer, boolean and string signals can be "
+                                   f"recorded", path=str(self.path), dataset=name)
             seen.add(name)
         for name in info.parameters:
             check_name(name, "parameter", self.path)
         for key in info.meta:
             check_name(str(key), "meta key", self.path)
 
-    def _series(self, name: str, dtype: Any, **kwargs: Any) -> h5py.Dataset:
+    def _series(self, name: str, dtype: Any, shape: tuple[int, ...] = (), **kwargs: Any
+                ) -> h5py.Dataset:
+        """A resizable dataset of rows (each row of ``shape``: arrays are 2-D or more)."""
         assert self._file is not None
         return self._file.create_dataset(
-            name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(self.chunk_rows,),
-            compression="gzip", shuffle=True, **kwargs)
+            name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
+            chunks=(self.chunk_rows, *shape), compression="gzip", shuffle=True, **kwargs)
 
     def _create_layout(self, info: RunInfo) -> None:
         f = self._file
@@ -281,19 +363,28 @@ class HDF5Recorder(Observer):
             VERSION_ATTR: np.int64(LAYOUT_VERSION), "name": info.name,
             "start": float(info.start), "stop": float(info.stop), "step": float(info.step),
             "algorithm": info.algorithm, "created": utc_now(), "status": "running",
-            "error": "",
+            "error": "", "finished": "", "n_rows": np.int64(-1),  # set when it ends
         })
         tds = self._series(TIME, np.float64, fillvalue=np.nan)  # padding shows as NaN
         tds.attrs["units"] = "s"
         tds.make_scale(TIME)
         self._time_ds = tds
-        self._signals = list(info.signals)
+        self._signals = list(info.numeric_signals)
+        col = 0
         for sig in self._signals:
-            ds = self._series(sig.name, DTYPES[sig.variable.kind])
+            var = sig.variable
+            ds = self._series(sig.name, _dtype(var), var.shape)
             ds.dims[0].attach_scale(tds)
             ds.attrs.update(signal_attributes(sig))
-            self._datasets.append(ds)
+            self._datasets.append((ds, col, col + var.size, var.shape))
             self._dtypes.append(ds.dtype)
+            col += var.size
+        self._n_columns = col
+        for sig in info.object_signals:
+            ds = self._series(sig.name, _dtype(sig.variable), sig.variable.shape)
+            ds.dims[0].attach_scale(tds)
+            ds.attrs.update(signal_attributes(sig))
+            self._object_datasets.append(ds)
         kds = self._series(ROW_KIND, np.int8)
         kds.dims[0].attach_scale(tds)
         kds.attrs["description"] = "why each row was recorded: " + ", ".join(
@@ -321,9 +412,9 @@ class HDF5Recorder(Observer):
         if self._writer is None:
             self._writer = _BackgroundWriter(self._append)
         k = len(times)
-        if np.shape(values) != (k, len(self._signals)):
+        if np.shape(values) != (k, self._n_columns):
             raise ResultsError(f"a block of {k} rows has values of shape {np.shape(values)}, "
-                               f"expected {(k, len(self._signals))}", path=str(self.path))
+                               f"expected {(k, self._n_columns)}", path=str(self.path))
         size, pos = len(self._tbuf), 0
         while pos < k:
             if self._n == 0 and k - pos >= size:
@@ -347,6 +438,8 @@ class HDF5Recorder(Observer):
         """Append the buffered rows: signals first, then row_kind, then time; flush."""
         n = self._n
         self._last_write = _time.monotonic()
+        if self._broken is not None:
+            raise self._broken
         if n == 0 or self._file is None:
             return
         if self._writer is not None:
@@ -363,24 +456,51 @@ class HDF5Recorder(Observer):
         file goes by.
         """
         n = len(times)
+        if self._size_limit is not None and n > self.chunk_rows:  # as much as fits
+            for lo in range(0, n, self.chunk_rows):
+                hi = lo + self.chunk_rows
+                self._append(times[lo:hi], values[lo:hi], None if kinds is None else kinds[lo:hi])
+            return
         old, new = self.n_rows, self.n_rows + n
         if kinds is None:
             kinds = np.full(n, RowKind.COMMUNICATION_POINT, dtype=np.int8)
+        self._check_size_limit(n, old, new)
         columns = np.ascontiguousarray(np.transpose(values))
         try:
-            for j, ds in enumerate(self._datasets):
-                ds.resize((new,))
-                ds[old:new] = columns[j] if self._dtypes[j] == np.float64 else \
-                    columns[j].astype(self._dtypes[j])
+            for (ds, lo, hi, shape), dtype in zip(self._datasets, self._dtypes, strict=True):
+                ds.resize((new, *shape))
+                data = columns[lo] if not shape else columns[lo:hi].T.reshape(n, *shape)
+                ds[old:new] = data if dtype == np.float64 else data.astype(dtype)
+            objects = self._orows[:n]
+            del self._orows[:n]
+            for j, ds in enumerate(self._object_datasets):
+                ds.resize((new, *ds.shape[1:]))
+                blank = "" if ds.dtype.kind == "O" else 0  # a value never read
+                ds[old:new] = [blank if row[j] is None else row[j] for row in objects]
             for ds, data in ((self._kind_ds, kinds), (self._time_ds, times)):
                 assert ds is not None
                 ds.resize((new,))
                 ds[old:new] = data
             self._file.flush()
         except (OSError, ValueError, RuntimeError) as err:
-            raise ResultsError(f"cannot write rows {old}..{new - 1}: {err}",
-                               path=str(self.path)) from err
+            self._broken = ResultsWriteError(
+                f"cannot write rows {old}..{new - 1}: {_brief(err)}", path=str(self.path))
+            raise self._broken from None
         self.n_rows = new
+
+    def _check_size_limit(self, n: int, old: int, new: int) -> None:
+        """Refuse a write that could take the file past the process's file-size limit
+        (``ulimit -f``): HDF5 cannot close a file it failed to extend (it crashes at
+        exit), so the limit is treated as a full disk *before* HDF5 meets it."""
+        if self._size_limit is None:
+            return
+        worst = n * 8 * (self._n_columns + len(self._object_datasets) + 2) + SIZE_LIMIT_MARGIN
+        if os.fstat(self._fd).st_size + worst > self._size_limit:
+            self._broken = ResultsWriteError(
+                f"cannot write rows {old}..{new - 1}: File too large: the file would pass "
+                f"this process's file-size limit (ulimit -f) of {self._size_limit} bytes",
+                path=str(self.path))
+            raise self._broken
 
     def _close_quietly(self) -> None:
         if self._file is not None:

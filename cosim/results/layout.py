@@ -21,6 +21,7 @@ shuffle filters only.
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -177,9 +178,23 @@ def signal_attributes(signal: Any) -> dict[str, Any]:
 
 
 def series_names(f: h5py.File) -> list[str]:
-    """The recorded signals of a result file, in file order."""
+    """The recorded signals of a result file, in file order (arrays are datasets of two
+    or more dimensions: time x element)."""
     return [name for name, obj in f.items()
-            if isinstance(obj, h5py.Dataset) and obj.ndim == 1 and name not in RESERVED]
+            if isinstance(obj, h5py.Dataset) and obj.ndim >= 1 and name not in RESERVED]
+
+
+def numeric_series_names(f: h5py.File) -> list[str]:
+    """The scalar numeric signals (what the regression tube compares)."""
+    return [name for name in series_names(f)
+            if f[name].ndim == 1 and f[name].dtype.kind in "fiub"]
+
+
+def element_names(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Column names of an array signal's elements, row-major and 1-based:
+    ``name[1]``, ``name[2]``, ... or ``name[1,1]``, ``name[1,2]``, ..."""
+    return [f"{name}[{','.join(str(i + 1) for i in index)}]"
+            for index in itertools.product(*(range(d) for d in shape))]
 
 
 # -- opening ---------------------------------------------------------------------------------

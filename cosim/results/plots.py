@@ -5,12 +5,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..errors import ResultsError
 from .reader import RunData, read
+
+if TYPE_CHECKING:  # matplotlib is imported when a plot is made, not with cosim.results
+    from matplotlib.figure import Figure
 
 HOURS_ABOVE = 2 * 3600.0  # runs longer than this get an hour axis
 _DISCRETE = ("integer", "boolean")
@@ -54,6 +57,7 @@ def plot(run: RunData | str | Path, signals: str | Iterable[str] | None = None, 
     hours = span > HOURS_ABOVE
     x = t / 3600.0 if hours else t
 
+    from matplotlib.figure import Figure
     fig = Figure(figsize=(9, 2.2 + 2.0 * max(1, len(groups))), layout="constrained")
     axes = fig.subplots(max(1, len(groups)), 1, sharex=True, squeeze=False)[:, 0]
     for ax, (unit, members) in zip(axes, groups.items(), strict=False):

@@ -29,6 +29,7 @@ from .layout import (
     TIME,
     attrs_of,
     check_layout,
+    element_names,
     open_result,
     py,
     read_group,
@@ -128,10 +129,27 @@ class RunData:
 
 
 def _read_series(f: h5py.File, names: list[str]) -> tuple[int, dict[str, np.ndarray]]:
-    """Read every series (time, row_kind, signals) cut to the shortest length."""
+    """Read every series (time, row_kind, signals) cut to the shortest length; strings
+    as str objects."""
     present = [n for n in (*SERIES_NOT_SIGNALS, *names) if n in f]
     n = min(f[name].shape[0] for name in present)
-    return n, {name: f[name][:n] for name in present}
+    return n, {name: (f[name].asstr()[:n] if h5py.check_string_dtype(f[name].dtype)
+                      else f[name][:n]) for name in present}
+
+
+def _columns(names: list[str], series: dict[str, np.ndarray], units: dict[str, str | None]
+             ) -> tuple[dict[str, np.ndarray], dict[str, str | None]]:
+    """DataFrame columns: arrays (time x element datasets) become one column per element."""
+    columns, column_units = {}, {}
+    for name in names:
+        data = series[name]
+        if data.ndim == 1:
+            columns[name], column_units[name] = data, units[name]
+            continue
+        flat = data.reshape(len(data), -1)
+        for k, element in enumerate(element_names(name, data.shape[1:])):
+            columns[element], column_units[element] = flat[:, k], units[name]
+    return columns, column_units
 
 
 def read(path: str | Path) -> RunData:
@@ -157,10 +175,10 @@ def _read_run(f: h5py.File, p: Path) -> RunData:
     n, series = _read_series(f, names)
     time = series.pop(TIME)
     row_kind = series.pop(ROW_KIND, np.zeros(n, dtype=np.int8))
-    df = pd.DataFrame({name: series[name] for name in names},
-                      index=pd.Index(time, name="time"), columns=names)
     signal_attrs = {name: attrs_of(f[name]) for name in names}
     units = {name: (a.pop("units", "") or None) for name, a in signal_attrs.items()}
+    columns, units = _columns(names, series, units)
+    df = pd.DataFrame(columns, index=pd.Index(time, name="time"), columns=list(columns))
     df.attrs["units"] = dict(units)
     parameters, parameter_units = read_group(f, PARAMETERS)
     meta, _ = read_group(f, META)

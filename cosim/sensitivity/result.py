@@ -170,7 +170,7 @@ def _read_table(g: h5py.Group) -> pd.DataFrame:
 
 def write_record(path: str | Path, result: SensitivityResult) -> None:
     """Write (or replace) ``/sensitivity`` in the study file."""
-    from ..studies.store import LIBVER
+    from ..results.layout import LIBVER
     p = Path(path)
     try:
         with h5py.File(p, "r+", libver=LIBVER) as f:

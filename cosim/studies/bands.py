@@ -110,7 +110,7 @@ def compute(time: np.ndarray, traces: dict[str, np.ndarray], levels, noise: dict
 
 def write(path: str | Path, bands: Bands) -> None:
     """Write (or replace) ``/bands`` in a finished study file."""
-    from .store import LIBVER
+    from ..results.layout import LIBVER
     p = Path(path)
     try:
         with h5py.File(p, "r+", libver=LIBVER) as f:

@@ -23,6 +23,12 @@ as failed. Clusters started here are configured for exactly that
 charged with a death). For an existing cluster, start its scheduler with the same two
 settings to get the same behaviour; with its defaults (``allowed-failures: 3``) the
 scheduler itself retries a dying task three times before cosim sees it.
+
+With a scenario ``timeout``, scenarios are sent one per task and the client watches
+which task each worker is processing: a worker still processing a scenario ``timeout``
+seconds after it started is restarted by its nanny (``Client.restart_workers``; a
+scenario in a Dask worker thread cannot be interrupted otherwise), and the scenario
+recorded as failed, not retried. Workers started without a nanny cannot be restarted.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import contextlib
 import logging
 import math
 import pickle
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -38,13 +45,25 @@ from typing import Any
 
 from ..errors import ConfigError, SimulationError
 from .runners import MAX_ATTEMPTS, Runner, Session, _main_hidden
-from .worker import FAILED, Job, Outcome, Task, describe, register, run_registered, unregister
+from .worker import (
+    FAILED,
+    Job,
+    Outcome,
+    Task,
+    describe,
+    register,
+    run_registered,
+    timeout_message,
+    unregister,
+)
 
 INSTALL_HINT = "the Dask runner needs the optional dask extra: pip install cosim[dask]"
 LOCAL_CONFIG = {"distributed.scheduler.allowed-failures": 0,
                 "distributed.scheduler.worker-saturation": 1.0}
 #: Wall time a chunk of scenarios should take (s), and at least (when splitting the tail).
 CHUNK_SECONDS, MIN_CHUNK_SECONDS = 0.25, 0.02
+#: How often running scenarios are looked at when the study has a timeout (s).
+WATCH_SECONDS = 0.2
 
 
 def _distributed():
@@ -139,7 +158,6 @@ class DaskRunner(Runner):
             if cluster is not None:
                 cluster.close()
 
-
     def session(self, job: Job) -> Session:
         return _DaskSession(self, job)
 
@@ -189,8 +207,8 @@ def _register(client, plugin) -> None:
 class _Chunks:
     """Sizes chunks from the scenario times seen so far (solo until there are some)."""
 
-    def __init__(self, threads: int):
-        self.threads = threads
+    def __init__(self, threads: int, solo: bool = False):
+        self.threads, self.solo = threads, solo
         self.mean: float | None = None
 
     def observe(self, outcomes: list[Outcome]) -> None:
@@ -199,7 +217,7 @@ class _Chunks:
             self.mean = w if self.mean is None else 0.8 * self.mean + 0.2 * w
 
     def size(self, remaining: int) -> int:
-        if self.mean is None:
+        if self.mean is None or self.solo:
             return 1
         fair = math.ceil(remaining / (4 * self.threads))  # leave work for every worker
         floor = math.ceil(MIN_CHUNK_SECONDS / self.mean)  # but no tail of tiny tasks
@@ -213,7 +231,8 @@ def _run(client, job: Job, tasks: Sequence[Task]) -> Iterator[Outcome]:
     window = 2 * threads
     fresh: deque[Task] = deque(tasks)
     alone: deque[tuple[Task, int]] = deque()  # retries after a worker death: (task, attempts)
-    chunks = _Chunks(threads)
+    chunks = _Chunks(threads, solo=bool(job.timeout))
+    watchdog = _Watchdog(client, job.timeout) if job.timeout else None
     in_flight: dict[Any, list[tuple[Task, int]]] = {}
     done = distributed.as_completed()
     count = 0
@@ -234,9 +253,10 @@ def _run(client, job: Job, tasks: Sequence[Task]) -> Iterator[Outcome]:
     while len(in_flight) < threads and (fresh or alone):
         submit()  # one scenario each, to learn how long one takes
     try:
-        for future in done:
+        for future in _finished(done, watchdog, in_flight):
             items = in_flight.pop(future)
-            outcomes = _outcomes(future, items, alone)
+            outcomes = _outcomes(future, items, alone) if watchdog is None or \
+                future.key not in watchdog.killed else watchdog.failed(items)
             future.release()
             chunks.observe([o for o in outcomes if o.status != FAILED])
             yield from outcomes
@@ -245,6 +265,52 @@ def _run(client, job: Job, tasks: Sequence[Task]) -> Iterator[Outcome]:
     finally:
         for future in in_flight:
             future.cancel()
+
+
+def _finished(done, watchdog: _Watchdog | None, in_flight: dict) -> Iterator[Any]:
+    """The futures of ``done`` as they finish; with a watchdog, it looks at the running
+    scenarios every :data:`WATCH_SECONDS` while none has finished."""
+    if watchdog is None:
+        yield from done
+        return
+    while True:
+        while not done.has_ready():
+            if done.is_empty():
+                return
+            watchdog.check(in_flight)
+            time.sleep(WATCH_SECONDS)
+        yield next(done)
+
+
+class _Watchdog:
+    """Restarts the worker of a scenario that runs past the study's timeout."""
+
+    def __init__(self, client, timeout: float):
+        self.client, self.timeout = client, timeout
+        self.since: dict[str, float] = {}  # task key -> when first seen processing
+        self.killed: set[str] = set()
+
+    def check(self, in_flight: dict) -> None:
+        keys = {f.key for f in in_flight}
+        now = time.monotonic()
+        try:
+            processing = self.client.processing()
+        except Exception:  # noqa: BLE001 - the scheduler is busy: look again later
+            return
+        for worker, running in processing.items():
+            for key in running:
+                if key not in keys or key in self.killed:
+                    continue
+                if now - self.since.setdefault(key, now) > self.timeout:
+                    self.killed.add(key)
+                    with contextlib.suppress(Exception):
+                        self.client.restart_workers([worker], raise_for_error=False)
+
+    def failed(self, items: list[tuple[Task, int]]) -> list[Outcome]:
+        text = "RunTimeout: " + timeout_message(self.timeout, killed=True).replace(
+            "its worker process", "its Dask worker")
+        return [Outcome(task.id, FAILED, error=text, attempts=attempts + 1)
+                for task, attempts in items]
 
 
 def _outcomes(future, items: list[tuple[Task, int]], alone: deque) -> list[Outcome]:

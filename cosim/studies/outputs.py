@@ -14,10 +14,10 @@ linear between communication points):
 
 A signal pattern matching several signals is reduced point by point with ``combine``
 (max, min, mean or sum) first. ``window: [t0, t1]`` [s] restricts the statistic to the
-rows with ``t0 <= t <= t1`` (time-resolved outputs, e.g. an hourly mean). ``unit`` converts
-from the statistic's natural unit (``J``/``W*s`` -> ``kWh``, ``s`` -> ``h``, ``K`` ->
-``degC``, ...; any pair :mod:`cosim.units` converts); or give ``scale`` (and ``offset``)
-and ``unit`` is only a label.
+rows with ``t0 <= t <= t1`` (time-resolved outputs, e.g. an hourly mean). ``unit``
+converts from the statistic's natural unit (``J``/``W*s`` -> ``kWh``, ``s`` -> ``h``,
+``K`` -> ``degC``, ...; any pair :mod:`cosim.units` converts); or give ``scale`` (and
+``offset``) and ``unit`` is only a label.
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ bit-for-bit outputs on any of them.
 * :class:`ProcessPoolRunner` — local worker processes (default: one per core). The job
   (topology, FMU bytes) is sent to each worker once at start-up. A worker that dies
   (segfault, ``os._exit``, SIGKILL, out of memory) is replaced; the scenario it was
-  running is retried once on another worker process, then recorded as failed.
+  running is retried once on another worker process, then recorded as failed. With a
+  scenario ``timeout``, the worker stops a scenario that overruns it (SIGALRM); one stuck
+  inside model code, where no signal handler runs, is killed by this process
+  :func:`~cosim.supervisor.watch.grace_seconds` later and its worker replaced: the
+  scenario is recorded as failed (not retried), the others go on.
 * :class:`~cosim.studies.dask_runner.DaskRunner` — a Dask distributed cluster (optional
   ``dask`` extra).
 
@@ -31,13 +35,24 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError, SimulationError
-from .worker import FAILED, Job, Outcome, Task, cache_dir, pool_worker, prepare, run_task
+from .worker import (
+    FAILED,
+    Job,
+    Outcome,
+    Task,
+    cache_dir,
+    pool_worker,
+    prepare,
+    run_task,
+    timeout_message,
+)
 
 #: Attempts of a scenario whose worker process dies while running it.
 MAX_ATTEMPTS = 2
@@ -156,6 +171,7 @@ class _Slot:
     ready: bool = False
     tasks: deque[tuple[Task, int]] = field(default_factory=deque)  # sent: (task, attempt)
     generation: int = 0
+    since: float = 0.0  # monotonic time the first of ``tasks`` started (about)
 
 
 class ProcessPoolRunner(Runner):
@@ -184,7 +200,7 @@ class ProcessPoolRunner(Runner):
         if not tasks:
             return
         pool = _Pool(_context(self.start_method), pickle.dumps(job, pickle.HIGHEST_PROTOCOL),
-                     min(self.workers, len(tasks)), self.max_start_failures)
+                     min(self.workers, len(tasks)), self.max_start_failures, job.timeout)
         try:
             yield from pool.run(tasks)
         finally:
@@ -224,12 +240,17 @@ class _Pool:
     with an attempt, the others go back to the queue as they were.
     """
 
-    def __init__(self, ctx, blob: bytes, n: int, max_start_failures: int):
+    def __init__(self, ctx, blob: bytes, n: int, max_start_failures: int,
+                 timeout: float | None = None):
         self.ctx, self.blob = ctx, blob
         self.slots = [_Slot(i) for i in range(n)]
         self.queue: deque[tuple[Task, int]] = deque()
         self.start_failures = 0
         self.max_start_failures = max_start_failures
+        self.timeout = timeout
+        if timeout:
+            from ..supervisor.watch import grace_seconds
+            self.kill_after = timeout + grace_seconds()
 
     def spawn(self, slot: _Slot) -> None:
         parent, child = self.ctx.Pipe()
@@ -261,7 +282,7 @@ class _Pool:
                     watch[s.process.sentinel] = (s, s.generation)
             if not watch:
                 raise SimulationError("no worker process left")
-            ready = wait(list(watch))
+            ready = wait(list(watch), timeout=self._next_kill())
             # messages first: a worker may have sent its result just before exiting
             for obj in sorted(ready, key=lambda o: o is not watch[o][0].conn):
                 slot, generation = watch[obj]
@@ -270,6 +291,33 @@ class _Pool:
                 outcome = self._message(slot) if obj is slot.conn else self._maybe_dead(slot)
                 if outcome is not None:
                     yield outcome
+            yield from self._overdue()
+
+    def _next_kill(self) -> float | None:
+        """Seconds until a running scenario is overdue (None: no limit, or none runs)."""
+        if not self.timeout:
+            return None
+        now = time.monotonic()
+        due = [s.since + self.kill_after - now for s in self.slots
+               if s.process is not None and s.ready and s.tasks]
+        return max(0.0, min(due)) if due else None
+
+    def _overdue(self) -> Iterator[Outcome]:
+        """Kill workers stuck in a scenario past its limit; that scenario fails."""
+        if not self.timeout:
+            return
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.process is None or not slot.ready or not slot.tasks or \
+                    now - slot.since < self.kill_after:
+                continue
+            (task, attempt), label = slot.tasks.popleft(), slot.label
+            self.queue.extendleft(reversed(slot.tasks))  # sent after it: never started
+            slot.tasks = deque()
+            slot.process.kill()
+            self._dead(slot)  # joins it and starts a new worker if work remains
+            yield Outcome(task.id, FAILED, worker=label, attempts=attempt,
+                          error="RunTimeout: " + timeout_message(self.timeout, killed=True))
 
     def _dispatch(self) -> None:
         # one each first, so that a short study spreads over every worker
@@ -277,6 +325,8 @@ class _Pool:
             for slot in self.slots:
                 if slot.ready and len(slot.tasks) < depth and self.queue:
                     item = self.queue.popleft()
+                    if not slot.tasks:
+                        slot.since = time.monotonic()
                     slot.tasks.append(item)
                     with contextlib.suppress(OSError, ValueError):  # dead: its sentinel says
                         slot.conn.send(item[0])
@@ -293,6 +343,7 @@ class _Pool:
         if kind == "error":
             raise SimulationError(f"a worker process could not set up the study: {payload}")
         _, attempt = slot.tasks.popleft()
+        slot.since = time.monotonic()  # the next scenario sent to it starts now
         payload.attempts = attempt
         return payload
 

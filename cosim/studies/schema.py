@@ -18,6 +18,7 @@ A study file (``topologies/studies/*.yaml``)::
     variants:                             # every variant runs every design point
       nominal: {}
       outage: {parameters: {cooler.failed: true}}
+    timeout: 600                          # wall-time limit of one scenario [s]
     outputs:                              # per-run scalars, each named
       peak_cpu: {signal: mixer.T_cpu_max, stat: max}
       energy: {signal: cooler.P_el, stat: integral, unit: kWh}
@@ -38,7 +39,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..topology.schema import check_algorithm
+from ..topology.schema import Seconds, check_algorithm
 
 Scalar = bool | int | float | str
 Value = Scalar | list[Any] | dict[str, Any]
@@ -57,9 +58,9 @@ class _Strict(BaseModel):
 class RunOverrides(_Strict):
     """Overrides of the topology's run settings, for every scenario of the study."""
 
-    start: float | None = None
-    stop: float | None = None
-    step: float | None = None
+    start: Seconds | None = None
+    stop: Seconds | None = None
+    step: Seconds | None = None
     algorithm: str | None = None
 
     @field_validator("algorithm")
@@ -292,6 +293,9 @@ class StudySpec(_Strict):
     outputs: dict[str, OutputSpec] = Field(default_factory=dict)
     traces: TracesSpec | None = None
     bands: BandsSpec | None = None
+    timeout: Seconds | None = Field(None, gt=0)
+    """Wall-time limit of one scenario [s]: a scenario that takes longer is stopped (its
+    worker process killed and replaced if it does not stop) and recorded as failed."""
 
     @field_validator("grid")
     @classmethod

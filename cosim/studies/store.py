@@ -159,7 +159,7 @@ class StudyWriter:
         self.n_rows = 0
         self._trace_row = {sid: j for j, sid in enumerate(study.trace_ids)}
         previous = None
-        if self.path.exists():
+        if self.path.exists() and self.path.stat().st_size > 0:  # empty: just claimed
             if resume:
                 previous = _read_for_resume(self.path, self.identity)
             elif not overwrite:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..fmu.archive import sha256
+from ..output_guard import claimed
 from .runners import Runner, make_runner
 from .store import StudyWriter, assemble, read_study
 from .study import FILE_PARAMETERS, Study, load_study
@@ -26,7 +27,7 @@ def sweep(study: Study | str | Path, output: str | Path | None = None, *,
           runner: Runner | str | None = None, workers: int | None = None,
           dask: str | None = None, dask_local: int | None = None, resume: bool = False,
           overwrite: bool = False, progress: bool = False,
-          flush_seconds: float = 1.0) -> pd.DataFrame:
+          flush_seconds: float = 1.0, timeout: float | None = None) -> pd.DataFrame:
     """Run every scenario of a study; return one row per scenario (see :func:`read_study`).
 
     ``study``: a study file or a loaded :class:`Study`. ``output``: the HDF5 study file,
@@ -36,23 +37,31 @@ def sweep(study: Study | str | Path, output: str | Path | None = None, *,
     serially in this process), ``dask`` (the address of an existing Dask scheduler) or
     ``dask_local`` (start a local Dask cluster of that many workers).
     ``resume``: keep the scenarios already in ``output`` and run only the missing ones;
-    ``overwrite``: start again over an existing ``output``.
+    ``overwrite``: start again over an existing ``output``. ``timeout`` [s]: wall-time
+    limit of one scenario (overrides the study file's ``timeout:``); a scenario that
+    takes longer is recorded as failed, the others go on.
     """
     if not isinstance(study, Study):
         study = load_study(study)
     if resume and output is None:
         raise ConfigError("resume needs the study file to resume (output)")
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise ConfigError(f"timeout must be a finite number of seconds > 0, got {timeout}")
     chosen = make_runner(runner, workers=workers, dask=dask, dask_local=dask_local)
     job, tasks, assets = make_job(study)
-    store: StudyWriter | MemoryStore
-    if output is not None:
-        store = StudyWriter(output, study, assets, resume=resume, overwrite=overwrite,
-                            flush_seconds=flush_seconds)
-    else:
-        store = MemoryStore(study)
-    todo = [t for t in tasks if t.id not in store.done]
-    _execute(chosen, job, todo, store, len(tasks), progress)
-    bands = _bands(study, output, store)
+    if timeout is not None:
+        job.timeout = float(timeout)
+    with claimed(output, inputs=_inputs(study), what="study file") as claim:
+        store: StudyWriter | MemoryStore
+        if output is not None:
+            store = StudyWriter(output, study, assets, resume=resume, overwrite=overwrite,
+                                flush_seconds=flush_seconds)
+            claim.follow()  # the writer replaced the file (a new inode): lock that one
+        else:
+            store = MemoryStore(study)
+        todo = [t for t in tasks if t.id not in store.done]
+        _execute(chosen, job, todo, store, len(tasks), progress)
+        bands = _bands(study, output, store)
     df = read_study(output) if output is not None else store.dataframe()
     if bands is not None:
         df.attrs["bands"] = bands
@@ -145,20 +154,27 @@ def make_job(study: Study) -> tuple[Job, list[Task], dict[str, str]]:
                 params[key] = assets.add(Path(params[key]), key)
         tasks.append(Task(scenario.id, params, start, scenario.events, scenario.id in trace))
     job = Job(_job_id(study.name), topo, assets.blobs, list(study.outputs),
-              list(study.trace_signals))
+              list(study.trace_signals), study.spec.timeout)
     return job, tasks, assets.names
 
 
+def _inputs(study: Study) -> list[Path]:
+    """The files a study reads: its own file, and its topology's inputs."""
+    from ..output_guard import topology_inputs
+    files = [study.path] if study.path is not None else []
+    return files + topology_inputs(study.topology)
+
+
 def job_for(topology, record: list[str], trace_signals: list[str], outputs=(),
-            name: str = "job") -> tuple[Job, dict[str, str]]:
+            name: str = "job", timeout: float | None = None) -> tuple[Job, dict[str, str]]:
     """A job for scenarios of ``topology`` decided by the caller (a calibration's
     optimizer): every run records ``record`` (exact signal names), tasks with
     ``trace=True`` return ``trace_signals``. Returns the job and the assets shipped
     (label -> SHA-256)."""
     assets = _Assets()
     topo = _shipped_topology(topology, record, assets)
-    return Job(_job_id(name), topo, assets.blobs, list(outputs), list(trace_signals)), \
-        assets.names
+    return Job(_job_id(name), topo, assets.blobs, list(outputs), list(trace_signals),
+               timeout), assets.names
 
 
 def _job_id(name: str) -> str:

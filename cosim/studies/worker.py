@@ -45,6 +45,7 @@ class Job:
     assets: dict[str, tuple[str, bytes]]  # sha256 -> (file name, content)
     outputs: list  # cosim.studies.outputs.Output
     trace_signals: list[str]
+    timeout: float | None = None  # wall-time limit of one scenario [s]
 
 
 @dataclass(frozen=True)
@@ -171,10 +172,37 @@ def apply_scenario(topology, parameters: Mapping[str, Any], start: Mapping[str, 
 
 
 def run_task(prepared: Prepared, task: Task, worker: str = "") -> Outcome:
-    """Run one scenario; a failure of any kind becomes a failed :class:`Outcome`."""
-    from ..execution import run
+    """Run one scenario; a failure of any kind becomes a failed :class:`Outcome`.
+
+    With a ``job.timeout``, a scenario running in a process's main thread is stopped
+    by SIGALRM (:mod:`cosim.supervisor.deadline`) and recorded as failed."""
+    from ..supervisor.deadline import deadline
     job = prepared.job
     clock = time.perf_counter()
+    message = timeout_message(job.timeout) if job.timeout else ""
+    try:
+        with deadline(job.timeout, message):
+            return _run_task(prepared, task, worker, clock)
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - the alarm hit between steps
+        outcome = Outcome(task.id, FAILED, error=describe(err),
+                          outputs={o.name: float("nan") for o in job.outputs})
+    outcome.wall_time = time.perf_counter() - clock
+    outcome.worker = worker
+    return outcome
+
+
+def timeout_message(seconds: float | None, killed: bool = False) -> str:
+    """Why a scenario failed for its time limit."""
+    text = f"the scenario took longer than its time limit of {seconds:g} s (timeout:)"
+    if killed:
+        text += "; it did not stop (stuck inside the model), so its worker process was " \
+            "killed and replaced"
+    return text
+
+
+def _run_task(prepared: Prepared, task: Task, worker: str, clock: float) -> Outcome:
+    from ..execution import run
+    job = prepared.job
     result = None
     try:
         params = _resolve_refs(task.parameters, prepared.paths)

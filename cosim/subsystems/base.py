@@ -3,10 +3,14 @@
 Call order (only the execution and the masters call these)::
 
     sub = make_subsystem(...)          nothing loaded yet
-    sub.bind(inputs, outputs, u, y)    which ports are exchanged; u and y are float64
-                                       views owned by the coupled system, aligned with
-                                       ``inputs`` / ``outputs`` (``outputs`` also holds
-                                       variables read only to be recorded)
+    sub.bind(inputs, outputs, u, y, objects_in, objects_out)
+                                       which ports are exchanged; u and y are float64
+                                       views owned by the coupled system holding the
+                                       ``inputs`` / ``outputs`` (numbers; arrays take
+                                       one slot per element, row-major; ``outputs`` also
+                                       holds variables read only to be recorded); object
+                                       ports (strings, binaries, 64-bit integers) live in
+                                       the dicts ``obj_in`` / ``obj_out``
     sub.instantiate()                  load and instantiate (once per Simulation)
     per run:
         sub.configure(parameters, start)   values applied at the next initialize
@@ -71,16 +75,34 @@ class Subsystem(ABC):
         self.outputs: list[str] = []
         self.u = np.zeros(0)
         self.y = np.zeros(0)
+        self.input_slots: dict[str, range] = {}
+        self.output_slots: dict[str, range] = {}
+        self.obj_in: dict[str, Any] = {}
+        self.obj_out: dict[str, Any] = {}
         self.parameters: dict[str, Any] = {}
         self.start_values: dict[str, Any] = {}
         self.time = 0.0  # [s], for messages: where the node is
 
-    def bind(self, inputs: list[str], outputs: list[str], u: np.ndarray, y: np.ndarray
-             ) -> None:
+    def bind(self, inputs: list[str], outputs: list[str], u: np.ndarray, y: np.ndarray,
+             objects_in: list[str] = (), objects_out: list[str] = ()) -> None:
         """Fix the exchanged ports and the buffers they live in (views, not copies)."""
-        if len(inputs) != len(u) or len(outputs) != len(y):
+        self.input_slots, self.output_slots = self.slots(inputs), self.slots(outputs)
+        if sum(map(len, self.input_slots.values())) != len(u) or \
+                sum(map(len, self.output_slots.values())) != len(y):
             raise SubsystemError("buffers do not match the ports", node=self.name)
         self.inputs, self.outputs, self.u, self.y = list(inputs), list(outputs), u, y
+        start = {v.name: v.start for v in self.interface.variables.values()}
+        self.obj_in = {name: start.get(name) for name in objects_in}
+        self.obj_out = {name: start.get(name) for name in objects_out}
+
+    def slots(self, names: list[str]) -> dict[str, range]:
+        """Each variable's slots in a buffer holding ``names`` one after another."""
+        out, k = {}, 0
+        for name in names:
+            size = self.interface[name].size
+            out[name] = range(k, k + size)
+            k += size
+        return out
 
     def configure(self, parameters: dict[str, Any], start: dict[str, Any]) -> None:
         """The parameter and start values the next :meth:`initialize` applies."""

@@ -20,6 +20,21 @@ from ..errors import ConfigError, CosimError, SubsystemError
 from ..protocol import NativeForm
 from .base import STEP_OK, Capabilities, StepOutcome, Subsystem
 
+#: What a block may return as an output value (bool is an int).
+_NUMBER = (float, int, np.floating, np.integer, np.bool_)
+
+
+def _scalar_array(value: Any) -> bool:
+    """A 0-d numeric numpy array (what some numpy expressions return for one number)."""
+    return isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "fiub"
+
+
+def _shown(value: Any) -> str:
+    """A returned value for a message: its type, and a short repr."""
+    text = repr(value)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return "None" if value is None else f"a {type(value).__name__} ({text})"
+
 
 class BlockSubsystem(Subsystem):
     kind = "block"
@@ -39,6 +54,7 @@ class BlockSubsystem(Subsystem):
         self.values: dict[str, float] = {}
         self.last: dict[str, float] = {}
         self.initializing = False
+        self._declared = frozenset(self.all_outputs)
         self._defaults()
 
     def _defaults(self) -> None:
@@ -80,6 +96,10 @@ class BlockSubsystem(Subsystem):
             if isinstance(err, SubsystemError):
                 err.locate(node=self.name, time=self.time)
             raise
+        except SystemExit as err:  # sys.exit() in a block must never end a run quietly
+            raise SubsystemError(f"{type(self.block).__name__}.{what}() called "
+                                 f"sys.exit({err.code!r}); a block must raise an exception "
+                                 "to stop the run", node=self.name, time=self.time) from None
         except Exception as err:
             raise SubsystemError(f"{type(self.block).__name__}.{what}() raised "
                                  f"{type(err).__name__}: {err}", node=self.name,
@@ -87,19 +107,50 @@ class BlockSubsystem(Subsystem):
 
     def _store(self, outputs: Mapping | Any) -> None:
         if isinstance(outputs, Mapping):
+            if not self._declared.issuperset(outputs):
+                self._bad_output(outputs, "")
             missing = [n for n in self.outputs if n not in outputs]
             if missing:
                 raise SubsystemError(f"{type(self.block).__name__}.step() returned no value "
                                      f"for output {missing[0]!r}", node=self.name,
                                      variable=missing[0], time=self.time)
+            for value in outputs.values():
+                if not isinstance(value, _NUMBER) and not _scalar_array(value):
+                    self._bad_output(outputs, "")
             self.last.update(outputs)
             return
-        values = np.atleast_1d(np.asarray(outputs, dtype=float))
+        if outputs is None or isinstance(outputs, str | bytes):
+            self._bad_output(outputs, "")
+        try:
+            values = np.atleast_1d(np.asarray(outputs, dtype=float))
+        except (TypeError, ValueError) as err:
+            self._bad_output(outputs, f" ({err})")
         if values.shape != (len(self.all_outputs),):
             raise SubsystemError(f"{type(self.block).__name__}.step() returned "
-                                 f"{values.size} values for {len(self.all_outputs)} outputs "
-                                 f"{self.all_outputs}", node=self.name, time=self.time)
+                                 f"{values.size} values (shape {values.shape}) for "
+                                 f"{len(self.all_outputs)} outputs {self.all_outputs}",
+                                 node=self.name, time=self.time)
         self.last.update(zip(self.all_outputs, values.tolist(), strict=True))
+
+    def _bad_output(self, outputs: Any, detail: str) -> None:
+        """Raise the SubsystemError that says what is wrong with a block's return value."""
+        block = f"{type(self.block).__name__}.step()"
+        if isinstance(outputs, Mapping):
+            unknown = [k for k in outputs if k not in self._declared]
+            if unknown:
+                raise SubsystemError(
+                    f"{block} returned output {unknown[0]!r}, which the block does not "
+                    f"declare (its outputs: {', '.join(self.all_outputs) or 'none'})",
+                    node=self.name, variable=str(unknown[0]), time=self.time)
+            name, value = next((k, v) for k, v in outputs.items()
+                               if not isinstance(v, _NUMBER) and not _scalar_array(v))
+            raise SubsystemError(f"{block} returned {_shown(value)} for output {name!r}; "
+                                 "outputs must be numbers (float, int or bool)",
+                                 node=self.name, variable=name, time=self.time)
+        raise SubsystemError(f"{block} returned {_shown(outputs)}{detail}; it must return "
+                             f"a mapping {{output: number}} or a sequence of "
+                             f"{len(self.all_outputs)} numbers in the order "
+                             f"{self.all_outputs}", node=self.name, time=self.time)
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -177,7 +228,10 @@ class BlockSubsystem(Subsystem):
 
 
 def block_factory(cls: type[Block], base_dir: Path):
-    """A function building ``cls`` blocks from parameters (relative paths in ``base_dir``)."""
+    """A function building ``cls`` blocks from parameters (relative paths in ``base_dir``);
+    what a constructor raises becomes one ConfigError."""
+    from ..topology.interfaces import construct_block
+
     def build(**parameters: Any) -> Block:
-        return cls(base_dir=base_dir, **parameters)
+        return construct_block(cls, base_dir, parameters)
     return build

@@ -16,7 +16,7 @@ def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
     data = topology.graph.nodes[name]
     if info.kind == "fmu":
         cls = FMI2Subsystem if info.fmu.fmi_major == 2 else FMI3Subsystem
-        sub = cls(name, info.fmu)
+        sub = cls(name, info.fmu, info.interface)
         sub.configure(data["parameters"], data["start"])
         return sub
     build = block_factory(info.block_class, topology.base_dir)

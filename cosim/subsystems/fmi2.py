@@ -123,11 +123,13 @@ class FMI2Subsystem(FMUSubsystem):
 
     def _bind_calls(self) -> None:
         dll, self._c = self.fmu.dll, self.fmu.component
-        self._in = [(g, getattr(dll, _SETTERS[g.key]))
-                    for g in self.groups(self.inputs, self.u, _kind, _CTYPES, ctypes.c_uint)]
-        self._out = [(g, getattr(dll, _GETTERS[g.key]))
-                     for g in self.groups(self.outputs, self.y, _kind, _CTYPES, ctypes.c_uint)]
+        self._in = [(g, getattr(dll, _SETTERS[g.key])) for g in self.groups(
+            self.inputs, self.input_slots, self.u, _kind, _CTYPES, ctypes.c_uint)]
+        self._out = [(g, getattr(dll, _GETTERS[g.key])) for g in self.groups(
+            self.outputs, self.output_slots, self.y, _kind, _CTYPES, ctypes.c_uint)]
         self._do_step = dll.fmi2DoStep
+        self._object_calls(lambda var: self.fmu.getString, lambda var: self.fmu.setString)
+        self._has_objects = bool(self._obj_get or self._obj_set)
 
     # -- the hot path ----------------------------------------------------------------
 
@@ -138,6 +140,8 @@ class FMI2Subsystem(FMUSubsystem):
             status = f(c, g.vr, g.n, g.ptr)
             if status > WARNING:
                 raise self.fail(f.__name__, status, self.time)
+        if self._has_objects:
+            self.set_objects()
 
     def get_outputs(self) -> None:
         c = self._c
@@ -146,6 +150,8 @@ class FMI2Subsystem(FMUSubsystem):
             if status > WARNING:
                 raise self.fail(f.__name__, status, self.time)
             g.pull()
+        if self._has_objects:
+            self.get_objects()
 
     def step(self, now: int, limit: int) -> StepOutcome:
         t, dt = self.times(now, limit)
@@ -195,7 +201,7 @@ class FMI2Subsystem(FMUSubsystem):
                   BOOLEAN: self.fmu.setBoolean, STRING: self.fmu.setString}[var.kind]
         try:
             self.guarded(f"fmi2Set{var.fmi_type}", setter, [var.value_reference],
-                         [convert(var.kind, value)], time=self.time)
+                         [convert(var.kind, value, var.fmi_type)], time=self.time)
         except SubsystemError as err:
             err.variable = name
             err.locate()

@@ -93,6 +93,15 @@ class FMI3Subsystem(FMUSubsystem):
 
     def initialize(self, start: float, stop: float | None) -> None:
         self.time = start
+        structural = [(k, v) for k, v in self.parameters.items()
+                      if self.interface[k].causality == "structuralParameter"]
+        if structural:  # FMI 3: structural parameters change in Configuration Mode
+            self.guarded("fmi3EnterConfigurationMode", self.fmu.enterConfigurationMode,
+                         time=start)
+            for name, value in structural:
+                self.set_value(name, value)
+            self.guarded("fmi3ExitConfigurationMode", self.fmu.exitConfigurationMode,
+                         time=start)
         for name, value in self.initial_values():
             self.set_value(name, value)
         self.guarded("fmi3EnterInitializationMode", self.fmu.enterInitializationMode, None,
@@ -100,12 +109,14 @@ class FMI3Subsystem(FMUSubsystem):
 
     def _bind_calls(self) -> None:
         dll, self._c = self.fmu.dll, self.fmu.component
-        self._in = [(g, getattr(dll, f"fmi3Set{g.key}")) for g in
-                    self.groups(self.inputs, self.u, _c_type_name, _CTYPES, ctypes.c_uint32)]
-        self._out = [(g, getattr(dll, f"fmi3Get{g.key}")) for g in
-                     self.groups(self.outputs, self.y, _c_type_name, _CTYPES,
-                                 ctypes.c_uint32)]
+        self._in = [(g, getattr(dll, f"fmi3Set{g.key}")) for g in self.groups(
+            self.inputs, self.input_slots, self.u, _c_type_name, _CTYPES, ctypes.c_uint32)]
+        self._out = [(g, getattr(dll, f"fmi3Get{g.key}")) for g in self.groups(
+            self.outputs, self.output_slots, self.y, _c_type_name, _CTYPES, ctypes.c_uint32)]
         self._do_step = dll.fmi3DoStep
+        self._object_calls(lambda var: getattr(self.fmu, f"get{var.fmi_type}"),
+                           lambda var: getattr(self.fmu, f"set{var.fmi_type}"))
+        self._has_objects = bool(self._obj_get or self._obj_set)
         self._flags = [ctypes.c_bool(), ctypes.c_bool(), ctypes.c_bool()]
         self._last = ctypes.c_double()
         self._refs = [byref(f) for f in self._flags] + [byref(self._last)]
@@ -116,17 +127,21 @@ class FMI3Subsystem(FMUSubsystem):
         c = self._c
         for g, f in self._in:
             g.push()
-            status = f(c, g.vr, g.n, g.ptr, g.n)
+            status = f(c, g.vr, g.n_vr, g.ptr, g.n)
             if status > WARNING:
                 raise self.fail(f.__name__, status, self.time)
+        if self._has_objects:
+            self.set_objects()
 
     def get_outputs(self) -> None:
         c = self._c
         for g, f in self._out:
-            status = f(c, g.vr, g.n, g.ptr, g.n)
+            status = f(c, g.vr, g.n_vr, g.ptr, g.n)
             if status > WARNING:
                 raise self.fail(f.__name__, status, self.time)
             g.pull()
+        if self._has_objects:
+            self.get_objects()
 
     def step(self, now: int, limit: int) -> StepOutcome:
         t, dt = self.times(now, limit)
@@ -200,9 +215,10 @@ class FMI3Subsystem(FMUSubsystem):
     def set_value(self, name: str, value: Any) -> None:
         var = self.interface[name]
         setter = getattr(self.fmu, f"set{_c_type_name(var)}")
+        values = convert(var.kind, value, var.fmi_type)
         try:
             self.guarded(f"fmi3Set{var.fmi_type}", setter, [var.value_reference],
-                         [convert(var.kind, value)], time=self.time)
+                         values if isinstance(values, list) else [values], time=self.time)
         except SubsystemError as err:
             err.variable = name
             err.locate()

@@ -26,7 +26,7 @@ from ..errors import FMICallError, FMUError, SubsystemError
 from ..fmu import cache
 from ..fmu.description import FMUInfo
 from ..protocol import Capabilities, NativeForm, NotNative
-from ..variables import BOOLEAN, INTEGER, REAL
+from ..variables import BINARY, BOOLEAN, INTEGER, REAL
 from .base import Subsystem
 
 STATUS_NAMES = ("ok", "warning", "discard", "error", "fatal", "pending")
@@ -108,8 +108,9 @@ class PortGroup:
     def __init__(self, key: str, vrs: list[int], positions: list[int], buffer: np.ndarray,
                  ctype: Any, vr_type: Any):
         self.key = key
-        self.n = len(vrs)
-        self.vr = (vr_type * max(1, self.n))(*vrs)
+        self.n_vr = len(vrs)
+        self.n = len(positions)  # values: arrays have one per element
+        self.vr = (vr_type * max(1, self.n_vr))(*vrs)
         self.positions = np.asarray(positions, dtype=np.intp)
         self.buffer = buffer
         self.integral = ctype not in (ctypes.c_double, ctypes.c_float)
@@ -159,8 +160,10 @@ class FMUSubsystem(Subsystem):
     #: the C type name of float64 ports, and the native form kind
     FLOAT_KEY, NATIVE_KIND = "", ""
 
-    def __init__(self, name: str, info: FMUInfo):
-        super().__init__(name, info.interface)
+    def __init__(self, name: str, info: FMUInfo, interface=None):
+        """``interface``: the node's (array shapes set by its structural parameters);
+        default the model description's."""
+        super().__init__(name, interface if interface is not None else info.interface)
         self.info = info
         self.log = FMULog()
         self.folder: Path | None = None
@@ -188,18 +191,21 @@ class FMUSubsystem(Subsystem):
         cs = self.info.co_simulation
         private = bool(getattr(cs, "canBeInstantiatedOnlyOncePerProcess", False))
         self.folder = cache.extract(self.info.path, self.info.sha256, private=private)
+        binary = self.info.binary_name()
         try:
             self.fmu = make_fmu(str(self.folder))
         except FMUError:
             raise
-        except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions and OSError
-            raise FMUError(f"{self.info.path}: cannot load the FMU's binary: {err}",
-                           file=str(self.info.path)) from None
+        except Exception as err:  # noqa: BLE001 - fmpy raises bare Exceptions (dlopen)
+            reason = str(err).rpartition(": ")[2] if ": " in str(err) else str(err)
+            raise FMUError(f"node {self.name}: cannot load the FMU's library {binary}: "
+                           f"{reason}", file=str(self.info.path)) from None
         missing = [f for f in getattr(self.fmu, "missing", []) if f in self.REQUIRED]
         if missing:
-            raise FMUError(f"{self.info.path}: the FMU's binary does not export "
-                           f"{', '.join(missing)}, which co-simulation needs",
-                           file=str(self.info.path))
+            raise FMUError(f"node {self.name}: the FMU's library {binary} does not export "
+                           f"{', '.join(missing)}, which FMI requires for co-simulation (not "
+                           f"an FMI {self.info.fmi_major} co-simulation library, or built for "
+                           "another FMI version)", file=str(self.info.path))
 
     # -- helpers for subclasses ------------------------------------------------------
 
@@ -216,11 +222,12 @@ class FMUSubsystem(Subsystem):
             raise SubsystemError(f"{function} crashed: {err}", node=self.name,
                                  time=time) from None
 
-    def groups(self, names: list[str], buffer: np.ndarray, key_of, ctypes_of: dict[str, Any],
-               vr_type: Any) -> list[PortGroup]:
-        """Split ports into PortGroups by C type (``key_of(variable)``), Float64 first."""
+    def groups(self, names: list[str], slots: dict[str, range], buffer: np.ndarray, key_of,
+               ctypes_of: dict[str, Any], vr_type: Any) -> list[PortGroup]:
+        """Split numeric ports into PortGroups by C type (``key_of(variable)``), Float64
+        first; an array's elements take consecutive positions (row-major)."""
         by_key: dict[str, tuple[list[int], list[int]]] = {}
-        for pos, name in enumerate(names):
+        for name in names:
             var = self.interface[name]
             key = key_of(var)
             if key not in ctypes_of:
@@ -228,7 +235,7 @@ class FMUSubsystem(Subsystem):
                                      node=self.name, variable=name)
             vrs, positions = by_key.setdefault(key, ([], []))
             vrs.append(var.value_reference)
-            positions.append(pos)
+            positions.extend(slots[name])
         return [PortGroup(key, vrs, positions, buffer, ctypes_of[key], vr_type)
                 for key, (vrs, positions) in sorted(
                     by_key.items(), key=lambda kv: ctypes_of[kv[0]] is not ctypes.c_double)]
@@ -257,8 +264,36 @@ class FMUSubsystem(Subsystem):
     # -- life cycle --------------------------------------------------------------------
 
     def initial_values(self) -> list[tuple[str, Any]]:
-        """Parameters, then start values: what initialization applies first."""
-        return list(self.parameters.items()) + list(self.start_values.items())
+        """Parameters, then start values: what initialization applies first (structural
+        parameters are applied before, see the FMI 3 adapter)."""
+        return [(k, v) for k, v in [*self.parameters.items(), *self.start_values.items()]
+                if self.interface[k].causality != "structuralParameter"]
+
+    # -- object ports (strings, binaries, 64-bit integers) ---------------------------------
+
+    def _object_calls(self, getter_of, setter_of) -> None:
+        """Bind the object ports' get and set calls (fmpy's wrappers: rare, not hot)."""
+        self._obj_get = [(name, self.interface[name], getter_of(self.interface[name]))
+                         for name in self.obj_out]
+        self._obj_set = [(name, self.interface[name], setter_of(self.interface[name]))
+                         for name in self.obj_in]
+
+    def get_objects(self) -> None:
+        for name, var, get in self._obj_get:
+            args = ([var.value_reference], var.size) if var.shape else ([var.value_reference],)
+            values = [v.decode("utf-8", "replace") if isinstance(v, bytes) and var.kind ==
+                      "string" else v for v in self.guarded(f"get {var.fmi_type}", get, *args,
+                                                            time=self.time)]
+            self.obj_out[name] = values if var.shape else values[0]
+
+    def set_objects(self) -> None:
+        for name, var, put in self._obj_set:
+            value = self.obj_in.get(name)
+            if value is None:
+                continue
+            values = list(value) if var.shape else [value]
+            self.guarded(f"set {var.fmi_type}", put, [var.value_reference],
+                         [convert(var.kind, v, var.fmi_type) for v in values], time=self.time)
 
     def terminate(self) -> None:
         if self.instantiated:
@@ -299,10 +334,15 @@ class FMUSubsystem(Subsystem):
         return (id(self.fmu), address(self._c)) if self.instantiated else None
 
     def native_form(self) -> NativeForm:
-        """The FMU's call table for the kernel: every exchanged port float64 and passed
-        by pointer, so the kernel calls the FMU with exactly the adapter's arguments."""
+        """The FMU's call table for the kernel: every exchanged port a float64 scalar
+        passed by pointer, so the kernel calls the FMU with exactly the adapter's
+        arguments."""
         if not self.instantiated:
             raise NotNative(f"node {self.name}: not instantiated")
+        if self.obj_in or self.obj_out:
+            raise NotNative(f"node {self.name}: string, binary or 64-bit integer ports")
+        if any(g.n != g.n_vr for g, _ in self._in + self._out):
+            raise NotNative(f"node {self.name}: array ports")
         n_in, vr_in, set_fn, set_name = self._float_group(self._in, self.u, "inputs")
         n_out, vr_out, get_fn, get_name = self._float_group(self._out, self.y, "outputs")
         if n_in != len(self.inputs) or n_out != len(self.outputs):
@@ -331,12 +371,17 @@ class FMUSubsystem(Subsystem):
                 "model_name": md.modelName, "generation_tool": md.generationTool or ""}
 
 
-def convert(kind: str, value: Any) -> Any:
-    """A Python value for an FMU setter of the given kind."""
+def convert(kind: str, value: Any, fmi_type: str | None = None) -> Any:
+    """A Python value for an FMU setter of the given kind (arrays: lists of values,
+    flattened row-major)."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [convert(kind, v, fmi_type) for v in np.asarray(value, dtype=object).ravel()]
     if kind == REAL:
         return float(value)
     if kind == INTEGER:
         return int(value)
     if kind == BOOLEAN:
         return bool(value)
+    if kind == BINARY:
+        return value if isinstance(value, bytes) else bytes.fromhex(str(value))
     return str(value)

@@ -27,9 +27,10 @@ class TracingSubsystem(Subsystem):
             raise AttributeError(name)
         return getattr(self.inner, name)
 
-    def bind(self, inputs, outputs, u, y) -> None:
-        super().bind(inputs, outputs, u, y)
-        self.inner.bind(inputs, outputs, u, y)
+    def bind(self, inputs, outputs, u, y, objects_in=(), objects_out=()) -> None:
+        self.inner.bind(inputs, outputs, u, y, objects_in, objects_out)
+        super().bind(inputs, outputs, u, y, objects_in, objects_out)
+        self.obj_in, self.obj_out = self.inner.obj_in, self.inner.obj_out
 
     def configure(self, parameters, start) -> None:
         self.inner.configure(parameters, start)

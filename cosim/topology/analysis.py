@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..variables import Interface
+from ..variables import Interface, split_element
 
 
 def port_graph(topology, interfaces: dict[str, Interface]) -> nx.DiGraph:
     g = nx.DiGraph()
     for c in topology.connections():
-        if not c.delayed:
-            g.add_edge(c.source, c.target, connection=c)
+        if not c.delayed:  # array elements count as their whole variable
+            g.add_edge(f"{c.source_node}.{split_element(c.source_var)[0]}",
+                       f"{c.target_node}.{split_element(c.target_var)[0]}", connection=c)
     for node, iface in interfaces.items():
         for out in iface.outputs:
             for inp in iface.direct_dependencies(out.name):
@@ -75,8 +76,9 @@ def _order_component(nodes: list[str], topology, interfaces) -> list[str]:
         if c.delayed or c.source_node not in inside or c.target_node not in inside:
             continue
         iface = interfaces.get(c.source_node)
-        if iface is not None and c.source_var in iface and iface.direct_dependencies(
-                c.source_var) and c.source_node != c.target_node:
+        var = split_element(c.source_var)[0]
+        if iface is not None and var in iface and iface.direct_dependencies(
+                var) and c.source_node != c.target_node:
             g.add_edge(c.source_node, c.target_node)
     order: list[str] = []
     cond = nx.condensation(g)

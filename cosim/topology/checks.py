@@ -12,21 +12,21 @@ nothing; the run settings. Unconnected inputs are allowed and listed.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from dataclasses import dataclass, field
 
 from ..errors import Problem, TopologyError
 from ..variables import (
+    BINARY,
     BOOLEAN,
     INPUT,
     INTEGER,
     OUTPUT,
     REAL,
-    STRING,
     STRUCTURAL_PARAMETER,
     Interface,
 )
-from .analysis import algebraic_loops, gauss_seidel_order
+from . import ports
+from .analysis import algebraic_loops, gauss_seidel_order, port_graph
 from .interfaces import NodeInfo, describe
 from .schema import parse_condition
 from .unitchecks import Conversion, connection_units, display_units, effective_gain
@@ -42,6 +42,9 @@ class CheckReport:
     nodes: dict[str, NodeInfo]
     problems: list[Problem] = field(default_factory=list)
     unconnected_inputs: list[str] = field(default_factory=list)
+    #: what the run will do differently from what one might expect (recorded locals,
+    #: variables left out, FMU features cosim does not support), one line each
+    notes: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     recorded: list[tuple[str, str]] = field(default_factory=list)
     loops: list[list[str]] = field(default_factory=list)
@@ -90,9 +93,14 @@ def check(topology) -> CheckReport:
                 f"{', '.join(stuck)} cannot save and restore its state; mark one of the "
                 "loop's connections 'delayed: true' to break it with a one-step delay",
                 topology.graph.nodes[first].get("where", ""), first))
+    _mapped_loops(topology, interfaces, report)
     _check_events(topology, interfaces, report)
     report.order = _order(topology, interfaces, report)
-    report.recorded = _recorded(topology, interfaces, report)
+    kinds = {n: i.kind for n, i in infos.items()}
+    report.recorded, problems, notes = ports.recorded(topology, interfaces, kinds)
+    report.problems.extend(problems)
+    report.notes = list(topology.graph.graph.get("notes") or []) + notes + \
+        ports.feature_notes(topology, interfaces, infos)
     report.unconnected_inputs = _unconnected(topology, interfaces)
     report.display, problems = display_units(topology, interfaces)
     report.problems.extend(problems)
@@ -193,21 +201,29 @@ def _unknown(node: str, var: str, iface: Interface, where: str, role: str) -> Pr
 def _check_connections(topology, interfaces: dict[str, Interface], report) -> None:
     drivers: dict[str, list] = {}
     for c in topology.connections():
-        drivers.setdefault(c.target, []).append(c)
         src, dst = interfaces.get(c.source_node), interfaces.get(c.target_node)
         if src is None or dst is None:
             continue  # the node itself is already reported
-        problems = _connection_problems(c, src, dst)
+        problems, s_var, d_var = _connection_problems(c, src, dst)
+        problems = problems or _mapping_problems(c, src, dst)
         report.problems.extend(problems)
-        if not problems:
-            conversion, problem = connection_units(c, src[c.source_var], dst[c.target_var])
+        if d_var is not None:
+            for key in ports.element_keys(c.target_node, d_var, dst.port(c.target_var)[1]):
+                drivers.setdefault(key, []).append(c)
+        if not problems and c.mapping is not None:
+            report.gains[(c.source, c.target)] = (1.0, 0.0)  # the table, no unit conversion
+        elif not problems:
+            conversion, problem = connection_units(c, s_var, d_var)
             if problem is not None:
                 report.problems.append(problem)
             elif conversion is not None:
                 report.conversions[(c.source, c.target)] = conversion
             report.gains[(c.source, c.target)] = effective_gain(c, conversion)
+    seen: set[tuple[str, ...]] = set()
     for target, conns in drivers.items():
-        if len(conns) > 1:
+        key = tuple(c.target for c in conns)
+        if len(conns) > 1 and key not in seen:
+            seen.add(key)
             node, _, var = target.partition(".")
             sources = ", ".join(f"{c.source} ({c.where})" if c.where else c.source
                                 for c in conns)
@@ -215,39 +231,65 @@ def _check_connections(topology, interfaces: dict[str, Interface], report) -> No
                                            f"{sources}", conns[1].where, node, var))
 
 
-def _connection_problems(c, src: Interface, dst: Interface) -> list[Problem]:
+def _connection_problems(c, src: Interface, dst: Interface):
+    """(problems, source variable, target variable) of one connection."""
     out: list[Problem] = []
-    s, d = src.get(c.source_var), dst.get(c.target_var)
+    s, s_el, why_s = ports.resolve(src, c.source_var)
+    d, d_el, why_d = ports.resolve(dst, c.target_var)
     if s is None:
-        out.append(_unknown(c.source_node, c.source_var, src, c.where, "source"))
+        out.append(Problem(why_s, c.where, c.source_node, c.source_var) if why_s
+                   else _unknown(c.source_node, c.source_var, src, c.where, "source"))
     elif s.causality != OUTPUT:
         out.append(Problem(f"is {_a(s.causality)}, not an output: a connection goes from an "
                            f"output to an input ({c})", c.where, c.source_node, c.source_var))
     if d is None:
-        out.append(_unknown(c.target_node, c.target_var, dst, c.where, "target"))
+        out.append(Problem(why_d, c.where, c.target_node, c.target_var) if why_d
+                   else _unknown(c.target_node, c.target_var, dst, c.where, "target"))
     elif d.causality != INPUT:
         hint = " (set parameters under 'parameters:')" if "arameter" in d.causality else ""
         out.append(Problem(f"is {_a(d.causality)}, not an input{hint} ({c})", c.where,
                            c.target_node, c.target_var))
     if s is None or d is None or out:
-        return out
-    if not _kinds_compatible(s.kind, d.kind):
-        out.append(Problem(f"type mismatch: {c.source} is {s.kind} ({s.fmi_type or s.kind}) "
-                           f"but {c.target} is {d.kind}", c.where, c.target_node,
-                           c.target_var))
-    return out
+        return out, s, d if d is not None and d.causality == INPUT else None
+    return ports.connection_rules(c, s, s_el, d, d_el), s, d
+
+
+def _mapping_problems(c, src: Interface, dst: Interface) -> list[Problem]:
+    """A mapping table needs integer or boolean ends and no gain or offset."""
+    if c.mapping is None:
+        return []
+    kinds = (src[c.source_var].kind, dst[c.target_var].kind)
+    if not all(k in (INTEGER, BOOLEAN) for k in kinds):
+        return [Problem(f"a mapping table ('map') applies to integer and boolean values, but "
+                        f"{c.source} is {kinds[0]} and {c.target} is {kinds[1]}; use gain and "
+                        "offset for real values", c.where, c.target_node, c.target_var)]
+    if c.gain != 1.0 or c.offset != 0.0:
+        return [Problem(f"{c} has both a mapping table and gain/offset; give one of them",
+                        c.where, c.target_node, c.target_var)]
+    return []
+
+
+def _mapped_loops(topology, interfaces, report: CheckReport) -> None:
+    """A mapping table on a connection inside an algebraic loop is a problem (the loop
+    solver iterates on real values)."""
+    mapped = [c for c in topology.connections() if c.mapping and not c.delayed]
+    if not mapped or not report.loops:
+        return
+    import networkx as nx
+    component = {}
+    for k, members in enumerate(nx.strongly_connected_components(
+            port_graph(topology, interfaces))):
+        component.update(dict.fromkeys(members, k))
+    for c in mapped:
+        if c.source in component and component[c.source] == component.get(c.target):
+            report.problems.append(Problem(
+                f"{c} has a mapping table and lies in an algebraic loop; mark it "
+                "'delayed: true' (or break the loop elsewhere)", c.where, c.target_node,
+                c.target_var))
 
 
 def _a(causality: str) -> str:
     return f"an {causality}" if causality[0] in "aeiou" else f"a {causality}"
-
-
-def _kinds_compatible(src: str, dst: str) -> bool:
-    if STRING in (src, dst):
-        return False
-    if src == dst:
-        return True
-    return (src, dst) in {(INTEGER, REAL), (BOOLEAN, INTEGER), (BOOLEAN, REAL)}
 
 
 def _check_values(topology, name: str, info: NodeInfo, report: CheckReport) -> None:
@@ -290,16 +332,47 @@ def check_values(name: str, info: NodeInfo, parameters: dict, start: dict, where
 
 
 def _check_type(value, v, node: str, where: str) -> list[Problem]:
-    ok = {
-        REAL: isinstance(value, (int, float)) and not isinstance(value, bool),
-        INTEGER: isinstance(value, int) and not isinstance(value, bool),
-        BOOLEAN: isinstance(value, bool) or value in (0, 1),
-        STRING: isinstance(value, str),
-    }[v.kind]
-    if not ok:
+    if v.shape:  # an array: a (nested) list of its elements, row-major
+        flat = list(_flatten(value))
+        if len(flat) != v.size:
+            return [Problem(f"value has {len(flat)} element(s) but {v.name} has shape "
+                            f"{list(v.shape)} ({v.size} elements, row-major)", where, node,
+                            v.name)]
+        bad = [x for x in flat if not _fits(x, v.kind)]
+        return [Problem(f"element {bad[0]!r} does not fit its type {v.kind}", where, node,
+                        v.name)] if bad else []
+    if not _fits(value, v.kind):
         return [Problem(f"value {value!r} does not fit its type {v.kind}", where, node,
                         v.name)]
     return []
+
+
+def _fits(value, kind: str) -> bool:
+    if kind == REAL:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == BOOLEAN:
+        return isinstance(value, bool) or value in (0, 1)
+    if kind == BINARY:
+        return isinstance(value, bytes) or (isinstance(value, str) and _is_hex(value))
+    return isinstance(value, str)
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        bytes.fromhex(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _flatten(value):
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _flatten(item)
+    else:
+        yield value
 
 
 def _order(topology, interfaces, report: CheckReport) -> list[str]:
@@ -313,23 +386,8 @@ def _order(topology, interfaces, report: CheckReport) -> list[str]:
     return list(explicit)
 
 
-def _recorded(topology, interfaces, report: CheckReport) -> list[tuple[str, str]]:
-    outputs = [(n, v.name) for n in topology.nodes if n in interfaces
-               for v in interfaces[n].outputs]
-    patterns = topology.run.record
-    if patterns == "all":
-        return outputs
-    chosen: list[tuple[str, str]] = []
-    for pattern in patterns:
-        hits = [o for o in outputs if fnmatch.fnmatchcase(f"{o[0]}.{o[1]}", pattern)]
-        if not hits:
-            report.problems.append(Problem(f"run.record pattern {pattern!r} matches no output",
-                                           topology.source or ""))
-        chosen.extend(h for h in hits if h not in chosen)
-    return chosen
-
-
 def _unconnected(topology, interfaces) -> list[str]:
     driven = {c.target for c in topology.connections()}
     return [f"{n}.{v.name}" for n in topology.nodes if n in interfaces
-            for v in interfaces[n].inputs if f"{n}.{v.name}" not in driven]
+            for v in interfaces[n].inputs
+            if f"{n}.{v.name}" not in driven and v.kind != "clock"]

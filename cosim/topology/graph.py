@@ -42,7 +42,9 @@ from .schema import (
 
 @dataclass(frozen=True)
 class Connection:
-    """One edge: ``target = gain * source + offset``."""
+    """One edge: ``target = gain * source + offset``; or, with ``mapping`` (integer and
+    boolean values), ``target = mapping.get(source, source)`` as ``(source, target)``
+    pairs."""
 
     source_node: str
     source_var: str
@@ -54,6 +56,7 @@ class Connection:
     check_units: bool = True
     where: str = ""
     extrapolation: str | None = None
+    mapping: tuple[tuple[Any, Any], ...] | None = None
 
     @property
     def source(self) -> str:
@@ -127,9 +130,11 @@ class Topology:
 
     def connections(self) -> Iterator[Connection]:
         for src, dst, data in self.graph.edges(data=True):
+            mapping = data.get("map")
             yield Connection(src, data["source_var"], dst, data["target_var"], data["gain"],
                              data["offset"], data["delayed"], data["check_units"],
-                             data["where"], data.get("extrapolation"))
+                             data["where"], data.get("extrapolation"),
+                             tuple(mapping.items()) if mapping is not None else None)
 
     @property
     def events(self) -> list[EventSpec]:
@@ -189,15 +194,18 @@ class Topology:
 
     def connect(self, source: str, target: str, *, gain: float = 1.0, offset: float = 0.0,
                 delayed: bool = False, check_units: bool = True,
-                extrapolation: str | None = None, where: str = "") -> Topology:
+                extrapolation: str | None = None, mapping: dict | None = None,
+                where: str = "") -> Topology:
         """Connect ``node.output`` to ``node.input``: ``target = gain * source + offset``.
 
+        ``mapping`` (integer and boolean connections): ``{source value: target value}``,
+        applied instead of gain and offset; values not in it pass unchanged.
         Unknown nodes are an error at once; unknown variables are reported by
         :meth:`check`, with every other problem.
         """
         spec = ConnectionSpec(**{"from": source, "to": target}, gain=gain, offset=offset,
                               delayed=delayed, check_units=check_units,
-                              extrapolation=extrapolation)
+                              extrapolation=extrapolation, map=mapping)
         src, svar = split_port(spec.source)
         dst, dvar = split_port(spec.target)
         missing = [n for n in (src, dst) if n not in self.graph]
@@ -209,7 +217,7 @@ class Topology:
         self.graph.add_edge(src, dst, key=f"{spec.source}->{spec.target}", source_var=svar,
                             target_var=dvar, gain=float(gain), offset=float(offset),
                             delayed=bool(delayed), check_units=bool(check_units), where=where,
-                            extrapolation=extrapolation)
+                            extrapolation=extrapolation, map=spec.mapping)
         return self
 
     def copy(self) -> Topology:
@@ -253,7 +261,8 @@ class Topology:
                                    description=data["description"])
         conns = [ConnectionSpec(**{"from": c.source, "to": c.target}, gain=c.gain,
                                 offset=c.offset, delayed=c.delayed, check_units=c.check_units,
-                                extrapolation=c.extrapolation)
+                                extrapolation=c.extrapolation,
+                                map=dict(c.mapping) if c.mapping is not None else None)
                  for c in self.connections()]
         return TopologySpec(name=self.name, description=self.graph.graph["description"],
                             run=self.run, nodes=nodes, connections=conns,
@@ -291,7 +300,8 @@ class Topology:
             try:
                 topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,
                              delayed=c.delayed, check_units=c.check_units,
-                             extrapolation=c.extrapolation, where=where("connections", i))
+                             extrapolation=c.extrapolation, mapping=c.mapping,
+                             where=where("connections", i))
             except TopologyError as err:
                 topo.graph.graph["problems"].extend(err.problems)
         topo.graph.graph["events"] = [(e, where("events", i))

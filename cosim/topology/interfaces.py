@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import CosimError, Problem
+from ..errors import ConfigError, CosimError, Problem
 from ..fmu import archive, description
 from ..variables import Interface
 
@@ -46,7 +46,8 @@ def _describe_fmu(topology, name: str) -> NodeInfo:
     description.check_binary(info)
     with archive.open_archive(info.path) as zf:
         archive.check_entries(zf, info.path)
-    return NodeInfo(name, "fmu", info.interface, fmu=info)
+    params = topology.graph.nodes[name]["parameters"]
+    return NodeInfo(name, "fmu", description.resized(info.interface, params), fmu=info)
 
 
 def block_class(topology, source: Any) -> type:
@@ -59,5 +60,26 @@ def block_class(topology, source: Any) -> type:
 
 def _describe_block(topology, name: str, data: dict) -> NodeInfo:
     cls = block_class(topology, data["source"])
-    block = cls(base_dir=topology.base_dir, **data["parameters"])
-    return NodeInfo(name, "block", block.interface(), block_class=cls)
+    block = construct_block(cls, topology.base_dir, data["parameters"])
+    try:
+        iface = block.interface()
+    except CosimError:
+        raise
+    except Exception as err:  # noqa: BLE001 - user code: report it, never a traceback
+        raise ConfigError(f"{cls.__name__}.interface() raised {type(err).__name__}: "
+                          f"{err}") from err
+    return NodeInfo(name, "block", iface, block_class=cls)
+
+
+def construct_block(cls: type, base_dir, parameters: dict):
+    """``cls(base_dir=..., **parameters)``; anything the constructor raises (user code)
+    becomes one ConfigError naming the class and the error, never a traceback."""
+    try:
+        return cls(base_dir=base_dir, **parameters)
+    except CosimError:
+        raise
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - user code
+        what = f"sys.exit({err.code!r})" if isinstance(err, SystemExit) else \
+            f"{type(err).__name__}: {err}"
+        raise ConfigError(f"creating block {cls.__name__} with its parameters failed: "
+                          f"{what}") from None

@@ -16,7 +16,9 @@ from .schema import TopologySpec
 
 
 def load(path: str | Path, _seen: tuple = ()) -> Topology:
-    """Read a topology file (YAML or JSON); raise ConfigError/TopologyError if invalid.
+    """Read a topology file (YAML or JSON; an ``.fmu``: a one-node topology around it; or
+    an SSP: ``.ssp``/``.ssd``, see :mod:`cosim.ssp`); raise ConfigError/TopologyError if
+    invalid.
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
     settings are updated key by key, its nodes replaced by name, and connections,
@@ -26,6 +28,12 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     ``parameters:`` (see :mod:`cosim.topology.parameters`).
     """
     p = Path(path)
+    if p.suffix.lower() == ".fmu":
+        from .single import around_fmu
+        return around_fmu(p)
+    if p.suffix.lower() in (".ssp", ".ssd"):  # SSP: its own package, on top of this one
+        from ..ssp import load as load_ssp
+        return load_ssp(p)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")
     return from_mapping(data, p, where, yamlio.line_of(lines, ("extends",)), _seen)
@@ -40,8 +48,9 @@ def from_mapping(data: dict, path: str | Path, where=None, extends_line: int | N
     p = Path(path)
     shown = str(path)
     where = where or (lambda *loc: shown)
+    bases: tuple[Path, ...] = ()
     if "extends" in data:
-        data = _extend(p, data, shown, extends_line, _seen)
+        data, bases = _extend(p, data, shown, extends_line, _seen)
 
     try:
         spec = TopologySpec.model_validate(data)
@@ -49,6 +58,7 @@ def from_mapping(data: dict, path: str | Path, where=None, extends_line: int | N
         raise TopologyError([yamlio.validation_problem(e, where)
                              for e in err.errors()]) from None
     topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
+    topo.graph.graph["extends_files"] = bases  # inputs too (cosim.output_guard)
     _parameters_from(topo, p, spec.parameters_from, where)
     return topo
 
@@ -71,7 +81,9 @@ def _parameters_from(topo: Topology, path: Path, files: list[str], where) -> Non
     problems.extend(parameters.assign(topo, list(merged.values()), override=False))
 
 
-def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
+def _extend(path: Path, data: dict, shown: str, line, seen: tuple
+            ) -> tuple[dict, tuple[Path, ...]]:
+    """The merged data, and the files it was merged from (the base first)."""
     base_path = (path.resolve().parent / str(data["extends"])).resolve()
     if base_path in seen or base_path == path.resolve():
         raise ConfigError(f"'extends' forms a cycle through {base_path.name}", file=shown,
@@ -95,4 +107,4 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple) -> dict:
             merged[key] = list(spec.get(key) or []) + list(value or [])
         else:
             merged[key] = value
-    return merged
+    return merged, (base_path, *base.graph.graph.get("extends_files", ()))

@@ -16,10 +16,11 @@ Times are in seconds. ``step`` on a node is reserved for multirate masters.
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import algorithms
 
@@ -31,6 +32,22 @@ _ARROW = re.compile(r"^\s*(\S+)\s*->\s*(\S+)\s*$")
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+
+#: Times must fit int64 nanoseconds (about 292 years either side of zero).
+MAX_SECONDS = 9.2e9
+
+
+def _seconds(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite time in seconds, got {value}")
+    if abs(value) >= MAX_SECONDS:
+        raise ValueError(f"{value:g} s is beyond the time range of +-{MAX_SECONDS:.3g} s "
+                         "(int64 nanoseconds, about 292 years)")
+    return value
+
+
+Seconds = Annotated[float, AfterValidator(_seconds)]
+"""A time or duration in seconds: finite and representable in int64 nanoseconds."""
 
 EXTRAPOLATIONS = ("hold", "linear", "quadratic")
 
@@ -58,9 +75,9 @@ class AdaptiveSpec(_Strict):
 
     rtol: float = Field(1e-4, gt=0)
     atol: float = Field(1e-6, gt=0)
-    min_step: float = Field(1e-6, gt=0)
-    max_step: float | None = Field(None, gt=0)
-    initial_step: float | None = Field(None, gt=0)
+    min_step: Seconds = Field(1e-6, gt=0)
+    max_step: Seconds | None = Field(None, gt=0)
+    initial_step: Seconds | None = Field(None, gt=0)
     safety: float = Field(0.9, gt=0, le=1)
 
 
@@ -75,9 +92,9 @@ class RunSpec(_Strict):
     (``{"rack*.T_cpu": degC}``); stored values keep their own unit.
     """
 
-    start: float = 0.0
-    stop: float = 1.0
-    step: float = 0.01
+    start: Seconds = 0.0
+    stop: Seconds = 1.0
+    step: Seconds = 0.01
     algorithm: str = algorithms.DEFAULT
     record: Literal["all"] | list[str] = "all"
     order: list[str] | None = None
@@ -85,7 +102,7 @@ class RunSpec(_Strict):
     extrapolation: Literal["hold", "linear", "quadratic"] = "hold"
     loops: LoopSpec = Field(default_factory=LoopSpec)
     adaptive: AdaptiveSpec | None = None
-    event_tolerance: float = Field(1e-9, gt=0)
+    event_tolerance: Seconds = Field(1e-9, gt=0)
     max_event_iterations: int = Field(50, ge=1)
     display_units: dict[str, str] = Field(default_factory=dict)
 
@@ -110,7 +127,7 @@ class NodeSpec(_Strict):
     block: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     start: dict[str, float | int | bool | str] = Field(default_factory=dict)
-    step: float | None = None
+    step: Seconds | None = None
     description: str = ""
 
     @model_validator(mode="after")
@@ -124,7 +141,12 @@ class NodeSpec(_Strict):
 
 
 class ConnectionSpec(_Strict):
-    """``to = gain * from + offset``. ``delayed`` breaks an algebraic loop by one step."""
+    """``to = gain * from + offset``. ``delayed`` breaks an algebraic loop by one step.
+
+    ``map`` (integer and boolean connections): a table ``{source value: target value}``
+    applied to the value instead of gain and offset; values not in the table pass
+    unchanged (SSP's Boolean/Integer/EnumerationMappingTransformation).
+    """
 
     source: str = Field(alias="from")
     target: str = Field(alias="to")
@@ -133,6 +155,7 @@ class ConnectionSpec(_Strict):
     delayed: bool = False
     check_units: bool = True
     extrapolation: Literal["hold", "linear", "quadratic"] | None = None
+    mapping: dict[bool | int, bool | int] | None = Field(None, alias="map")
 
     @field_validator("source", "target")
     @classmethod
@@ -147,10 +170,10 @@ class EventSpec(_Strict):
     parameter or an input that no connection drives) to ``value``; with ``until`` [s],
     ramp it linearly from its value at ``at`` to ``value`` at ``until``."""
 
-    at: float
+    at: Seconds
     set: str
     value: float | int | bool
-    until: float | None = None
+    until: Seconds | None = None
     name: str | None = None
 
     @model_validator(mode="after")

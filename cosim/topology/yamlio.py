@@ -1,4 +1,15 @@
-"""YAML with line numbers: every mapping key and list item remembers where it stood."""
+"""YAML with line numbers: every mapping key and list item remembers where it stood.
+
+Every YAML file cosim reads goes through :func:`load`, which refuses what a hostile file
+could do to a plain YAML loader, each with one :class:`~cosim.errors.ConfigError` at
+``file:line``:
+
+* aliases that expand to more than :data:`MAX_ALIAS_VALUES` values beyond those the
+  file writes out (an "alias bomb": a few hundred bytes that expand to gigabytes);
+* recursive aliases (an anchor used inside itself);
+* nesting deeper than :data:`MAX_DEPTH` levels;
+* tags other than the YAML core schema's (``!!python/object``, ``!custom``, ...).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +22,37 @@ from ..errors import ConfigError
 
 Path_ = tuple[Any, ...]
 
+#: Deepest nesting of mappings and lists accepted.
+MAX_DEPTH = 64
+#: Values that aliases may add beyond the ones written out in the file.
+MAX_ALIAS_VALUES = 100_000
+_CORE = "tag:yaml.org,2002:"
+ALLOWED_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "map",
+                                             "seq", "timestamp"))
+
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader that also reads ``1e6`` and ``1.0e6`` as floats (YAML 1.2 does;
-    PyYAML's YAML 1.1 rules would make them strings)."""
+    PyYAML's YAML 1.1 rules would make them strings), and stops composing at
+    :data:`MAX_DEPTH` levels (PyYAML's composer recurses: deep input would exhaust the
+    Python stack)."""
+
+    def compose_node(self, parent, index):
+        depth = getattr(self, "_depth", 0) + 1
+        if depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise _TooDeep(mark)
+        self._depth = depth
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth - 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        super().__init__(mark)
+        self.mark = mark
 
 
 _Loader.add_implicit_resolver(
@@ -26,48 +64,95 @@ _Loader.add_implicit_resolver(
 def load(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     """Parse YAML; return the data and ``{path: line}`` (1-based) for every value.
 
-    Malformed YAML raises ConfigError with the file, line and column.
+    Malformed YAML raises ConfigError with the file, line and column; so do alias
+    bombs, recursive aliases, too deep nesting and unsupported tags (module docstring).
     """
     try:
         root = yaml.compose(text, Loader=_Loader)
+    except _TooDeep as err:
+        raise ConfigError(f"nesting deeper than {MAX_DEPTH} levels (column "
+                          f"{err.mark.column + 1}); cosim refuses such files",
+                          file=file, line=err.mark.line + 1) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         col = f", column {mark.column + 1}" if mark else ""
         raise ConfigError(f"malformed YAML{col}: {err.problem or err}", file=file,
                           line=line) from None
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, RecursionError) as err:
         raise ConfigError(f"malformed YAML: {err}", file=file) from None
     lines: dict[Path_, int] = {}
     if root is None:
         return None, lines
-    return _convert(root, (), lines, file), lines
+    return _Converter(file, lines).convert(root, (), 1), lines
 
 
-def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
+class _Converter:
+    """Nodes to Python values, expanding aliases under a budget and refusing cycles."""
+
+    def __init__(self, file: str, lines: dict[Path_, int]):
+        self.file, self.lines = file, lines
+        self.seen: set[int] = set()  # nodes converted at least once
+        self.active: set[int] = set()  # nodes being converted (on the stack)
+        self.extra = 0  # values produced by aliases (nodes converted again)
+
+    def fail(self, node: yaml.Node, message: str, line: int | None = None) -> ConfigError:
+        return ConfigError(message, file=self.file, line=line or node.start_mark.line + 1)
+
+    def convert(self, node: yaml.Node, path: Path_, site: int) -> Any:
+        """``site``: the line of the innermost value written out in the file (not reached
+        through an alias), where an alias bomb is reported."""
+        key = id(node)
+        if key in self.active:
+            raise self.fail(node, "recursive alias: an anchor is used inside itself")
+        if node.tag not in ALLOWED_TAGS:
+            raise self.fail(node, f"unsupported tag {node.tag.replace(_CORE, '!!')!r}: "
+                            "cosim reads plain YAML values only")
+        if key in self.seen:
+            self.extra += 1
+            if self.extra > MAX_ALIAS_VALUES:
+                raise self.fail(node, f"aliases expand to more than {MAX_ALIAS_VALUES} "
+                                "values (an alias bomb?); write the values out or use "
+                                "fewer aliases", site)
+        else:
+            site = node.start_mark.line + 1
+        self.seen.add(key)
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node, self.file)
+        self.active.add(key)
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path, site)
+            return [self.convert(item, path + (i,), site) for i, item in enumerate(node.value)]
+        finally:
+            self.active.discard(key)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_, site: int) -> dict:
         out = {}
         for key_node, value_node in node.value:
-            key = _scalar(key_node, file)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self.fail(key_node, "mapping keys must be plain values")
+            if key_node.tag not in ALLOWED_TAGS:
+                raise self.fail(key_node, f"unsupported tag "
+                                f"{key_node.tag.replace(_CORE, '!!')!r}")
+            key = _scalar(key_node, self.file)
             if key in out:
-                raise ConfigError(f"duplicate key {key!r}", file=file,
-                                  line=key_node.start_mark.line + 1)
-            out[key] = _convert(value_node, path + (key,), lines, file)
-            lines[path + (key,)] = key_node.start_mark.line + 1
+                raise self.fail(key_node, f"duplicate key {key!r}")
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
+            out[key] = self.convert(value_node, path + (key,), site)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
-    return _scalar(node, file)
 
 
-def _scalar(node: yaml.Node, file: str) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        raise ConfigError("mapping keys must be plain values", file=file,
-                          line=node.start_mark.line + 1)
+def _scalar(node: yaml.ScalarNode, file: str) -> Any:
     loader = _Loader("")
     try:
         return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError) as err:
+        # e.g. !!int "abc", or a timestamp that is no date
+        why = getattr(err, "problem", None) or err
+        raise ConfigError(f"invalid {node.tag.replace(_CORE, '!!')} value {node.value!r}: "
+                          f"{why}", file=file, line=node.start_mark.line + 1) from None
     finally:
         loader.dispose()
 
@@ -123,3 +208,17 @@ def validation_problem(error: dict, where, *, ignore: tuple[str, ...] = ()):
     elif error["type"] == "missing":
         msg = f"missing required key {loc[-1]!r}"
     return Problem(f"{field}: {msg}" if field else msg, where(*loc), node)
+
+
+def validation_message(error: Exception) -> str:
+    """A pydantic ``ValidationError`` (or any error) in one line: ``field: why; ...``,
+    without pydantic's input dump and documentation links."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return str(error)
+    parts = []
+    for e in errors():
+        field = ".".join(str(x) for x in e["loc"] if not str(x).startswith("function-"))
+        msg = e["msg"].removeprefix("Value error, ")
+        parts.append(f"{field}: {msg}" if field else msg)
+    return "; ".join(parts)

@@ -70,13 +70,13 @@ def open_prediction(source: Any, signals: Sequence[str] | None = None) -> Predic
 
 
 def _from_file(path: Path, signals: Sequence[str] | None) -> Prediction:
-    from ..results.reader import _check_layout, _open
-    f = _open(path)
+    from ..results.layout import check_layout, open_result
+    f = open_result(path)
     try:
         with f:
             if "cosim_study_version" in f.attrs:
                 return _from_study(path, signals)
-            _check_layout(f, path)
+            check_layout(f, path)
             return _read_run(f, path, signals)
     except ResultsError:
         raise
@@ -85,8 +85,8 @@ def _from_file(path: Path, signals: Sequence[str] | None) -> Prediction:
 
 
 def _read_run(f: h5py.File, path: Path, signals: Sequence[str] | None) -> Prediction:
-    from ..results.reader import _series_names
-    names = everything = _series_names(f)
+    from ..results.layout import numeric_series_names
+    names = everything = numeric_series_names(f)
     if signals is not None:
         names = [n for n in names if n in set(signals)]
     n = min([f["time"].shape[0], *(f[name].shape[0] for name in names)])

@@ -35,6 +35,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "StateSpace": (3,),
     "Clocked": (3,),
     "Minimal": VERSIONS,
+    "RackDetailed": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 

@@ -175,3 +175,35 @@ def test_cli_builds_and_reports_errors_without_traceback(fmus, source_root, tmp_
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
     assert broken.stderr.startswith("error: model 'Gain' does not compile")
     assert str(model_c) in broken.stderr
+
+
+BAD_VARIABLES = [  # (extra variable, text the error must contain)
+    ({"name": "n", "type": "UInt64", "causality": "structuralParameter", "start": 2,
+      "description": "no max"}, "structural parameter 'n' must be of type UInt64 with 'min' "
+                                "and 'max'"),
+    ({"name": "a", "causality": "parameter", "dimensions": ["k"], "start": [1.0],
+      "description": "k is no structural parameter"}, "dimension 'k' of 'a' is not a structural"),
+    ({"name": "a", "causality": "parameter", "dimensions": [3], "start": [1.0, 2.0],
+      "description": "wrong start length"}, "start of array 'a' must be a list of 3 values"),
+    ({"name": "e", "type": "Enumeration", "causality": "parameter", "start": 1,
+      "description": "no type"}, "'declared_type'"),
+    ({"name": "i", "type": "Int8", "causality": "parameter", "start": 300,
+      "description": "too big"}, "start of Int8 'i' = 300 is outside the range of Int8"),
+    ({"name": "s", "type": "String", "causality": "parameter", "start": "x" * 300,
+      "description": "too long"}, "shorter than 256 bytes"),
+    ({"name": "c", "type": "Clock", "causality": "input", "description": "no interval"},
+     "interval_variability must be one of"),
+    ({"name": "v", "causality": "parameter", "start": 1.0, "fmi_versions": [2],
+      "description": "FMI 2 only"}, "every variable is in the FMI 3 FMU"),
+]
+
+
+@pytest.mark.parametrize("extra,message", BAD_VARIABLES)
+def test_bad_variable_options_are_reported(source_root, tmp_path, extra, message):
+    spec = source_root / "Gain" / "model.json"
+    data = json.loads(spec.read_text())
+    data["variables"].append(extra)
+    spec.write_text(json.dumps(data))
+    with pytest.raises(FMUBuildError) as err:
+        build(["Gain"], source_root=source_root, out_dir=tmp_path / "out")
+    assert "model 'Gain'" in str(err.value) and message in str(err.value)

@@ -188,7 +188,8 @@ def test_batches_not_per_row(tmp_path):
 
 
 @pytest.mark.parametrize(("signal", "match"), [
-    (Signal("a", Variable("s", "output", kind="string")), "only real, integer and boolean"),
+    (Signal("a", Variable("b", "output", kind="binary")),
+     "only real, integer, boolean and string"),
     (Signal("a", Variable("x/y", "output")), "cannot be stored"),
 ])
 def test_unrecordable_signals(tmp_path, signal, match):
