@@ -209,7 +209,7 @@ class ProcessPoolRunner(Runner):
     def session(self, job: Job) -> Session:
         return _PoolSession(_Pool(_context(self.start_method),
                                   pickle.dumps(job, pickle.HIGHEST_PROTOCOL), self.workers,
-                                  self.max_start_failures))
+                                  self.max_start_failures, job.timeout))
 
 
 class _PoolSession(Session):
