@@ -55,10 +55,11 @@ class EventLoop:
         self.system = sim.system
         self.algorithm = sim.algorithm
         self.run_spec = sim.run_spec
-        self.schedule = Schedule(sim.topology, {
-            n: sim.report.nodes[n].interface for n in self.system.names},
-            values=sim.parameters())
-        self.monitors = make_monitors(sim.topology, self.system)
+        view = sim.view  # events and monitors as the system names them (clusters)
+        self.schedule = Schedule(view.topology, {
+            n: view.report.nodes[n].interface for n in self.system.names},
+            values=view.keys(sim.parameters()))
+        self.monitors = make_monitors(view.topology, self.system)
         early = any(getattr(s, "events_used", False) and s.capabilities.may_return_early
                     and getattr(s, "early_return", False) for s in self.system.subsystems)
         self.rollback = early or bool(self.monitors)

@@ -45,8 +45,10 @@ from .supervisor import beacon
 from .system import CoupledSystem
 from .topology import parameters as param_values
 from .topology.checks import check_values
+from .topology.contraction import system_view
 from .topology.graph import Topology
 from .topology.loader import load
+from .variables import Signal
 
 NEW, READY, PAUSED, FINISHED, CLOSED = "new", "ready", "paused", "finished", "closed"
 
@@ -71,6 +73,8 @@ class Simulation:
         report = topo.check()
         report.raise_if_problems()
         self.topology, self.report = topo, report
+        # what the run core is built from: model-exchange clusters as single nodes
+        self.view = system_view(topo, report)
         self.run_spec = topo.run
         self.trace: list | None = [] if trace else None
         self.fast = fast and not trace
@@ -97,9 +101,9 @@ class Simulation:
         run = self.run_spec
         loops = options_from(run.loops, LoopOptions)
         base = to_ticks(run.step, what="step")
-        graph = self.topology.graph
+        graph = self.view.topology.graph
         steps = [to_ticks(graph.nodes[n].get("step") or run.step, what="step")
-                 for n in self.report.order]
+                 for n in self.view.report.order]
         if all(s == base for s in steps):
             return make_algorithm(run.algorithm, loops)
         from .master.multirate import Multirate
@@ -107,19 +111,26 @@ class Simulation:
 
     def _build(self) -> CoupledSystem:
         rollback = not self.report.cannot_roll_back
+        # early return needs every node to roll back, and a master that acts on it (the
+        # adaptive step controller does not: there the nodes handle their events)
+        early = rollback and self.run_spec.adaptive is None
+        view = self.view
         subsystems: dict = {}
         try:
-            for name in self.report.order:
-                sub = make_subsystem(self.topology, name, self.report.nodes[name])
-                if hasattr(sub, "event_mode"):  # FMI 3: events handled by the importer,
-                    # early return only when all roll back; FMUs with clocks (which cosim
-                    # does not drive) handle their events themselves
+            for name in view.report.order:
+                sub = make_subsystem(view.topology, name, view.report.nodes[name])
+                if hasattr(sub, "event_mode"):  # FMI 3 CS, ME clusters: events handled
+                    # by the importer, early return only when all roll back; FMUs with
+                    # clocks (which cosim does not drive) handle their events themselves
                     sub.event_mode = not any(v.kind == "clock"
                                              for v in sub.interface.variables.values())
-                    sub.early_return = rollback
+                    sub.early_return = early
                 subsystems[name] = TracingSubsystem(sub, self.trace) \
                     if self.trace is not None else sub
-            system = CoupledSystem(self.topology, self.report, subsystems)
+            system = CoupledSystem(view.topology, view.report, subsystems)
+            if view.report is not self.report:  # results name the user's nodes
+                system.signals = [Signal(n, self.report.nodes[n].interface[v])
+                                  for n, v in self.report.recorded]
             beacon.watch(system)  # no-op unless run by a supervisor (cosim run)
             for sub in system.subsystems:
                 sub.instantiate()
@@ -173,22 +184,34 @@ class Simulation:
         return problems
 
     def _node_values(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        data = self.topology.graph.nodes[name]
+        """Parameters and start values of system node ``name`` (a cluster: its
+        members', named as the cluster names them)."""
+        data = self.view.topology.graph.nodes[name]
         params, starts = dict(data["parameters"]), dict(data["start"])
-        for key, value in self._parameters.items():
+        for key, value in self.view.keys(self._parameters).items():
             node, _, var = key.partition(".")
             if node == name:
                 params[var] = value
-        for key, value in self._start_values.items():
+        for key, value in self.view.keys(self._start_values).items():
             node, _, var = key.partition(".")
             if node == name:
                 starts[var] = value
         return params, starts
 
+    def _user_values(self, name: str) -> dict[str, Any]:
+        """Parameters of the user's node ``name``, overrides applied."""
+        data = self.topology.graph.nodes[name]
+        params = dict(data["parameters"])
+        for key, value in self._parameters.items():
+            node, _, var = key.partition(".")
+            if node == name:
+                params[var] = value
+        return params
+
     def parameters(self) -> dict[str, Any]:
         """The parameter values the next run applies, ``{"node.parameter": value}``."""
-        return {f"{n}.{k}": v for n in self.system.names
-                for k, v in self._node_values(n)[0].items()}
+        return {f"{n}.{k}": v for n in self.report.order
+                for k, v in self._user_values(n).items()}
 
     # -- running --------------------------------------------------------------------------
 
@@ -238,6 +261,10 @@ class Simulation:
             self.state = FINISHED
             raise
         self.now = execution.reached if execution.reached is not None else t_b
+        clusters = {s.name: dict(s.stats) for s in self.system.subsystems
+                    if s.kind == "cluster"}
+        if clusters:  # integrator counters of the model-exchange clusters, this run
+            result.stats["clusters"] = clusters
         done = result.status == "terminated" or self.now >= stop
         self.state = FINISHED if done else PAUSED
         if done:
@@ -337,7 +364,7 @@ class Simulation:
                               "order": self.system.names, "extrapolation": run.extrapolation,
                               "adaptive": adaptive.as_dict() if adaptive else None}}
         params, sources = param_values.used(self.topology, self.report.nodes,
-                                            self.system.names)
+                                            self.report.order)
         for key, value in self._parameters.items():
             node, _, var = key.partition(".")
             known = self.report.nodes[node].interface.get(var)

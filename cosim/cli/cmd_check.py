@@ -23,6 +23,8 @@ def check(args) -> int:
 def _summary(path, topo, report) -> None:
     print(f"{path}: OK")
     print(f"  nodes ({len(report.order)}, in stepping order): {', '.join(report.order)}")
+    if report.clusters:
+        _clusters(topo, report)
     print(f"  connections: {topo.graph.number_of_edges()}")
     print(f"  recorded signals: {len(report.recorded)}{_shown(report)}")
     run = topo.run
@@ -55,6 +57,28 @@ def _loose_ends(topo, report) -> None:
         print(f"  notes ({len(report.notes)}):")
         for note in report.notes:
             print(f"    {note}")
+
+
+def _clusters(topo, report) -> None:
+    """The model-exchange clusters and the order the master steps them in."""
+    from ..topology.contraction import system_view
+    fmus = [n for n in report.order if report.nodes[n].kind == "fmu"]
+    me = [n for n in fmus if report.nodes[n].model_exchange]
+    cs = [n for n in fmus if n not in me]
+    print(f"  FMI interfaces: co-simulation: {', '.join(cs) or '-'}; "
+          f"model exchange: {', '.join(me)}")
+    print(f"  model-exchange clusters ({len(report.clusters)}, each integrated by cosim as "
+          "one node):")
+    for plan in report.clusters.values():
+        infos = [report.nodes[m] for m in plan.members]
+        states = sum(i.fmu.description.numberOfContinuousStates or 0 for i in infos
+                     if i.kind == "fmu")
+        indicators = sum(i.fmu.description.numberOfEventIndicators or 0 for i in infos
+                         if i.kind == "fmu")
+        print(f"    {plan.describe()}: {states} states, {indicators} event indicators")
+    view = system_view(topo, report)
+    print(f"  stepped by the master ({len(view.report.order)}): "
+          f"{', '.join(view.report.order)}")
 
 
 def _shown(report) -> str:

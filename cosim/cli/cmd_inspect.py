@@ -23,7 +23,17 @@ def inspect(args) -> int:
                  "providesDirectionalDerivative", "providesDirectionalDerivatives"]
         shown = [f"{f}={getattr(caps, f)}" for f in flags if hasattr(caps, f)]
         print(f"  co-simulation: {', '.join(shown)}")
-    print(f"  model exchange: {'yes' if md.modelExchange is not None else 'no'}")
+    me = md.modelExchange
+    if me is not None:
+        states = md.numberOfContinuousStates or 0
+        indicators = md.numberOfEventIndicators or 0
+        print(f"  model exchange: canGetAndSetFMUstate={me.canGetAndSetFMUstate}, "
+              f"needsCompletedIntegratorStep={me.needsCompletedIntegratorStep}, "
+              f"{states} continuous state{'s' * (states != 1)}, "
+              f"{indicators} event indicator{'s' * (indicators != 1)}")
+    else:
+        print("  model exchange: no")
+    print(f"  in a topology: {_usage(caps is not None, me is not None)}")
     rows = [("name", "causality", "variability", "type", "unit", "start", "depends on")]
     for v in info.interface.variables.values():
         deps = "" if v.causality != "output" else (
@@ -36,3 +46,12 @@ def inspect(args) -> int:
     return 0
 
 
+
+
+def _usage(cs: bool, me: bool) -> str:
+    if cs and me:
+        return ("co-simulation by default; model exchange (integrated by cosim) with "
+                "'interface: model-exchange' or in a cluster")
+    if me:
+        return "model exchange only: cosim integrates it (a cluster of its own, or in one)"
+    return "co-simulation"

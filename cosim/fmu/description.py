@@ -44,9 +44,15 @@ class FMUInfo:
     def co_simulation(self):
         return self.description.coSimulation
 
-    def binary_name(self) -> str:
-        """Path inside the archive of the shared library for this platform."""
-        cs = self.co_simulation
+    @property
+    def model_exchange(self):
+        return self.description.modelExchange
+
+    def binary_name(self, interface: str = "co-simulation") -> str:
+        """Path inside the archive of the shared library for this platform (of the
+        ``interface``'s model identifier: "co-simulation" or "model-exchange")."""
+        cs = self.model_exchange if interface == "model-exchange" else self.co_simulation
+        cs = cs or self.co_simulation or self.model_exchange
         ident = cs.modelIdentifier if cs is not None else self.description.modelName
         folder = fmpy.platform if self.fmi_major == 2 else fmpy.platform_tuple
         return f"binaries/{folder}/{ident}{fmpy.sharedLibraryExtension}"
@@ -161,13 +167,12 @@ LIBRARY_MAGIC = {"linux": (b"\x7fELF",),
                  "win32": (b"MZ",)}
 
 
-def check_binary(info: FMUInfo) -> None:
-    """Raise FMUError if the FMU has no co-simulation binary for this platform."""
-    if info.co_simulation is None:
-        raise FMUError("the FMU has no co-simulation interface "
-                       "(model exchange FMUs need an integrator: not supported yet)",
+def check_binary(info: FMUInfo, interface: str = "co-simulation") -> None:
+    """Raise FMUError if the FMU has no binary of ``interface`` for this platform."""
+    if info.co_simulation is None and info.model_exchange is None:
+        raise FMUError("the FMU has neither a co-simulation nor a model-exchange interface",
                        file=str(info.path))
-    name = info.binary_name()
+    name = info.binary_name(interface)
     with open_archive(info.path) as archive:
         names = archive.namelist()
     if name not in names:

@@ -212,14 +212,14 @@ def _run_task(prepared: Prepared, task: Task, worker: str, clock: float) -> Outc
             result = run(topo, progress=False, keep_in_memory=True)
         else:
             result = prepared.simulation_for(params, start).run()
-        outputs = _outputs(job.outputs, result.df)
+        outputs = _outputs(job.outputs, result)
         outcome = Outcome(task.id, COMPLETED, outputs=outputs)
     except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing scenario is data
         result = getattr(err, "result", None)
         outcome = Outcome(task.id, FAILED, error=describe(err),
                           outputs={o.name: float("nan") for o in job.outputs})
     if task.trace and result is not None:
-        outcome.trace = _trace(result.df, job.trace_signals)
+        outcome.trace = _trace(result, job.trace_signals)
     outcome.wall_time = time.perf_counter() - clock
     outcome.worker = worker
     return outcome
@@ -230,17 +230,29 @@ def describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-def _outputs(outputs: list, df) -> dict[str, float]:
-    t = df.index.to_numpy(dtype=np.float64)
-    return {o.name: o.compute(t, [df[s].to_numpy(dtype=np.float64) for s in o.signals])
-            for o in outputs}
+def _numbers(result) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A result's time and numeric columns as float64 arrays (from the in-memory
+    recorder when there is one: no DataFrame is built)."""
+    memory = getattr(result, "memory", None)
+    if memory is not None and memory.info is not None:
+        return memory.columns()
+    df = result.df
+    return df.index.to_numpy(dtype=np.float64), {
+        c: df[c].to_numpy(dtype=np.float64) for c in df.columns if df[c].dtype != object}
 
 
-def _trace(df, signals: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
-    if df is None or df.empty:
+def _outputs(outputs: list, result) -> dict[str, float]:
+    t, columns = _numbers(result)
+    return {o.name: o.compute(t, [columns[s] for s in o.signals]) for o in outputs}
+
+
+def _trace(result, signals: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    if result is None:
         return None
-    t = df.index.to_numpy(dtype=np.float64)
-    return t, {s: df[s].to_numpy(dtype=np.float64) for s in signals if s in df.columns}
+    t, columns = _numbers(result)
+    if not len(t):
+        return None
+    return t.copy(), {s: columns[s].copy() for s in signals if s in columns}
 
 
 # -- worker processes of the local pool ------------------------------------------------------

@@ -12,8 +12,13 @@ from .fmi3 import FMI3Subsystem
 
 def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
     """The (not yet instantiated) subsystem of node ``name``, configured with the
-    topology's parameters and start values."""
+    topology's parameters and start values (a ``cluster`` node of a contracted
+    topology: its members, see :mod:`cosim.topology.contraction`)."""
     data = topology.graph.nodes[name]
+    if info.kind == "cluster":
+        sub = _cluster(topology, name, info)
+        sub.configure(data["parameters"], data["start"])
+        return sub
     if info.kind == "fmu":
         cls = FMI2Subsystem if info.fmu.fmi_major == 2 else FMI3Subsystem
         sub = cls(name, info.fmu, info.interface)
@@ -26,3 +31,30 @@ def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
         raise ConfigError(f"node {name}: {err}", file=data.get("where") or None) from None
     return BlockSubsystem(name, block, data["start"], factory=build,
                           parameters=data["parameters"])
+
+
+def _cluster(topology, name: str, info) -> Subsystem:
+    from ..integrators.base import SolverOptions
+    from .me_block import BlockMember
+    from .me_cluster import ClusterSubsystem
+    from .me_fmu import ME2Member, ME3Member
+    plan = info.plan
+    params = topology.graph.nodes[name]["parameters"]
+    members = {}
+    for m in plan.members:
+        member = info.members[m]
+        if member.kind == "fmu":
+            cls = ME2Member if member.fmu.fmi_major == 2 else ME3Member
+            members[m] = cls(m, member.fmu)
+            continue
+        prefix = plan.prefix(m)
+        own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
+        build = block_factory(member.block_class, topology.base_dir)
+        try:
+            block = build(**own)
+        except ConfigError as err:
+            raise ConfigError(f"node {m}: {err}", file=plan.where or None) from None
+        members[m] = BlockMember(m, block, factory=build, parameters=own)
+    return ClusterSubsystem(name, info.interface, members,
+                            {m: plan.prefix(m) for m in plan.members}, info.internal,
+                            SolverOptions(**plan.solver))

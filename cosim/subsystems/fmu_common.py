@@ -171,6 +171,9 @@ class FMUSubsystem(Subsystem):
         self.instantiated = False
         self._in: list = []
         self._out: list = []
+        self._obj_get: list = []
+        self._obj_set: list = []
+        self._has_objects = False
         cs = info.co_simulation
         can_roll_back = bool(getattr(cs, "canGetAndSetFMUstate", False)
                              or getattr(cs, "canGetAndSetFMUState", False))

@@ -27,6 +27,7 @@ from ..variables import (
 )
 from . import ports
 from .analysis import algebraic_loops, gauss_seidel_order, port_graph
+from .clusters import ClusterPlan, plan_clusters, split_loops
 from .interfaces import NodeInfo, describe
 from .schema import parse_condition
 from .unitchecks import Conversion, connection_units, display_units, effective_gain
@@ -57,6 +58,8 @@ class CheckReport:
     gains: dict[tuple[str, str], tuple[float, float]] = field(default_factory=dict)
     #: display unit of each input and output that has one, by "node.variable"
     display: dict[str, object] = field(default_factory=dict)
+    #: model-exchange clusters by name (lone model-exchange nodes included)
+    clusters: dict[str, ClusterPlan] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -78,11 +81,15 @@ def check(topology) -> CheckReport:
     report = CheckReport(topology, infos, problems)
     interfaces = {n: i.interface for n, i in infos.items()}
     _check_run(topology, report)
+    report.clusters, problems = plan_clusters(topology, infos)
+    report.problems.extend(problems)
     _check_connections(topology, interfaces, report)
     for name, info in infos.items():
         _check_values(topology, name, info, report)
     report.cannot_roll_back = sorted(n for n, i in infos.items() if not _can_roll_back(i))
-    report.loops = algebraic_loops(topology, interfaces)
+    report.loops, problems = split_loops(algebraic_loops(topology, interfaces),
+                                         report.clusters, topology)
+    report.problems.extend(problems)
     for loop in report.loops:
         stuck = sorted({p.partition(".")[0] for p in loop} & set(report.cannot_roll_back))
         if stuck:
@@ -108,11 +115,7 @@ def check(topology) -> CheckReport:
 
 
 def _can_roll_back(info: NodeInfo) -> bool:
-    if info.kind != "fmu":
-        return True
-    cs = info.fmu.co_simulation
-    return bool(getattr(cs, "canGetAndSetFMUstate", False)
-                or getattr(cs, "canGetAndSetFMUState", False))
+    return info.can_roll_back  # of the FMI interface the node uses
 
 
 def _settable(iface: Interface, var: str, driven: set[str], node: str) -> str | None:

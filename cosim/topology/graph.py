@@ -5,7 +5,8 @@ The graph *is* the data model. Nodes are subsystems, edges are connections::
     graph.nodes["rack1"] == {"kind": "fmu", "source": "../fmus/build/fmi2/Rack.fmu",
                              "parameters": {...}, "start": {...}, "step": None,
                              "description": "", "where": "topologies/dc.yaml:12",
-                             "param_where": {"C_cpu": "topologies/dc.yaml:13"}}
+                             "param_where": {"C_cpu": "topologies/dc.yaml:13"},
+                             "interface": None, "solver": {}}
     graph.edges["mixer", "cooler", "mixer.T_return->cooler.T_return"] == {
         "source_var": "T_return", "target_var": "T_return", "gain": 1.0, "offset": 0.0,
         "delayed": False, "check_units": True, "where": "topologies/dc.yaml:40"}
@@ -13,7 +14,9 @@ The graph *is* the data model. Nodes are subsystems, edges are connections::
 ``graph.graph`` holds ``name``, ``description``, ``run`` (a :class:`RunSpec`),
 ``base_dir`` (the folder relative paths are resolved against) and ``source`` (the
 file it was loaded from, if any); ``display_where`` maps each ``run.display_units``
-pattern to its ``file:line``. Build one in Python or load one with
+pattern to its ``file:line``; ``clusters`` maps each model-exchange cluster's name to
+``(ClusterSpec, where)``. A node's ``interface`` is the FMI interface the topology asks
+for (None: the default), ``solver`` its solver keys (model exchange). Build one in Python or load one with
 :func:`cosim.load`; analyse it with networkx as you like.
 """
 
@@ -30,6 +33,7 @@ import yaml
 
 from ..errors import ConfigError, Problem, TopologyError
 from .schema import (
+    ClusterSpec,
     ConnectionSpec,
     EventSpec,
     MonitorSpec,
@@ -96,6 +100,7 @@ class Topology:
             problems=[],
             events=[],   # [(EventSpec, where)]
             monitors=[],  # [(MonitorSpec, where)]
+            clusters={},  # {name: (ClusterSpec, where)}
         )
 
     # -- properties ------------------------------------------------------------------
@@ -146,6 +151,16 @@ class Topology:
         """State events: conditions on signals, located by rollback when they turn true."""
         return [m for m, _ in self.graph.graph["monitors"]]
 
+    @property
+    def clusters(self) -> dict[str, ClusterSpec]:
+        """Model-exchange clusters by name (nodes integrated together)."""
+        return {name: spec for name, (spec, _) in self.graph.graph["clusters"].items()}
+
+    def cluster_of(self, node: str) -> str | None:
+        """The cluster listing ``node`` (the first, if several do: a checked problem)."""
+        return next((name for name, spec in self.clusters.items() if node in spec.nodes),
+                    None)
+
     def fmu_path(self, node: str) -> Path:
         """The FMU file of an FMU node, resolved against ``base_dir``."""
         p = Path(self.graph.nodes[node]["source"])
@@ -155,9 +170,14 @@ class Topology:
 
     def add_fmu(self, name: str, path: str | Path, *, parameters: dict | None = None,
                 start: dict | None = None, step: float | None = None, description: str = "",
-                where: str = "") -> Topology:
-        """Add an FMU node; ``path`` is relative to ``base_dir`` unless absolute."""
-        self._add(name, "fmu", str(path), parameters, start, step, description, where)
+                where: str = "", interface: str | None = None, **solver: Any) -> Topology:
+        """Add an FMU node; ``path`` is relative to ``base_dir`` unless absolute.
+
+        ``interface="model-exchange"`` integrates it in cosim (an FMU with both
+        interfaces runs as co-simulation by default); ``solver``, ``rtol``, ``atol``,
+        ``max_step`` choose how (see :class:`~cosim.topology.schema.NodeSpec`)."""
+        self._add(name, "fmu", str(path), parameters, start, step, description, where,
+                  interface=interface, **solver)
         return self
 
     def add_block(self, name: str, block: str | type, *, parameters: dict | None = None,
@@ -167,16 +187,30 @@ class Topology:
         self._add(name, "block", block, parameters, start, step, description, where)
         return self
 
-    def _add(self, name, kind, source, parameters, start, step, description, where):
+    def _add(self, name, kind, source, parameters, start, step, description, where,
+             **options):
         spec = NodeSpec(**{kind: source if isinstance(source, str) else "<class>"},
                         parameters=parameters or {}, start=start or {}, step=step,
-                        description=description)
-        if name in self.graph:
+                        description=description, **options)
+        if name in self.graph or name in self.graph.graph["clusters"]:
             raise ConfigError(f"node {name!r} already exists")
         TopologySpec(nodes={name: spec})  # validates the name
         self.graph.add_node(name, kind=kind, source=source, parameters=dict(spec.parameters),
                             start=dict(spec.start), step=step, description=description,
-                            where=where)
+                            where=where, interface=spec.interface,
+                            solver=spec.solver_options())
+
+    def add_cluster(self, name: str, nodes: list[str], *, step: float | None = None,
+                    description: str = "", where: str = "", **solver: Any) -> Topology:
+        """Integrate the model-exchange FMU nodes (and blocks) ``nodes`` together as one
+        state vector (see :class:`~cosim.topology.schema.ClusterSpec`); ``solver``,
+        ``rtol``, ``atol``, ``max_step`` choose the integrator."""
+        spec = ClusterSpec(nodes=list(nodes), step=step, description=description, **solver)
+        if name in self.graph or name in self.graph.graph["clusters"]:
+            raise ConfigError(f"cluster {name!r}: the name is taken by a node or cluster")
+        TopologySpec(nodes={}, clusters={name: spec})  # validates the name
+        self.graph.graph["clusters"][name] = (spec, where)
+        return self
 
     def add_event(self, at: float, set: str, value, *, until: float | None = None,
                   name: str | None = None, where: str = "") -> Topology:
@@ -232,6 +266,7 @@ class Topology:
         other.graph.graph["problems"] = list(self.graph.graph.get("problems", []))
         other.graph.graph["events"] = list(self.graph.graph["events"])
         other.graph.graph["monitors"] = list(self.graph.graph["monitors"])
+        other.graph.graph["clusters"] = dict(self.graph.graph.get("clusters", {}))
         return other
 
     # -- checking --------------------------------------------------------------------
@@ -258,15 +293,17 @@ class Topology:
                 source = f"{source.__module__}:{source.__qualname__}"
             nodes[name] = NodeSpec(**{data["kind"]: str(source)}, parameters=data["parameters"],
                                    start=data["start"], step=data["step"],
-                                   description=data["description"])
+                                   description=data["description"],
+                                   interface=data.get("interface"),
+                                   **data.get("solver", {}))
         conns = [ConnectionSpec(**{"from": c.source, "to": c.target}, gain=c.gain,
                                 offset=c.offset, delayed=c.delayed, check_units=c.check_units,
                                 extrapolation=c.extrapolation,
                                 map=dict(c.mapping) if c.mapping is not None else None)
                  for c in self.connections()]
         return TopologySpec(name=self.name, description=self.graph.graph["description"],
-                            run=self.run, nodes=nodes, connections=conns,
-                            events=self.events, monitors=self.monitors)
+                            run=self.run, nodes=nodes, clusters=self.clusters,
+                            connections=conns, events=self.events, monitors=self.monitors)
 
     def save(self, path: str | Path) -> Path:
         """Write the topology as YAML; FMU paths are rewritten relative to the new file."""
@@ -293,9 +330,12 @@ class Topology:
             topo.graph.add_node(name, kind=kind, source=node.fmu or node.block,
                                 parameters=dict(node.parameters), start=dict(node.start),
                                 step=node.step, description=node.description,
-                                where=where("nodes", name),
+                                where=where("nodes", name), interface=node.interface,
+                                solver=node.solver_options(),
                                 param_where={k: where("nodes", name, "parameters", k)
                                              for k in node.parameters})
+        topo.graph.graph["clusters"] = {name: (c, where("clusters", name))
+                                         for name, c in spec.clusters.items()}
         for i, c in enumerate(spec.connections):
             try:
                 topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,

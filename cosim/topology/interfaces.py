@@ -10,20 +10,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError, CosimError, Problem
+from ..errors import ConfigError, CosimError, FMUError, Problem
 from ..fmu import archive, description
 from ..variables import Interface
+
+CO_SIMULATION, MODEL_EXCHANGE = "co-simulation", "model-exchange"
 
 
 @dataclass
 class NodeInfo:
-    """A node's kind, interface and where it comes from."""
+    """A node's kind, interface and where it comes from. ``fmi_interface``: which FMI
+    interface an FMU node uses ("co-simulation" or "model-exchange")."""
 
     name: str
     kind: str  # "fmu" | "block"
     interface: Interface
     fmu: description.FMUInfo | None = None
     block_class: type | None = None
+    fmi_interface: str | None = None
+
+    @property
+    def model_exchange(self) -> bool:
+        return self.fmi_interface == MODEL_EXCHANGE
+
+    @property
+    def can_roll_back(self) -> bool:
+        """Blocks always; FMUs when the interface they use can get and set FMU state."""
+        if self.kind != "fmu":
+            return True
+        element = self.fmu.model_exchange if self.model_exchange else self.fmu.co_simulation
+        return bool(getattr(element, "canGetAndSetFMUstate", False)
+                    or getattr(element, "canGetAndSetFMUState", False))
 
 
 def describe(topology) -> tuple[dict[str, NodeInfo], list[Problem]]:
@@ -43,11 +60,32 @@ def describe(topology) -> tuple[dict[str, NodeInfo], list[Problem]]:
 
 def _describe_fmu(topology, name: str) -> NodeInfo:
     info = description.read(topology.fmu_path(name))
-    description.check_binary(info)
+    used = fmi_interface(topology, name, info)
+    description.check_binary(info, used)
     with archive.open_archive(info.path) as zf:
         archive.check_entries(zf, info.path)
     params = topology.graph.nodes[name]["parameters"]
-    return NodeInfo(name, "fmu", description.resized(info.interface, params), fmu=info)
+    return NodeInfo(name, "fmu", description.resized(info.interface, params), fmu=info,
+                    fmi_interface=used)
+
+
+def fmi_interface(topology, name: str, info: description.FMUInfo) -> str:
+    """The FMI interface node ``name`` uses: the one its ``interface:`` asks for, model
+    exchange when a cluster lists it, else co-simulation when the FMU has it."""
+    asked = topology.graph.nodes[name].get("interface")
+    if asked is None and topology.cluster_of(name) is not None:
+        asked = MODEL_EXCHANGE
+    has = {CO_SIMULATION: info.co_simulation is not None,
+           MODEL_EXCHANGE: info.model_exchange is not None}
+    if asked is None:
+        return CO_SIMULATION if has[CO_SIMULATION] else MODEL_EXCHANGE
+    if not has[asked]:
+        why = "a cluster lists it" if topology.graph.nodes[name].get("interface") is None \
+            else f"interface: {asked}"
+        other = [k for k, v in has.items() if v]
+        raise FMUError(f"{info.path.name} has no {asked} interface ({why}); it has: "
+                       f"{', '.join(other) or 'none'}")
+    return asked
 
 
 def block_class(topology, source: Any) -> type:

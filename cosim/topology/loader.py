@@ -21,7 +21,7 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     invalid.
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
-    settings are updated key by key, its nodes replaced by name, and connections,
+    settings are updated key by key, its nodes and clusters replaced by name, and connections,
     events and monitors appended. The base's FMU paths are rebased onto this file's
     folder; Python blocks named ``module:Class`` are imported from this file's folder.
     ``parameters_from`` files (relative to the file) are applied under the nodes' own
@@ -101,8 +101,8 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple
             continue
         if key == "run":
             merged["run"] = {**spec["run"], **value}
-        elif key == "nodes":
-            merged["nodes"] = {**spec["nodes"], **value}
+        elif key in ("nodes", "clusters"):
+            merged[key] = {**(spec.get(key) or {}), **(value or {})}
         elif key in ("connections", "events", "monitors"):
             merged[key] = list(spec.get(key) or []) + list(value or [])
         else:

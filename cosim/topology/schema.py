@@ -7,6 +7,9 @@ A topology file::
     nodes:
       osc1:   {fmu: ../fmus/build/fmi2/Oscillator.fmu, parameters: {k: 1.0}}
       ctrl:   {block: pid, parameters: {kp: 2.0}}
+      ball:   {fmu: ../fmus/build/fmi2/Ball.fmu, interface: model-exchange, solver: cvode-bdf}
+    clusters:                                       # model exchange, integrated together
+      mechanics: {nodes: [mass1, mass2, spring], solver: cvode-bdf, rtol: 1.0e-8}
     connections:
       - osc1.x -> spring.x1                         # shorthand
       - {from: spring.F, to: osc2.F, gain: -1.0}    # with gain and offset
@@ -23,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import algorithms
+from ..integrators.base import SOLVERS
 
 ALGORITHMS = algorithms.names()
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -120,11 +124,35 @@ class RunSpec(_Strict):
         return self
 
 
-class NodeSpec(_Strict):
-    """One subsystem: exactly one of ``fmu`` (a path relative to the file) or ``block``."""
+INTERFACES = ("co-simulation", "model-exchange")
+SOLVER_KEYS = ("solver", "rtol", "atol", "max_step")
+
+
+class _SolverKeys(_Strict):
+    """How a model-exchange cluster is integrated (see ``docs/model-exchange.md``):
+    ``solver`` one of cvode-bdf (default), cvode-adams, rk45, dop853; ``rtol``;
+    ``atol`` (per state, times its nominal value; default rtol/100); ``max_step`` [s]."""
+
+    solver: Literal[SOLVERS] | None = None  # type: ignore[valid-type]
+    rtol: float | None = Field(None, gt=0)
+    atol: float | None = Field(None, gt=0)
+    max_step: float | None = Field(None, gt=0)
+
+    def solver_options(self) -> dict[str, Any]:
+        """The solver keys that are set."""
+        return {k: getattr(self, k) for k in SOLVER_KEYS if getattr(self, k) is not None}
+
+
+class NodeSpec(_SolverKeys):
+    """One subsystem: exactly one of ``fmu`` (a path relative to the file) or ``block``.
+
+    ``interface``: which FMI interface an FMU node uses; by default co-simulation when
+    the FMU has it, else model exchange. A model-exchange node outside a cluster is
+    integrated by cosim as a cluster of its own, with this node's solver keys."""
 
     fmu: str | None = None
     block: str | None = None
+    interface: Literal["co-simulation", "model-exchange"] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     start: dict[str, float | int | bool | str] = Field(default_factory=dict)
     step: Seconds | None = None
@@ -138,6 +166,17 @@ class NodeSpec(_Strict):
         if self.step is not None and not self.step > 0:
             raise ValueError(f"step must be > 0 s, got {self.step}")
         return self
+
+
+class ClusterSpec(_SolverKeys):
+    """Model-exchange FMU nodes (and Python blocks, as algebraic maps) integrated
+    together as one state vector; their connections are solved at every evaluation of
+    the right-hand side. To the master the cluster is one co-simulation node; ``step``
+    [s] as for nodes (multirate)."""
+
+    nodes: list[str] = Field(min_length=1)
+    step: float | None = Field(None, gt=0)
+    description: str = ""
 
 
 class ConnectionSpec(_Strict):
@@ -232,6 +271,7 @@ class TopologySpec(_Strict):
     run: RunSpec = Field(default_factory=RunSpec)
     parameters_from: list[str] = Field(default_factory=list)
     nodes: dict[str, NodeSpec]
+    clusters: dict[str, ClusterSpec] = Field(default_factory=dict)
     connections: list[ConnectionSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
     monitors: list[MonitorSpec] = Field(default_factory=list)
@@ -245,9 +285,9 @@ class TopologySpec(_Strict):
             return value
         return [parse_arrow(c) if isinstance(c, str) else c for c in value]
 
-    @field_validator("nodes")
+    @field_validator("nodes", "clusters")
     @classmethod
-    def _names(cls, nodes: dict[str, NodeSpec]) -> dict[str, NodeSpec]:
+    def _names(cls, nodes: dict[str, Any]) -> dict[str, Any]:
         for name in nodes:
             if not NODE_NAME.match(name):
                 raise ValueError(f"node name {name!r} must start with a letter or _ and hold "

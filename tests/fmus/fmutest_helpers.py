@@ -19,7 +19,7 @@ from fmpy.fmi3 import FMU3Model, FMU3Slave
 
 # the original models, described in detail by the tables of test_fmus_descriptions.py
 MODELS = ("Ball", "Cooler", "Decay", "Faulty", "Gain", "Oscillator", "Rack", "Spring")
-ME_MODELS = ("Ball", "Decay", "Oscillator")
+ME_MODELS = ("Ball", "Decay", "Oscillator", "Spring")
 VERSIONS = (2, 3)
 # every model and the FMI versions it is built for (the conformance models have their own
 # test files: test_fmus_<model>.py)

@@ -69,6 +69,7 @@ DERIVATIVES = {
     "Oscillator": {"x": {"v"}, "v": {"x", "v", "F"}},
     "Decay": {"x": {"x", "u"}},
     "Ball": {"h": {"v"}, "v": {"h", "v"}},  # der(v) = 0 when resting on the floor
+    "Spring": {},  # algebraic: model exchange without states (the ME two-mass cluster)
 }
 
 # SI base-unit exponents (kg, m, s, K) of every unit in SPEC
