@@ -123,11 +123,15 @@ class MemoryRecorder(Observer):
         self.error = error
 
     def columns(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """``(times, {column: values})`` of the numeric columns as float64 views of the
-        rows so far (cheaper than :meth:`dataframe` for code that only reads numbers)."""
+        """``(times, {column: values})`` of the numeric columns of every row so far, as
+        float64 arrays (views when the rows sit in one block; cheaper than
+        :meth:`dataframe` for code that only reads numbers)."""
         names = self.info.columns if self.info is not None else []
-        n = self.rows
-        return self.times[:n], {name: self.data[:n, k] for k, name in enumerate(names)}
+        if self._blocks:
+            times, _, data = self._joined()
+        else:
+            times, data = self.times[:self._n], self.data[:self._n]
+        return times, {name: data[:, k] for k, name in enumerate(names)}
 
     def dataframe(self) -> pd.DataFrame:
         """Rows so far; index ``time`` [s]; ``df.attrs["units"]`` maps column -> unit."""
