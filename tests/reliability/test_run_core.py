@@ -27,20 +27,22 @@ class HandOvers(Observer):
 def test_compiled_loop_hands_rows_over_every_half_second(tmp_path, fmu, monkeypatch):
     """Chunks sized for 100 s of steps (as if the steps had been 1000x faster): the
     kernel's wall-clock deadline still returns every 0.5 s (without it, the whole run of
-    about 2.5 s would be one chunk). The bound allows 0.5 s of scheduling delays on a
-    busy machine."""
+    1-5 s, by machine, would be one chunk). The bound allows 0.5 s of scheduling delays on
+    a busy machine; the count of hand-overs is checked against the run's own wall time, so
+    a faster machine does not make the test vacuous or failing."""
     from cosim.fast import loop
     monkeypatch.setattr(loop, "CHUNK_SECONDS", 100.0)
     topo = write_yaml(tmp_path / "slow.yaml", {  # Silent: 10^4 internal steps per step
-        "run": {"stop": 25000.0, "step": 10.0},
-        "nodes": {"r": {"block": "ramp", "parameters": {"duration": 25000.0}},
+        "run": {"stop": 50000.0, "step": 10.0},
+        "nodes": {"r": {"block": "ramp", "parameters": {"duration": 50000.0}},
                   "s": {"fmu": str(fmu("Silent"))}}})
     seen = HandOvers()
     clock = time.monotonic()
     result = api.run(topo, observers=[seen], keep_in_memory=False)
     wall = time.monotonic() - clock
-    assert seen.rows == 2500 and result.status == "completed"
-    assert len(seen.blocks) >= 3 and wall > 1.5  # long enough to need several hand-overs
+    assert seen.rows == 5000 and result.status == "completed"
+    assert wall > 1.0, f"run of {wall:.2f} s too short to test the deadline"
+    assert len(seen.blocks) >= int(wall) + 1  # one chunk only, without the deadline
     gaps = np.diff([clock, *seen.blocks])
     assert gaps.max() < 0.5 + 0.5, gaps  # the deadline, plus a step and scheduling slack
 
