@@ -43,6 +43,7 @@ class ProgressBar(Observer):
         self.every = max(1, (info.n_steps or 1) // self.updates)
         self.count = 0
         self.clock = self.last_line = time.monotonic()
+        self.lines = 0
         if not self.terminal:
             return
         from tqdm import tqdm
@@ -70,12 +71,18 @@ class ProgressBar(Observer):
         now = time.monotonic()
         if now - self.last_line >= self.log_every:
             self.last_line = now
-            span = self.stop - self.start
-            share = 100.0 * (t - self.start) / span if span > 0 else 100.0
-            print(f"{self.name}: {share:3.0f}% (t = {t:g} of {self.stop:g} s, "
-                  f"{now - self.clock:.0f} s wall)", file=self.file, flush=True)
+            self._line(t, now)
+
+    def _line(self, t: float, now: float) -> None:
+        self.lines += 1
+        span = self.stop - self.start
+        share = 100.0 * (t - self.start) / span if span > 0 else 100.0
+        print(f"{self.name}: {share:3.0f}% (t = {t:g} of {self.stop:g} s, "
+              f"{now - self.clock:.0f} s wall)", file=self.file, flush=True)
 
     def finished(self, error: BaseException | None) -> None:
+        if self.bar is None and self.lines and error is None:  # the plain lines end at 100 %
+            self._line(self.stop, time.monotonic())
         if self.bar is not None:
             if error is None:
                 self.bar.n = self.bar.total
