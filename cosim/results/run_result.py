@@ -60,7 +60,7 @@ class Result:
             if self.memory is not None and self.memory.info is not None:
                 self._df = self.memory.dataframe()
             elif self.path is not None:
-                from .results import read
+                from .reader import read
                 self._df = read(self.path).df
             else:
                 self._df = pd.DataFrame()
@@ -75,7 +75,8 @@ class Result:
 
     def plot(self, signals=None, path: str | Path | None = None):
         """Plot signals (globs allowed) grouped by unit; save to ``path`` if given."""
-        from .results import RunData, plot
+        from .plots import plot
+        from .reader import RunData
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
                                       status=self.status)
         if self.info is not None:
@@ -85,7 +86,7 @@ class Result:
     @property
     def display_units(self) -> dict:
         """``{signal: Display}`` for signals shown in another unit (see RunData)."""
-        from .units import Display
+        from ..units import Display
         raw = self.info.meta.get("display_units", {}) if self.info is not None else {}
         return {name: Display.from_dict(d) for name, d in raw.items()}
 
