@@ -77,6 +77,22 @@ class Report:
                 return s
         raise KeyError(name)
 
+    def __repr__(self) -> str:
+        return f"<Report {self.summary()}: {self.result} vs {self.reference}>"
+
+    def _repr_html_(self) -> str:
+        from ..reprs import MAX_ROWS, fields, page, table
+        shown = sorted(self.signals, key=lambda s: s.passed)[:MAX_ROWS]  # failures first
+        rows = [(s.name, s.status.upper(), s.unit or "", s.max_error, s.max_error_time,
+                 s.first_failure, s.x, s.y) for s in shown]
+        return page(
+            fields(self.summary(), [("result", self.result), ("reference", self.reference),
+                                    ("tolerances", self.tolerances or "default")]),
+            table("signals", ("signal", "status", "unit", "max error", "@ t [s]",
+                              "first failure [s]", "X [s]", "Y"), rows,
+                  total=len(self.signals),
+                  classes=["cosim-pass" if s.passed else "cosim-fail" for s in shown]))
+
     def summary(self) -> str:
         n, bad = len(self.signals), len(self.failed)
         verdict = "PASS" if self.passed else "FAIL"

@@ -94,3 +94,16 @@ class Result:
         cols = len(self.df.columns)
         return (f"<Result {self.name!r} {self.status}: {len(self.df)} rows x {cols} signals, "
                 f"{self.wall_time:.3g} s wall>")
+
+    def _repr_html_(self) -> str:
+        from ..reprs import fields, page, signals_table
+        df, info = self.df, self.info
+        return page(fields(f"Result {self.name!r}", [
+            ("status", self.status), ("error", self.error),
+            ("termination", self.termination.describe() if self.termination else None),
+            ("time [s]", f"{df.index[0]:g} .. {df.index[-1]:g}" if len(df) else None),
+            ("rows x signals", f"{len(df)} x {len(df.columns)}"),
+            ("algorithm", f"{info.algorithm}, step {info.step:g} s" if info else None),
+            ("wall time", f"{self.wall_time:.3g} s"), ("file", self.path),
+            ("events", len(self.events) or None)]),
+            signals_table(df, self.units, self.display_units))
