@@ -74,13 +74,20 @@ class Result:
         return self.df[signal]
 
     def plot(self, signals=None, path: str | Path | None = None):
-        """Plot signals (globs allowed) grouped by unit; save to ``path`` if given."""
+        """Plot signals (globs allowed) in the topology's ``run.plot`` panels, the rest
+        grouped by unit, with events as lines; save to ``path`` if given (see
+        :func:`cosim.results.plot`)."""
         from .plots import plot
         from .reader import RunData
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
                                       status=self.status)
         if self.info is not None:
             data.meta["display_units"] = self.info.meta.get("display_units", {})
+            data.meta["topology"] = self.info.meta.get("topology", {})
+            data.parameters = {k: v for k, (v, _) in self.info.parameters.items()}
+        data.events = pd.DataFrame([(e.time, e.kind, e.name, e.description)
+                                    for e in self.events],
+                                   columns=["time", "kind", "name", "description"])
         return plot(data, signals, path=path)
 
     @property
