@@ -89,3 +89,55 @@ class ProgressBar(Observer):
                 self.bar.refresh()
             self.bar.close()
             self.bar = None
+
+
+class CountProgress:
+    """Progress over a count (scenarios of a study, evaluations of a calibration), with
+    tqdm's ``update``/``set_postfix``/``close``: a bar on a terminal, else a plain line
+    every :data:`LOG_EVERY` seconds of wall time (and a closing one if any was printed)."""
+
+    def __init__(self, total: int, *, initial: int = 0, unit: str = "it", desc: str = "",
+                 file=None, disable: bool = False, terminal: bool | None = None,
+                 log_every: float = LOG_EVERY):
+        self.file = file if file is not None else sys.stderr
+        self.total, self.n, self.unit, self.desc = total, initial, unit, desc
+        self.disable, self.log_every = disable, log_every
+        self.terminal = _is_terminal(self.file) if terminal is None else terminal
+        self.postfix: dict = {}
+        self.clock = self.last_line = time.monotonic()
+        self.lines = 0
+        self.bar = None
+        if self.terminal and not disable:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, initial=initial, unit=unit, desc=desc or None,
+                            file=self.file, dynamic_ncols=True, smoothing=0.1)
+
+    def set_postfix(self, refresh: bool = False, **values) -> None:
+        self.postfix.update(values)
+        if self.bar is not None:
+            self.bar.set_postfix(refresh=refresh, **self.postfix)
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if self.bar is not None:
+            self.bar.update(n)
+            return
+        now = time.monotonic()
+        if not self.disable and now - self.last_line >= self.log_every:
+            self.last_line = now
+            self._line(now)
+
+    def _line(self, now: float) -> None:
+        self.lines += 1
+        extra = "".join(f", {k} {v}" for k, v in self.postfix.items())
+        head = f"{self.desc}: " if self.desc else ""
+        print(f"{head}{self.n}/{self.total} {self.unit}s{extra} ({now - self.clock:.0f} s "
+              "wall)", file=self.file, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        elif self.lines and not self.disable:
+            self._line(time.monotonic())
+            self.lines = 0

@@ -152,6 +152,8 @@ def plot(run: RunData | str | Path, signals: str | Iterable[str] | None = None, 
     if notes:
         fig.text(0.01, 0.002, "not shown: " + "; ".join(notes), fontsize="x-small",
                  color="dimgrey", va="bottom")
+    from ..figures import declutter
+    declutter(fig)
     if path is not None:
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
