@@ -156,11 +156,12 @@ def _heatmaps(df: pd.DataFrame, outs: list[str]) -> Figure:
             values = table.to_numpy(dtype=float)
             if not np.isfinite(values).any():  # dropped, with a note where it would be
                 ax.axis("off")
-                about = df.attrs.get("descriptions", {}).get(out, "")
+                import textwrap
+                about = textwrap.fill(df.attrs.get("descriptions", {}).get(out, ""), 30)
                 ax.text(0.5, 0.5, f"{out} — {variant}:\nno value in any scenario\n"
                         "(NaN everywhere)" + (f"\n{about}" if about else ""),
                         transform=ax.transAxes, ha="center", va="center",
-                        color="dimgrey", fontsize="small", wrap=True)
+                        color="dimgrey", fontsize="small", in_layout=False)
                 continue
             norm, constant = _norm(values)
             im = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap, norm=norm)
