@@ -62,6 +62,10 @@ class Report:
     reference_stop: float | None = None
     tolerances: str = ""
     exact: bool = False
+    #: parameters whose values differ between the run and the reference:
+    #: ``{"name", "result", "reference", "unit"}`` each (a value None: not in that file);
+    #: None when a side does not record its parameters (CSV, a bare DataFrame)
+    parameter_differences: list[dict[str, Any]] | None = None
 
     @property
     def passed(self) -> bool:
@@ -106,6 +110,8 @@ class Report:
             "reference_stop": _json_float(self.reference_stop),
             "tolerances": self.tolerances, "exact": self.exact,
             "n_signals": len(self.signals), "n_failed": len(self.failed),
+            "parameter_differences": None if self.parameter_differences is None else [
+                {k: _json_float(v) for k, v in d.items()} for d in self.parameter_differences],
             "signals": [s.to_dict() for s in self.signals],
         }
 
