@@ -70,7 +70,7 @@ class SerialRunner(Runner):
     name = "serial"
 
     def describe(self) -> str:
-        return "serially in this process"
+        return "this process (serially)"
 
     def run(self, job: Job, tasks: Sequence[Task]) -> Iterator[Outcome]:
         if not tasks:
