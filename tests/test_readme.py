@@ -160,6 +160,11 @@ def test_demo_command_writes_the_flagship_hdf5_and_plot(fmus):
                           text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "datacenter: 1441 points from 0 to 86400 s" in proc.stdout
+    # a short line per stage: no banners, no FMU paths when they are cached, no bar
+    stages = [ln for ln in proc.stdout.splitlines() if ln.startswith("dev.py: ")]
+    assert stages[-2:] == ["dev.py: FMUs are up to date", "dev.py: running the flagship twin"]
+    assert "fmus/build/fmi" not in proc.stdout and "setuptools" not in proc.stdout + proc.stderr
+    assert "\r" not in proc.stderr
     h5, png = ROOT / "out" / "datacenter.h5", ROOT / "out" / "datacenter.png"
     assert png.read_bytes()[:4] == b"\x89PNG"
     import cosim
