@@ -191,3 +191,33 @@ def test_inspect_json_lists_variables_with_descriptions(capsys, fmu):
     t_cpu = next(v for v in doc["variables"] if v["name"] == "T_cpu")
     assert t_cpu["causality"] == "output" and t_cpu["unit"] == "K"
     assert doc["co_simulation"]["canGetAndSetFMUstate"] is True
+
+
+@pytest.fixture(scope="module")
+def two_mass_h5(fmus, tmp_path_factory):
+    import cosim
+    out = tmp_path_factory.mktemp("outputs") / "two_mass.h5"
+    cosim.run(TOPOLOGIES / "two_mass.yaml", output=out, stop=1.0)
+    return out
+
+
+@pytest.mark.parametrize(("args", "written"), [
+    (["run", TOPOLOGIES / "two_mass.yaml", "--stop", "0.5", "-o", "{new}/a/r.h5",
+      "--plot", "{new}/b/r.png"], ["a/r.h5", "b/r.png"]),
+    (["graph", TOPOLOGIES / "two_mass.yaml", "-o", "{new}/g.pdf"], ["g.pdf"]),
+    (["compare", "{run}", "{run}", "--report", "{new}/c.html"], ["c.html"]),
+    (["compare", "{run}", "{run}", "--report", "{new}/c.json"], ["c.json"]),
+    (["compare", "{run}", "--export-csv", "{new}/c.csv"], ["c.csv"]),
+    (["plot", "{run}", "-o", "{new}/p.png"], ["p.png"]),
+    (["export", TOPOLOGIES / "two_mass.yaml", "-o", "{new}/s.ssp"], ["s.ssp"]),
+    (["regress", ROOT / "reference_results" / "two_mass", "--report", "{new}/r.json"],
+     ["r.json"]),
+])
+def test_outputs_go_into_folders_created_for_them(args, written, two_mass_h5, tmp_path,
+                                                  capsys):
+    new = tmp_path / "not" / "yet"
+    argv = [str(a).format(new=new, run=two_mass_h5) for a in args]
+    code, _, err = cli(capsys, *argv)
+    assert code == 0, err
+    for name in written:
+        assert (new / name).stat().st_size > 0, name
