@@ -170,11 +170,13 @@ def _run(args, topo: Topology) -> int:
         print(f"plot: {args.plot}")
     if result.events:
         print(f"events ({len(result.events)}):")
-        for ev in result.events[:10]:
+        shown = None if getattr(args, "verbose", 0) else 10  # -v: every event, every value
+        for ev in result.events[:shown]:
             print(f"  {ev.time:>12.6g} s  {ev.kind:<9}  {ev.description}")
-        if len(result.events) > 10:
+        if shown is not None and len(result.events) > shown:
             print(f"  ... and {len(result.events) - 10} more")
-    _print_final(df, result.units, result.display_units)
+    _print_final(df, result.units, result.display_units,
+                 limit=len(df.columns) if getattr(args, "verbose", 0) else 12)
     return 0
 
 

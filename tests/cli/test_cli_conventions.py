@@ -221,3 +221,11 @@ def test_outputs_go_into_folders_created_for_them(args, written, two_mass_h5, tm
     assert code == 0, err
     for name in written:
         assert (new / name).stat().st_size > 0, name
+
+
+def test_verbose_run_lists_every_value(capsys, fmus):
+    args = ["run", TOPOLOGIES / "datacenter.yaml", "--stop", "600"]
+    _, normal, _ = cli(capsys, *args)
+    _, verbose, _ = cli(capsys, *args, "-v")
+    assert "... and 2 more" in normal and "mixer.T_cpu_max" not in normal
+    assert "... and" not in verbose and "mixer.T_cpu_max" in verbose
