@@ -96,3 +96,14 @@ def test_svg_and_pdf_by_suffix(tmp_path):
     plot(run, path=tmp_path / "x.pdf")
     assert b"<svg" in (tmp_path / "x.svg").read_bytes()[:400]
     assert (tmp_path / "x.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_result_file_plots_with_the_panels_of_its_topology(fmus, tmp_path):
+    """``cosim plot FILE`` draws what ``cosim run --plot`` drew: the panels are stored
+    with the run (the topology in /meta), setpoints resolved from it."""
+    run = cosim.run(TOPOLOGIES / "datacenter.yaml", output=tmp_path / "dc.h5", stop=7200)
+    live = [ax.get_title(loc="left") for ax in run.plot().axes]
+    from_file = plot(tmp_path / "dc.h5")
+    assert [ax.get_title(loc="left") for ax in from_file.axes] == live
+    cpu = _panel(from_file, "CPU temperatures")
+    assert any(ln.get_label() == "CPU setpoint (50 degC)" for ln in cpu.lines)
