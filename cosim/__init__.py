@@ -9,6 +9,7 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.read(path) -> RunData             read an HDF5 result file
     cosim.compare(run, reference) -> Report compare by the regression tube
     cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
+    cosim.calibrate(calibration, output) -> CalibrationResult   fit to telemetry
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
 
 Subpackages, each an attribute of ``cosim`` imported on first use (``SUBPACKAGES``):
@@ -78,6 +79,12 @@ def sweep(study, output=None, **options):
     return _sweep(study, output, **options)
 
 
+def calibrate(calibration, output=None, **options):
+    """Calibrate parameters against telemetry, with uncertainty; see docs/calibration.md."""
+    from .calibration import calibrate as _calibrate
+    return _calibrate(calibration, output, **options)
+
+
 def read(path):
     """Read an HDF5 result file written by cosim (see docs/results-format.md)."""
     from .results import read as _read
@@ -87,5 +94,5 @@ def read(path):
 __all__ = [
     "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
     "Result", "ResultsError", "RunSpec", "Simulation", "SimulationError", "SubsystemError",
-    "Termination", "Topology", "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
+    "Termination", "Topology", "TopologyError", "__version__", "calibrate", "compare", "load", "read", "run", "sweep",
 ]

@@ -86,6 +86,7 @@ class EventLoop:
         n = (t_a - t0) // h
         if first:
             self._at_instant(t, [], [])  # scheduled and FMU time events at the start
+        fast = self._segments()
         while t < t_b and not self.stopped and self.ex.termination is None:
             grid = t0 + (n + 1) * h if self.controller is None else t_b
             limit = min(grid, t_b)
@@ -93,20 +94,40 @@ class EventLoop:
             if nxt is not None:
                 limit = min(limit, nxt)
             self.sync = min(t_b, nxt) if nxt is not None else t_b
+            if fast is not None and fast.ready(t):  # steps up to the next instant, native
+                t = fast.advance(t, self.sync)
+                n = (t - t0) // h
+                continue
             t_new, outcome, crossed = self._advance(t, limit)
-            if outcome is not None and outcome.terminate is not None and outcome.cut:
-                self.ex.terminated(outcome)  # no node reached the requested time
+            if not self._arrive(t_new, outcome, crossed):
                 return
             t = t_new
-            self.ex.reached = t
             if t >= grid:
                 n += 1
-            self.ex.check_finite(to_seconds(t))
-            fmu_events = outcome.events if outcome is not None else []
-            self._at_instant(t, fmu_events, crossed,
-                             early=outcome is not None and outcome.early)
-            if outcome is not None and outcome.terminate is not None:
-                self.ex.terminated(outcome, reached=to_seconds(t))
+
+    def _segments(self):
+        """The compiled loop for the stretches between instants (None: Python only)."""
+        if not self.sim.fast or self.controller is not None:
+            return None
+        compiled = self.sim.compiled_loop()
+        if compiled is None:
+            return None
+        from .fast.segments import Segments
+        return Segments(self, compiled)
+
+    def _arrive(self, t: int, outcome, crossed: list) -> bool:
+        """The macro step reached ``t``: record the instant and handle its events. False
+        when the run ends before ``t`` (a termination request no node got past)."""
+        if outcome is not None and outcome.terminate is not None and outcome.cut:
+            self.ex.terminated(outcome)  # no node reached the requested time
+            return False
+        self.ex.reached = t
+        self.ex.check_finite(to_seconds(t))
+        fmu_events = outcome.events if outcome is not None else []
+        self._at_instant(t, fmu_events, crossed, early=outcome is not None and outcome.early)
+        if outcome is not None and outcome.terminate is not None:
+            self.ex.terminated(outcome, reached=to_seconds(t))
+        return True
 
     def _next_sync(self, t: int) -> int | None:
         """The next time > ``t`` the master must land on: a scheduled event (or ramp end)

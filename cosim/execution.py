@@ -92,6 +92,7 @@ class Execution:
                 if first:
                     self._initialize(t_a)
                 self._loop(t_a, t_b, first)
+                self.stats["step_loop"] = self.sim.step_loop()
             except BaseException as err:
                 raise self._located(err) from None
         except BaseException as err:

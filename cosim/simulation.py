@@ -344,6 +344,16 @@ class Simulation:
                 self._compiled = False
         return self._compiled or None
 
+    def step_loop(self) -> list[str]:
+        """How runs of this simulation step: the compiled loop, node by node native or
+        called in Python (and why), or the Python loop (and why)."""
+        compiled = self._compiled
+        key = (self.fast, id(compiled), getattr(compiled, "plan_version", 0))
+        if getattr(self, "_step_loop_key", None) != key:  # the plan changed
+            from .fast import summary
+            self._step_loop_lines, self._step_loop_key = summary(self), key
+        return list(self._step_loop_lines)
+
     def run_info(self, t_a: int, t_b: int) -> RunInfo:
         """What the observers of a run learn (provenance computed once)."""
         run = self.run_spec

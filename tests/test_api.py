@@ -7,7 +7,7 @@ def test_public_api_is_pinned():
     assert sorted(cosim.__all__) == sorted([
         "Block", "ConfigError", "CosimError", "FMICallError", "FMUError", "Param", "Port",
         "Result", "ResultsError", "RunSpec", "Simulation", "SimulationError",
-        "SubsystemError", "Termination", "Topology", "TopologyError", "__version__", "compare", "load", "read", "run", "sweep",
+        "SubsystemError", "Termination", "Topology", "TopologyError", "__version__", "calibrate", "compare", "load", "read", "run", "sweep",
     ])
     for name in cosim.__all__:
         assert hasattr(cosim, name), name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cosim import Block, Param, Port
+from cosim.blocks import CStep
 
 
 class ReturnAirMixer(Block):
@@ -14,6 +15,8 @@ class ReturnAirMixer(Block):
     """
 
     parameters = {"n": Param(4, description="number of racks")}
+    # the same step in C (datacenter_blocks.c), run natively by the compiled loop
+    c_step = CStep("datacenter_blocks.c", "return_air_mixer", parameters=["n"])
 
     def port_declarations(self):
         inputs = {f"T_out_{i}": Port(unit="K", start=298.15) for i in range(1, self.n + 1)}

@@ -1,14 +1,17 @@
 /* floor.c -- the C floor for `python -m bench overhead`.
  *
  * A hand-written co-simulation master with nothing but the unavoidable work: it dlopens
- * the FMI 2.0 co-simulation binaries the benchmark extracted (one copy per instance, as
- * cosim does), instantiates them, and runs the macro-step loop that cosim runs --
+ * the FMI 2.0 co-simulation binaries the benchmark extracted (the spec names them: one
+ * copy per instance, or one binary shared by every instance of an FMU -- dlopen of one
+ * path loads it once), instantiates them, and runs the macro-step loop that cosim runs --
  * exchange (u = gain * y + offset over index arrays), fmi2SetReal, fmi2DoStep,
  * fmi2GetReal per node, in Gauss-Seidel or Jacobi order, with times from integer ticks --
- * without error handling beyond a status check, non-finite checks or recording. Built-in
- * blocks of the "blocks" topology (PID, polynomial) are plain C functions here.
+ * without error handling beyond a status check, non-finite checks or recording. Blocks
+ * (PID, polynomial, a telemetry table with linear interpolation, the flagship's return-air
+ * mixer) are plain C functions here.
  *
- * Usage: floor SPEC_FILE   (the spec is written by bench/overhead.py)
+ * Usage: floor SPEC_FILE [STEPS]   (the spec is written by bench/floors.py; STEPS
+ * overrides the spec's)
  * Prints one line: "<steps> <wall ns> <check> <cpu ns>" for the timed loop (set-up
  * excluded; cpu: this thread's CPU time, for diagnosis on a loaded machine).
  *
@@ -17,6 +20,8 @@
  *   N x  fmu2 SO MODEL_ID GUID RESOURCE_URI NAME NPAR {VR VALUE} NIN {VR} NOUT {VR}
  *        pid KP KI KD TF LO HI REVERSE SETPOINT     (inputs: measurement; output: u)
  *        poly OFF SCL NC {C}                        (input x; output y)
+ *        table ROWS COLS FILE   (float64 times[ROWS] then data[ROWS][COLS]; outputs COLS)
+ *        mixer N                (inputs T_out_1..N, T_cpu_1..N; outputs mean, max)
  *   conns M   M x  SRC_NODE SRC_OUT DST_NODE DST_IN GAIN OFFSET   (rows sorted by DST_NODE)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -47,7 +52,7 @@ typedef fmi2Status (*SetReal)(fmi2Component, const fmi2ValueReference *, size_t,
 typedef fmi2Status (*GetReal)(fmi2Component, const fmi2ValueReference *, size_t, double *);
 typedef fmi2Status (*DoStep)(fmi2Component, double, double, int);
 
-enum { FMU = 0, PID = 1, POLY = 2 };
+enum { FMU = 0, PID = 1, POLY = 2, TABLE = 3, MIXER = 4 };
 
 typedef struct {
     int kind;
@@ -61,6 +66,8 @@ typedef struct {
     double p[64];         /* block parameters */
     double integral, derivative, e_prev; /* PID state */
     int has_prev;
+    double *table;        /* TABLE: times[rows], data[rows][cols] */
+    long rows, cols, row; /* row: the interval of the last query */
 } Node;
 
 static void logger(void *env, const char *name, fmi2Status status, const char *cat,
@@ -129,9 +136,28 @@ static void load_fmu(FILE *f, Node *nd, int *ui, int *yi) {
     *ui += nd->nin, *yi += nd->nout;
 }
 
+static void load_table(FILE *f, Node *nd) {
+    char file[4096];
+    if (fscanf(f, "%ld %ld %4095s", &nd->rows, &nd->cols, file) != 3 || nd->rows < 1)
+        die("spec: bad table", NULL);
+    const size_t n = (size_t)(nd->rows * (1 + nd->cols));
+    nd->table = malloc(n * sizeof *nd->table);
+    FILE *t = fopen(file, "rb");
+    if (!t || fread(nd->table, sizeof *nd->table, n, t) != n) die("cannot read table", file);
+    fclose(t);
+    nd->kind = TABLE, nd->nin = 0, nd->nout = (int)nd->cols;
+}
+
 static void load_block(FILE *f, Node *nd, const char *kind, int *ui, int *yi) {
     int np = 0;
-    if (!strcmp(kind, "pid")) {
+    nd->nin = 1, nd->nout = 1;
+    if (!strcmp(kind, "table")) {
+        load_table(f, nd);
+    } else if (!strcmp(kind, "mixer")) {
+        nd->kind = MIXER;
+        if (fscanf(f, "%lf", &nd->p[0]) != 1) die("spec: mixer", NULL);
+        nd->nin = 2 * (int)nd->p[0], nd->nout = 2;
+    } else if (!strcmp(kind, "pid")) {
         nd->kind = PID;
         np = 8;
     } else if (!strcmp(kind, "poly")) {
@@ -147,9 +173,34 @@ static void load_block(FILE *f, Node *nd, const char *kind, int *ui, int *yi) {
     }
     for (int i = 0; i < np; i++)
         if (fscanf(f, "%lf", &nd->p[i]) != 1) die("spec: block parameter", kind);
-    nd->nin = 1, nd->nout = 1;
     nd->in_lo = *ui, nd->out_lo = *yi;
-    *ui += 1, *yi += 1;
+    *ui += nd->nin, *yi += nd->nout;
+}
+
+/* linear interpolation at t (held outside the table); the last interval is the hint */
+static void table_step(Node *nd, double *y, double t) {
+    const long n = nd->rows, k = nd->cols;
+    const double *times = nd->table, *data = nd->table + n;
+    double *out = y + nd->out_lo;
+    if (t <= times[0] || t >= times[n - 1]) {
+        memcpy(out, t <= times[0] ? data : data + (n - 1) * k, (size_t)k * sizeof *out);
+        return;
+    }
+    long i = nd->row;
+    if (i < 0 || i >= n - 1 || times[i] > t) i = 0;
+    while (times[i + 1] <= t) i++;
+    nd->row = i;
+    const double w = (t - times[i]) / (times[i + 1] - times[i]);
+    for (long j = 0; j < k; j++) out[j] = data[i * k + j] + w * (data[(i + 1) * k + j] - data[i * k + j]);
+}
+
+static void mixer_step(Node *nd, const double *u, double *y) {
+    const int n = (int)nd->p[0];
+    const double *in = u + nd->in_lo;
+    double sum = 0.0, hottest = in[n];
+    for (int i = 0; i < n; i++) sum += in[i];
+    for (int i = 1; i < n; i++) if (in[n + i] > hottest) hottest = in[n + i];
+    y[nd->out_lo] = sum / n, y[nd->out_lo + 1] = hottest;
 }
 
 static inline double clip(double u, double lo, double hi) {
@@ -158,9 +209,13 @@ static inline double clip(double u, double lo, double hi) {
     return u;
 }
 
-static inline void block_step(Node *nd, const double *u, double *y, double dt) {
+static inline void block_step(Node *nd, const double *u, double *y, double t, double dt) {
     const double *p = nd->p;
-    if (nd->kind == PID) { /* p: kp ki kd tf lo hi reverse setpoint */
+    if (nd->kind == TABLE) {
+        table_step(nd, y, t + dt);
+    } else if (nd->kind == MIXER) {
+        mixer_step(nd, u, y);
+    } else if (nd->kind == PID) { /* p: kp ki kd tf lo hi reverse setpoint */
         double e = p[7] - u[nd->in_lo];
         if (p[6] != 0.0) e = -e;
         double d = nd->has_prev ? (p[3] * nd->derivative + (e - nd->e_prev)) / (p[3] + dt) : 0.0;
@@ -190,7 +245,7 @@ static inline void set_in(Node *nd, const double *u) {
 
 static inline void do_step(Node *nd, const double *u, double *y, double t, double dt) {
     if (nd->kind != FMU) {
-        block_step(nd, u, y, dt);
+        block_step(nd, u, y, t, dt);
         return;
     }
     if (nd->step(nd->c, t, dt, 1) > 1) die("fmi2DoStep failed", NULL);
@@ -202,7 +257,7 @@ static inline void get_out(Node *nd, double *y) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) die("usage: floor SPEC_FILE", NULL);
+    if (argc != 2 && argc != 3) die("usage: floor SPEC_FILE [STEPS]", NULL);
     FILE *f = fopen(argv[1], "r");
     if (!f) die("cannot open", argv[1]);
     char algorithm[16], kind[16];
@@ -212,6 +267,7 @@ int main(int argc, char **argv) {
     if (fscanf(f, "%15s", algorithm) != 1) die("spec: algorithm", NULL);
     expect(f, "steps");
     if (fscanf(f, "%lld", &steps) != 1) die("spec: steps", NULL);
+    if (argc == 3) steps = atoll(argv[2]);
     expect(f, "h_ticks");
     if (fscanf(f, "%lld", &h) != 1) die("spec: h_ticks", NULL);
     expect(f, "nodes");

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,15 +86,17 @@ class NativeBlock:
     implementation ``kind``, float64 parameters ``par``, int64 parameters ``ipar``, the
     state the kernel advances, the names of the block's inputs and outputs in the order
     the kernel indexes them, and ``write_back(state)`` putting the state back into the
-    block after a compiled run."""
+    block after a compiled run. ``kind="cfunc"``: ``function`` is the address of the
+    block's compiled step (see :class:`cosim.blocks.CStep`)."""
 
     kind: str
-    par: list[float]
+    par: Any
     inputs: list[str]
     outputs: list[str]
     ipar: list[int] = field(default_factory=lambda: [0])
     state: list[float] = field(default_factory=lambda: [0.0])
     write_back: Callable[[Any], None] = lambda state: None
+    function: int = 0
 
 
 class Block:
@@ -111,7 +114,7 @@ class Block:
 
     _RESERVED = frozenset({"inputs", "outputs", "parameters", "feedthrough", "base_dir",
                            "step", "reset", "initialize", "interface", "save_state",
-                           "restore_state", "resolve_path"})
+                           "restore_state", "resolve_path", "c_step", "native"})
 
     def __init__(self, *, base_dir: str | Path | None = None, **params: Any):
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -178,10 +181,14 @@ class Block:
 
     def native(self) -> NativeBlock:
         """This block's compiled form; raises :class:`~cosim.protocol.NotNative` saying
-        why there is none (the default: the block runs in Python)."""
+        why there is none (the block then runs in Python). The default: the class's
+        compiled step ``c_step`` (a :class:`~cosim.blocks.CStep`), if it declares one."""
         cls = type(self)
-        raise NotNative(f"block {cls.__module__}.{cls.__qualname__} runs in Python (no "
-                        "compiled form)")
+        c_step = getattr(cls, "c_step", None)
+        if c_step is not None:
+            return c_step.form(self)
+        raise NotNative(f"block {_where(cls)} has no compiled step "
+                        "(a Python block: see CStep in docs/blocks.md)")
 
     def require_native(self, owner: type) -> None:
         """Raise NotNative unless the methods ``owner``'s compiled form replicates are
@@ -189,7 +196,7 @@ class Block:
         cls = type(self)
         for name in self.NATIVE_METHODS:
             if name in vars(self) or getattr(cls, name, None) is not getattr(owner, name, None):
-                raise NotNative(f"block {cls.__module__}.{cls.__qualname__} replaces "
+                raise NotNative(f"block {_where(cls)} replaces "
                                 f"{name}() of {owner.__name__}: it runs in Python")
 
     # -- helpers -----------------------------------------------------------------------
@@ -220,6 +227,16 @@ def _wrong_type(spec: Param, value: Any) -> str:
     else:
         return ""
     return "" if ok else f"must be {want} (like its default {default!r}), got {value!r}"
+
+
+def _where(cls: type) -> str:
+    """``Class (module.py)`` or ``module.Class``: a block class as people name it (a block
+    loaded from a file lives in a module whose name cosim made up)."""
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None)
+    if file and cls.__module__.startswith("cosim_user_block_"):
+        return f"{cls.__qualname__} ({Path(file).name})"
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _port_variable(name: str, port: Port, causality: str,

@@ -41,7 +41,7 @@ import numpy as np
 
 from ..clock import TICKS_PER_SECOND, to_ticks
 from ..errors import ConfigError, SubsystemError
-from .base import Block, Param, Port
+from .base import Block, NativeBlock, Param, Port
 from .constant import finite_float
 
 INTERPOLATIONS = ("linear", "previous", "nearest")
@@ -115,6 +115,7 @@ class TimeTable(Block):
     def __init__(self, **params):
         super().__init__(**params)
         self._table: Table | None = None
+        self._native_par: np.ndarray | None = None
         self._check_parameters()
 
     # -- parameters ----------------------------------------------------------------
@@ -252,6 +253,23 @@ class TimeTable(Block):
 
     def step(self, t: float, dt: float, inputs: Mapping[str, float]) -> dict[str, float]:
         return dict(zip(self.table.names, self.values_at(t + dt).tolist(), strict=True))
+
+    # -- the compiled loop -----------------------------------------------------------------
+
+    NATIVE_METHODS = ("step", "initialize", "values_at")
+
+    def native(self) -> NativeBlock:
+        """``par`` = times (n) then data (n x k, row-major); ``ipar`` = n, k,
+        interpolation (index in INTERPOLATIONS), extrapolation is "error"; ``state`` = a
+        row hint (the kernel's search starts there)."""
+        self.require_native(TimeTable)
+        table = self.table
+        if self._native_par is None:  # built once: tables can be large
+            self._native_par = np.concatenate([table.times, table.data.ravel()])
+        n, k = table.data.shape
+        ipar = [n, k, INTERPOLATIONS.index(self.interpolation),
+                int(self.extrapolation == "error")]
+        return NativeBlock("table", self._native_par, [], list(table.names), ipar=ipar)
 
     def save_state(self) -> None:
         """Nothing to save: the outputs depend on time only (the table is cached)."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from ..topology import load
-
 
 def register(sub) -> None:
     p = sub.add_parser(
         "check", help="check a topology without running it",
-        description="Load a topology and check it without running anything (FMUs are "
-        "read, not instantiated): every problem at once, each at file:line with the node "
+        description="Load a topology and check it without running it (model descriptions "
+        "are read first; FMUs are loaded, never stepped, only to say how the run would "
+        "step): every problem at once, each at file:line with the node "
         "and variable — unknown keys and nodes, bad values, missing FMUs, units, types, "
         "inputs driven twice, algebraic loops. Without problems: the stepping order, "
         "loops, unit conversions, the recorded signals and the unconnected inputs.")
@@ -18,11 +17,14 @@ def register(sub) -> None:
 
 
 def check(args) -> int:
+    from ..topology import load
     topo = load(args.topology)
     report = topo.check()
     report.raise_if_problems()
     _summary(args.topology, topo, report)
     _loose_ends(topo, report)
+    for line in _step_loop(topo):
+        print(f"  {line}")
     return 0
 
 
@@ -85,6 +87,17 @@ def _clusters(topo, report) -> None:
     view = system_view(topo, report)
     print(f"  stepped by the master ({len(view.report.order)}): "
           f"{', '.join(view.report.order)}")
+
+
+def _step_loop(topo) -> list[str]:
+    """How a run would step (the FMUs are instantiated to ask them, not run)."""
+    from ..errors import CosimError
+    from ..simulation import Simulation
+    try:
+        with Simulation(topo) as sim:
+            return sim.step_loop()
+    except CosimError as err:
+        return [f"step loop: not known (building the simulation failed: {err})"]
 
 
 def _shown(report) -> str:

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..topology import load
 
 
 def register(sub) -> None:
@@ -19,6 +18,7 @@ def register(sub) -> None:
 
 def export(args) -> int:
     from ..ssp import export as export_ssp
+    from ..topology import load
     out = Path(args.output)
     if out.suffix.lower() != ".ssp":
         raise ConfigError(f"cosim export writes SSP archives: name the output *.ssp, not "

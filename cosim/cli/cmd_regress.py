@@ -9,7 +9,6 @@ unreadable reference). ``--update CASE... --why TEXT`` rewrites those references
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from ..errors import ConfigError, ResultsError
@@ -50,6 +49,7 @@ def _root(path: str | None) -> Path:
 def _map(func, items: list, jobs: int) -> list:
     if jobs <= 1 or len(items) <= 1:
         return [func(*i) for i in items]
+    from concurrent.futures import ProcessPoolExecutor
     with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
         futures = [pool.submit(func, *i) for i in items]
         return [f.result() for f in futures]

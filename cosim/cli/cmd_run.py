@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import algorithms
 from ..errors import ConfigError, TopologyError
-from ..topology import Topology, load, parameters, yamlio
-from ..topology.parameters import ParameterValue
 from .argtypes import positive_seconds
+
+if TYPE_CHECKING:  # imported where used: `cosim --help` stays quick
+    from ..topology import Topology
+    from ..topology.parameters import ParameterValue
 
 
 def register(sub) -> None:
@@ -41,11 +44,15 @@ def register(sub) -> None:
                    help="stop the run after S seconds of wall time (status failed, exit 3)")
     p.add_argument("--force", action="store_true",
                    help="let -o replace an existing file that is not a cosim result")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also say how the run stepped (compiled loop: which nodes run "
+                   "natively and why the others do not)")
     p.set_defaults(func=run)
 
 
 def _parse_params(items: list[str], node: str | None = None) -> list[ParameterValue]:
     """``--param name=value`` options; values read as YAML (``1e-3`` is a number)."""
+    from ..topology import parameters, yamlio
     values = []
     for item in items:
         name, sep, text = item.partition("=")
@@ -64,6 +71,7 @@ def _apply_params(topo: Topology, files: list[str], items: list[str],
 
     Their problems are reported by the run's check, with every other problem.
     """
+    from ..topology import parameters
     for file in files:
         try:
             parameters.apply_later(topo, parameters.read_file(file))
@@ -114,6 +122,7 @@ def run(args) -> int:
     file); run in a supervised child process (cosim/supervisor) that inherits both."""
     from ..output_guard import claimed
     from ..supervisor import watch
+    from ..topology import load
     path = Path(args.topology)
     if path.suffix.lower() == ".fmu":
         topo = load(path)
@@ -160,6 +169,8 @@ def _run(args, topo: Topology) -> int:
     print(f"{result.name}: {len(df)} points from {info.start:g} to {info.stop:g} s, "
           f"{info.algorithm}, step {info.step:g} s, {len(result.info.meta['subsystems'])} "
           f"nodes, {result.wall_time:.2f} s wall")
+    if args.verbose:
+        print("\n".join(result.stats.get("step_loop", [])))
     if result.termination is not None:
         print(f"terminated: {result.termination.describe()} (status terminated, a normal "
               "end)")

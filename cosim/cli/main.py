@@ -64,7 +64,7 @@ def command_modules() -> list:
 
 
 ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot", "validate",
-         "sensitivity")
+         "sensitivity", "calibrate")
 
 
 def _version() -> str:

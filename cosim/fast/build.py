@@ -27,7 +27,7 @@ from pathlib import Path
 SOURCE = Path(__file__).with_name("kernel.c")
 CFLAGS = ("-O2", "-std=c11", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math",
           "-fexcess-precision=standard", "-Wall")
-ABI = 6  # KERNEL_ABI in kernel.c
+ABI = 7  # KERNEL_ABI in kernel.c
 
 _lock = threading.Lock()
 _kernel: ctypes.CDLL | None = None
@@ -66,18 +66,22 @@ def _compiler_identity(cc: str) -> str:
     return out.stdout.splitlines()[0] if out.stdout else cc
 
 
-def _target(cc: str) -> Path:
-    source = SOURCE.read_bytes()
+_identities: dict[str, str] = {}
+
+
+def _target(cc: str, source: Path, stem: str = "kernel") -> Path:
+    if cc not in _identities:
+        _identities[cc] = _compiler_identity(cc)
     key = hashlib.sha256()
-    for part in (source, " ".join(CFLAGS).encode(), _compiler_identity(cc).encode(),
+    for part in (source.read_bytes(), " ".join(CFLAGS).encode(), _identities[cc].encode(),
                  platform.machine().encode(), sys.platform.encode()):
         key.update(part)
         key.update(b"\0")
-    return cache_dir() / f"kernel-{key.hexdigest()[:20]}.so"
+    return cache_dir() / f"{stem}-{key.hexdigest()[:20]}.so"
 
 
-def _compile(cc: str, target: Path) -> None:
-    global compile_seconds
+def _compile(cc: str, source: Path, target: Path) -> float:
+    """Compile ``source`` into the shared object ``target`` (atomically); seconds taken."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -87,18 +91,31 @@ def _compile(cc: str, target: Path) -> None:
     os.close(fd)
     clock = time.perf_counter()
     try:
-        out = subprocess.run([cc, *CFLAGS, "-o", tmp, str(SOURCE), "-lm"],
+        out = subprocess.run([cc, *CFLAGS, "-o", tmp, str(source), "-lm"],
                              capture_output=True, text=True, timeout=120)
         if out.returncode != 0:
-            raise KernelUnavailable(f"compiling {SOURCE.name} with {cc} failed: "
+            raise KernelUnavailable(f"compiling {source.name} with {cc} failed: "
                                     f"{(out.stderr or out.stdout).strip()[:2000]}")
         os.replace(tmp, target)
     except (OSError, subprocess.SubprocessError) as err:
-        raise KernelUnavailable(f"compiling {SOURCE.name} with {cc} failed: {err}") from None
+        raise KernelUnavailable(f"compiling {source.name} with {cc} failed: {err}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    compile_seconds = time.perf_counter() - clock
+    return time.perf_counter() - clock
+
+
+def library(source: Path) -> Path:
+    """A shared object built from the C file ``source`` with the kernel's flags (no
+    fused multiply-add: bit-identical to Python's arithmetic), compiled once into the
+    cache; raises :class:`KernelUnavailable` (no compiler, a compile error)."""
+    cc = compiler()
+    if cc is None:
+        raise KernelUnavailable("no C compiler found (set COSIM_CC, or install gcc)")
+    target = _target(cc, source, stem=source.stem)
+    if not target.is_file():
+        _compile(cc, source, target)
+    return target
 
 
 def _load(path: Path) -> ctypes.CDLL:
@@ -118,7 +135,7 @@ def kernel() -> ctypes.CDLL:
     A failure is remembered for the rest of the process (no compiler run per simulation);
     :func:`reset` forgets it.
     """
-    global _kernel, _failure
+    global _kernel, _failure, compile_seconds
     with _lock:
         if _kernel is not None:
             return _kernel
@@ -128,14 +145,20 @@ def kernel() -> ctypes.CDLL:
             cc = compiler()
             if cc is None:
                 raise KernelUnavailable("no C compiler found (set COSIM_CC, or install gcc)")
-            target = _target(cc)
+            target = _target(cc, SOURCE)
             if not target.is_file():
-                _compile(cc, target)
+                compile_seconds = _compile(cc, SOURCE, target)
             _kernel = _load(target)
         except KernelUnavailable as err:
             _failure = str(err)
             raise
         return _kernel
+
+
+def failure() -> str | None:
+    """Why the kernel could not be built or loaded in this process (None: it was, or
+    it was not tried yet)."""
+    return _failure
 
 
 def reset() -> None:

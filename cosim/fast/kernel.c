@@ -1,24 +1,34 @@
 /* kernel.c -- cosim's compiled master loop (see cosim/fast/__init__.py and
  * docs/performance.md).
  *
- * One call runs macro steps n_from..n_to of the Gauss-Seidel or Jacobi master over FMI 2
- * and FMI 3 co-simulation FMUs (real ports only, called through the function pointers
- * the Python adapters already resolved) and the built-in blocks that have a native form
- * (constant, pid, surrogate over a numpy Polynomial, step, ramp). It reads and writes the
+ * One call runs macro steps n_from..n_to of the Gauss-Seidel or Jacobi master over the
  * coupled system's own buffers u, y and y_prev, so the state after a call is exactly
- * what the Python loop leaves.
+ * what the Python loop leaves. Nodes are, by kind:
  *
- * The arithmetic replicates cosim/system.py, the masters (cosim/master) and the blocks' step()
- * operation by operation; the file is compiled with -ffp-contract=off (no FMA), so every
- * result is bit-identical to the Python loop.
+ *   FMI 2 / FMI 3 co-simulation FMUs  called through the function pointers the Python
+ *                                     adapters resolved (float64 ports, by pointer);
+ *   built-in blocks                   constant, pid, polynomial surrogate, step, ramp,
+ *                                     table (telemetry replay), each replicated here;
+ *   compiled user blocks              a C function of the block's own (cosim.blocks.CStep):
+ *                                     int f(t, dt, u, y, state, par);
+ *   Python nodes                      everything else: the kernel calls back into Python
+ *                                     when their turn comes (hybrid execution), which
+ *                                     runs the node's own Python code.
  *
- * The call returns early -- at the failing step, before anything of it is recorded -- when
- * an FMI function returns a status the masters do not accept (error, fatal; discard from
- * doStep), when an FMI 3 doStep asks to terminate, or (unless allowed) an output is not
- * finite. The Python side then raises exactly the error the Python loop raises. FMI 3
- * event and early-return flags (possible only from FMUs that ignore eventModeUsed=false)
- * are handled as the Python masters handle them: noted, and under Gauss-Seidel an early
- * return ends the macro step.
+ * The arithmetic replicates cosim/system.py, the masters (cosim/master) and the blocks'
+ * step() operation by operation; the file is compiled with -ffp-contract=off (no FMA), so
+ * every result is bit-identical to the Python loop. A Python node whose set and get only
+ * copy values (a Python block) takes its whole turn in one call under Jacobi too: its
+ * inputs cannot change between the phases, nor can anyone read its outputs between them.
+ *
+ * The call returns early -- at the failing step, before anything of it is recorded --
+ * when an FMI function returns a status the masters do not accept (error, fatal; discard
+ * from doStep), when an FMI 3 doStep asks to terminate, when a native block asks Python to
+ * redo its step (a table outside its range with extrapolation "error", a compiled block
+ * returning non-zero), when a Python node raised or reported a step outcome other than
+ * OK, when (unless allowed) an output is not finite, and -- under the event loop -- when
+ * a monitored condition turns true or an FMU flags an event. The Python side then
+ * finishes the macro step as the Python loop would (cosim/fast/loop.py).
  */
 #define _GNU_SOURCE /* clock_gettime, CLOCK_MONOTONIC_COARSE */
 #include <math.h>
@@ -28,7 +38,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KERNEL_ABI 6
+#define KERNEL_ABI 7
 
 typedef int (*Fmi2SetReal)(void *, const uint32_t *, size_t, const double *);
 typedef int (*Fmi2GetReal)(void *, const uint32_t *, size_t, double *);
@@ -36,11 +46,17 @@ typedef int (*Fmi2DoStep)(void *, double, double, int);
 typedef int (*Fmi3SetFloat64)(void *, const uint32_t *, size_t, const double *, size_t);
 typedef int (*Fmi3GetFloat64)(void *, const uint32_t *, size_t, double *, size_t);
 typedef int (*Fmi3DoStep)(void *, double, double, bool, bool *, bool *, bool *, double *);
+/* a compiled user block: advance from t to t + dt; u: every input, y: every output */
+typedef int (*BlockStep)(double, double, const double *, double *, double *, const double *);
+/* a Python node's turn: returns 0 (go on), 1 (an outcome for the master), 2 (raised) */
+typedef int (*PyTurn)(int64_t, int64_t, int64_t, int64_t);
 
-enum { K_FMI2 = 1, K_FMI3 = 2, K_CONSTANT = 3, K_PID = 4, K_POLY = 5, K_STEP = 6, K_RAMP = 7 };
-enum { PH_SET = 1, PH_STEP = 2, PH_GET = 3 };
-enum { R_DONE = 0, R_CALL = 1, R_NONFINITE = 2 };
-enum { FMI_WARNING = 1, FMI_DISCARD = 2, FLAGGED = 100 };
+enum { K_FMI2 = 1, K_FMI3 = 2, K_CONSTANT = 3, K_PID = 4, K_POLY = 5, K_STEP = 6, K_RAMP = 7,
+       K_TABLE = 8, K_CFUNC = 9, K_PYTHON = 10 };
+enum { PH_SET = 1, PH_STEP = 2, PH_GET = 3, PH_ALL = 4 };
+enum { R_DONE = 0, R_CALL = 1, R_NONFINITE = 2, R_PYTHON = 3, R_MONITOR = 4 };
+enum { FMI_WARNING = 1, FMI_DISCARD = 2, FLAGGED = 100, REDO = 1000 };
+enum { TABLE_LINEAR = 0, TABLE_PREVIOUS = 1, TABLE_NEAREST = 2 };
 
 /* Field order and types must match _Node in cosim/fast/loop.py. */
 typedef struct {
@@ -49,16 +65,20 @@ typedef struct {
     int64_t in_lo, out_lo; /* this node's slices of u and y */
     int64_t c_lo, c_hi;    /* its connection rows (Gauss-Seidel) */
     void *comp;            /* fmi2Component / fmi3Instance */
-    void *set, *get, *step;
+    void *set, *get, *step; /* FMU functions; step: BlockStep (cfunc), PyTurn (python) */
     const uint32_t *vr_in, *vr_out;
     bool *event, *terminate, *early; /* FMI 3 doStep flags (the adapter's own c_bools) */
     double *last_time;
     const double *par;    /* block parameters */
-    const int64_t *ipar;  /* block integer parameters (ticks) */
+    const int64_t *ipar;  /* block integer parameters */
     double *state;        /* block state */
     double *bin, *bout;   /* block inputs (all) and outputs (all) */
     const int64_t *in_map, *out_map; /* exchanged port k -> index in bin / bout */
     int64_t step_status;  /* scratch: this node's doStep status in the current step */
+    int64_t index;        /* this node's index (Python nodes) */
+    int64_t whole;        /* Python node taking set, step and get in one call (Jacobi) */
+    int64_t n_state, n_bout; /* sizes of state and bout (compiled blocks) */
+    double *backup;       /* n_state + n_bout doubles: restored when a block asks for REDO */
 } Node;
 
 /* Must match _Ctx in cosim/fast/loop.py. */
@@ -78,6 +98,11 @@ typedef struct {
     int64_t n_rec;
     double *rows, *times; /* [capacity][n_rec], [capacity] */
     int64_t check_finite;
+    int64_t stop_on_flags; /* event loop: stop at any FMI 3 event / early / terminate flag */
+    int64_t n_mon;         /* monitors: y[mon_index] <op> mon_threshold turning true */
+    const int64_t *mon_index, *mon_op;
+    const double *mon_threshold;
+    uint8_t *mon_was;      /* scratch: each condition at the last communication point */
     /* where[0]: the node being called, where[1]: end tick of the last completed step
      * (read by cosim's supervisor after a crash; never NULL) */
     int64_t *where;
@@ -176,6 +201,70 @@ static void ramp_step(const Node *nd, double t_end) {
     nd->bout[0] = p[3] + p[2] * f;
 }
 
+/* numpy.searchsorted(times, tq, side="right") - 1: the last i with times[i] <= tq
+ * (times non-decreasing, times[0] <= tq), starting from the hint *cursor. */
+static int64_t table_row(const double *times, int64_t n, double tq, double *cursor) {
+    const int64_t i = (int64_t)*cursor; /* the unique answer when it and the next fit */
+    if (i >= 0 && i < n && times[i] <= tq) {
+        if (i + 1 == n || times[i + 1] > tq) return i;
+        if (i + 2 == n || times[i + 2] > tq) {
+            *cursor = (double)(i + 1);
+            return i + 1;
+        }
+    }
+    int64_t lo = 0, hi = n; /* upper bound: first index with times[index] > tq */
+    while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (times[mid] <= tq) lo = mid + 1;
+        else hi = mid;
+    }
+    *cursor = (double)(lo - 1);
+    return lo - 1;
+}
+
+/* cosim/blocks/table.py TimeTable.values_at(t + dt): par = times[n] data[n][k];
+ * ipar = n k interpolation extrapolation_error; state = [row hint]. Returns REDO when
+ * Python must raise (outside the table with extrapolation "error"). */
+static int table_step(const Node *nd, double t_end) {
+    const int64_t n = nd->ipar[0], k = nd->ipar[1], mode = nd->ipar[2];
+    const double *times = nd->par, *data = nd->par + n, *row;
+    const double tq = nearbyint(t_end * 1e9) / 1e9; /* to_ticks(t) / 10**9: exact */
+    double *out = nd->bout;
+    if (tq < times[0] || tq > times[n - 1]) {
+        if (nd->ipar[3]) return REDO;
+        row = tq < times[0] ? data : data + (n - 1) * k;
+    } else {
+        const int64_t i = table_row(times, n, tq, nd->state);
+        if (i >= n - 1) {
+            row = data + (n - 1) * k;
+        } else if (mode == TABLE_PREVIOUS) {
+            row = data + i * k;
+        } else {
+            const double t_lo = times[i], t_hi = times[i + 1];
+            if (mode == TABLE_NEAREST) {
+                row = tq - t_lo >= t_hi - tq ? data + (i + 1) * k : data + i * k;
+            } else {
+                const double w = (tq - t_lo) / (t_hi - t_lo), *a = data + i * k, *b = a + k;
+                for (int64_t j = 0; j < k; j++) out[j] = a[j] + w * (b[j] - a[j]);
+                return 0;
+            }
+        }
+    }
+    memcpy(out, row, (size_t)k * sizeof *out);
+    return 0;
+}
+
+/* a compiled user block: its state and outputs are restored when it asks for REDO */
+static int cfunc_step(const Node *nd, double t, double dt) {
+    double *keep = nd->backup;
+    memcpy(keep, nd->state, (size_t)nd->n_state * sizeof *keep);
+    memcpy(keep + nd->n_state, nd->bout, (size_t)nd->n_bout * sizeof *keep);
+    if (((BlockStep)nd->step)(t, dt, nd->bin, nd->bout, nd->state, nd->par) == 0) return 0;
+    memcpy(nd->state, keep, (size_t)nd->n_state * sizeof *keep);
+    memcpy(nd->bout, keep + nd->n_state, (size_t)nd->n_bout * sizeof *keep);
+    return REDO;
+}
+
 /* --------------------------------------------------------------- one node, one phase */
 
 /* FMI 2 calls inline, everything else out of line: small loop bodies matter here (a
@@ -184,16 +273,30 @@ static void ramp_step(const Node *nd, double t_end) {
 /* FMI 3 doStep flags, as the adapter reads them (event, early return, terminate) */
 enum { F_EVENT = 1, F_EARLY = 2, F_TERMINATE = 4 };
 
-__attribute__((noinline)) static int other_set(const Node *nd, const double *u) {
-    if (nd->kind == K_FMI3)
+/* A step's times: t, dt [s] for the FMUs and blocks; now, limit [ticks] for Python. */
+typedef struct {
+    double t, dt;
+    int64_t now, limit;
+} Times;
+
+__attribute__((noinline)) static int other_set(const Node *nd, const double *u,
+                                               const Times *tm) {
+    switch (nd->kind) {
+    case K_FMI3:
         return nd->n_in ? ((Fmi3SetFloat64)nd->set)(nd->comp, nd->vr_in, (size_t)nd->n_in,
                                                     u + nd->in_lo, (size_t)nd->n_in) : 0;
-    for (int64_t k = 0; k < nd->n_in; k++) nd->bin[nd->in_map[k]] = u[nd->in_lo + k];
-    return 0;
+    case K_PYTHON:
+        return nd->n_in && !nd->whole ?
+            ((PyTurn)nd->step)(nd->index, PH_SET, tm->now, tm->limit) : 0;
+    default:
+        for (int64_t k = 0; k < nd->n_in; k++) nd->bin[nd->in_map[k]] = u[nd->in_lo + k];
+        return 0;
+    }
 }
 
-__attribute__((noinline)) static int other_step(const Node *nd, double t, double dt,
+__attribute__((noinline)) static int other_step(const Node *nd, const Times *tm,
                                                 int *flags) {
+    const double t = tm->t, dt = tm->dt;
     switch (nd->kind) {
     case K_FMI3: {
         const int st = ((Fmi3DoStep)nd->step)(nd->comp, t, dt, true, nd->event,
@@ -208,33 +311,45 @@ __attribute__((noinline)) static int other_step(const Node *nd, double t, double
     case K_POLY: poly_step(nd); return 0;
     case K_STEP: step_step(nd, t + dt); return 0;
     case K_RAMP: ramp_step(nd, t + dt); return 0;
+    case K_TABLE: return table_step(nd, t + dt);
+    case K_CFUNC: return cfunc_step(nd, t, dt);
+    case K_PYTHON:
+        return ((PyTurn)nd->step)(nd->index, nd->whole ? PH_ALL : PH_STEP, tm->now,
+                                  tm->limit);
     default: return 4;
     }
 }
 
-__attribute__((noinline)) static int other_get(const Node *nd, double *y) {
-    if (nd->kind == K_FMI3)
+__attribute__((noinline)) static int other_get(const Node *nd, double *y, const Times *tm) {
+    switch (nd->kind) {
+    case K_FMI3:
         return nd->n_out ? ((Fmi3GetFloat64)nd->get)(nd->comp, nd->vr_out, (size_t)nd->n_out,
                                                      y + nd->out_lo, (size_t)nd->n_out) : 0;
-    for (int64_t k = 0; k < nd->n_out; k++) y[nd->out_lo + k] = nd->bout[nd->out_map[k]];
-    return 0;
+    case K_PYTHON:
+        return nd->n_out && !nd->whole ?
+            ((PyTurn)nd->step)(nd->index, PH_GET, tm->now, tm->limit) : 0;
+    default:
+        for (int64_t k = 0; k < nd->n_out; k++) y[nd->out_lo + k] = nd->bout[nd->out_map[k]];
+        return 0;
+    }
 }
 
-static inline int node_set(const Node *nd, const double *u) {
-    if (nd->kind != K_FMI2) return other_set(nd, u);
+static inline int node_set(const Node *nd, const double *u, const Times *tm) {
+    if (nd->kind != K_FMI2) return other_set(nd, u, tm);
     return nd->n_in ? ((Fmi2SetReal)nd->set)(nd->comp, nd->vr_in, (size_t)nd->n_in,
                                              u + nd->in_lo) : 0;
 }
 
-/* doStep of one node: returns the FMI status, sets *flags (FMI 3, status OK/warning) */
-static inline int node_step(const Node *nd, double t, double dt, int *flags) {
+/* doStep of one node: returns the FMI status (REDO: a block asks Python to redo its step;
+ * 1/2 from a Python node: an outcome / an exception), sets *flags (FMI 3) */
+static inline int node_step(const Node *nd, const Times *tm, int *flags) {
     *flags = 0;
-    if (nd->kind != K_FMI2) return other_step(nd, t, dt, flags);
-    return ((Fmi2DoStep)nd->step)(nd->comp, t, dt, 1);
+    if (nd->kind != K_FMI2) return other_step(nd, tm, flags);
+    return ((Fmi2DoStep)nd->step)(nd->comp, tm->t, tm->dt, 1);
 }
 
-static inline int node_get(const Node *nd, double *y) {
-    if (nd->kind != K_FMI2) return other_get(nd, y);
+static inline int node_get(const Node *nd, double *y, const Times *tm) {
+    if (nd->kind != K_FMI2) return other_get(nd, y, tm);
     return nd->n_out ? ((Fmi2GetReal)nd->get)(nd->comp, nd->vr_out, (size_t)nd->n_out,
                                               y + nd->out_lo) : 0;
 }
@@ -248,6 +363,13 @@ static inline bool failed(Report *r, int64_t n, int64_t i, int64_t phase, int st
     return true;
 }
 
+/* A Python node stopped the step (1: it has an outcome for the master; 2: it raised). */
+static inline bool python_stop(Report *r, int64_t n, int64_t i, int64_t phase, int code) {
+    r->code = R_PYTHON, r->step = n, r->node = i, r->phase = phase, r->status = code;
+    r->step_status = 0;
+    return true;
+}
+
 static inline int64_t recorded(int st, int flags) { return flags ? FLAGGED + st : st; }
 
 /* ------------------------------------------------------------------------ the masters */
@@ -255,8 +377,9 @@ static inline int64_t recorded(int st, int flags) { return flags ? FLAGGED + st 
 /* cosim/master/gauss_seidel.py GaussSeidel.step (without loops or extrapolation):
  * per node exchange, set, doStep, get, then the outcome check -- an error status raises
  * in the adapter's do_step (before the get); discard and terminate raise after the get;
- * an early return ends the macro step; an event is only noted. */
-static bool gauss_seidel(const Ctx *x, int64_t n, double t, double dt, Report *r) {
+ * an early return ends the macro step; an event is only noted (under the event loop,
+ * every flag stops). A Python node takes its whole turn (set, step, get) in one call. */
+static bool gauss_seidel(const Ctx *x, int64_t n, const Times *tm, Report *r) {
     double *u = x->u, *y = x->y;
     const double *yp = x->y_prev;
     if (x->has_delayed) memcpy(x->y_prev, y, (size_t)x->n_y * sizeof *y);
@@ -266,17 +389,22 @@ static bool gauss_seidel(const Ctx *x, int64_t n, double t, double dt, Report *r
         for (int64_t k = nd->c_lo; k < nd->c_hi; k++)
             u[x->dst[k]] = x->gain[k] * (x->delayed[k] ? yp[x->src[k]] : y[x->src[k]]) +
                            x->offset[k];
-        int st = node_set(nd, u);
+        if (nd->kind == K_PYTHON) {
+            const int code = ((PyTurn)nd->step)(i, PH_ALL, tm->now, tm->limit);
+            if (code) return python_stop(r, n, i, PH_ALL, code);
+            continue;
+        }
+        int st = node_set(nd, u, tm);
         if (st > FMI_WARNING) return failed(r, n, i, PH_SET, st, 0);
         int flags;
-        st = node_step(nd, t, dt, &flags);
+        st = node_step(nd, tm, &flags);
         if (st > FMI_DISCARD) return failed(r, n, i, PH_STEP, st, st);
-        const int got = node_get(nd, y);
+        const int got = node_get(nd, y, tm);
         if (got > FMI_WARNING) return failed(r, n, i, PH_GET, got, recorded(st, flags));
-        if (st == FMI_DISCARD || (flags & F_TERMINATE))
+        if (st == FMI_DISCARD || (flags & F_TERMINATE) || (flags && x->stop_on_flags))
             return failed(r, n, i, PH_STEP, st, recorded(st, flags));
         if (flags & F_EARLY) { /* MacroOutcome.early ends the macro step */
-            const int early = early_return(*nd->last_time, t + dt);
+            const int early = early_return(*nd->last_time, tm->t + tm->dt);
             if (early < 0) return failed(r, n, i, PH_STEP, st, recorded(st, flags));
             if (early) break;
         }
@@ -286,7 +414,7 @@ static bool gauss_seidel(const Ctx *x, int64_t n, double t, double dt, Report *r
 
 /* cosim/master/jacobi.py Jacobi.step (without loops or extrapolation) with
  * CoupledSystem.exchange_all: a failed doStep raises at once, before the next node. */
-static bool jacobi(const Ctx *x, int64_t n, double t, double dt, Report *r) {
+static bool jacobi(const Ctx *x, int64_t n, const Times *tm, Report *r) {
     double *u = x->u, *y = x->y;
     if (x->plain) {
         for (int64_t k = 0; k < x->n_conn; k++) u[x->dst[k]] = y[x->src[k]];
@@ -295,23 +423,28 @@ static bool jacobi(const Ctx *x, int64_t n, double t, double dt, Report *r) {
             u[x->dst[k]] = x->gain[k] * y[x->src[k]] + x->offset[k];
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
+        const Node *nd = &x->nodes[i];
         x->where[0] = i;
-        const int st = node_set(&x->nodes[i], u);
+        const int st = node_set(nd, u, tm);
+        if (nd->kind == K_PYTHON && st) return python_stop(r, n, i, PH_SET, st);
         if (st > FMI_WARNING) return failed(r, n, i, PH_SET, st, 0);
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
         Node *nd = &x->nodes[i];
         int flags;
         x->where[0] = i;
-        const int st = node_step(nd, t, dt, &flags);
+        const int st = node_step(nd, tm, &flags);
+        if (nd->kind == K_PYTHON && st) return python_stop(r, n, i, PH_STEP, st);
         nd->step_status = recorded(st, flags);
-        if (st > FMI_WARNING || (flags & F_TERMINATE))
+        if (st > FMI_WARNING || (flags & F_TERMINATE) || (flags && x->stop_on_flags))
             return failed(r, n, i, PH_STEP, st, nd->step_status);
     }
     for (int64_t i = 0; i < x->n_nodes; i++) {
+        const Node *nd = &x->nodes[i];
         x->where[0] = i;
-        const int st = node_get(&x->nodes[i], y);
-        if (st > FMI_WARNING) return failed(r, n, i, PH_GET, st, x->nodes[i].step_status);
+        const int st = node_get(nd, y, tm);
+        if (nd->kind == K_PYTHON && st) return python_stop(r, n, i, PH_GET, st);
+        if (st > FMI_WARNING) return failed(r, n, i, PH_GET, st, nd->step_status);
     }
     return false;
 }
@@ -324,6 +457,28 @@ static inline bool all_finite(const double *y, int64_t n) {
         bad |= (uint64_t)((bits & 0x7ff0000000000000ULL) == 0x7ff0000000000000ULL);
     }
     return bad == 0;
+}
+
+/* cosim/events/monitors.py Monitor.holds: y[index] > >= < <= threshold (NaN: false) */
+static inline bool holds(const Ctx *x, int64_t m) {
+    const double v = x->y[x->mon_index[m]], c = x->mon_threshold[m];
+    switch (x->mon_op[m]) {
+    case 0: return v > c;
+    case 1: return v >= c;
+    case 2: return v < c;
+    default: return v <= c;
+    }
+}
+
+/* a condition that was false at the last point and holds now (EventLoop._crossed) */
+static inline bool crossed(const Ctx *x) {
+    bool any = false;
+    for (int64_t m = 0; m < x->n_mon; m++) {
+        const bool now = holds(x, m);
+        any |= now && !x->mon_was[m];
+        x->mon_was[m] = now;
+    }
+    return any;
 }
 
 /* Nanoseconds of the monotonic clock (the coarse one where it exists: a few ns a call,
@@ -341,22 +496,30 @@ static int64_t monotonic_ns(void) {
     return 0; /* no clock: never past the deadline */
 }
 
-/* Macro steps n_from..n_to (step n ends at min(t0 + n*h, t1) ticks). Returns the number
- * of steps completed; their rows are at rows/times[0..] when record is set. When it
- * returns fewer than asked, *r says why (the failing step is not recorded) -- or, with
- * r->code R_DONE, the deadline passed and the rows so far are due to the observers. */
-int64_t cosim_fast_run(const Ctx *x, int64_t n_from, int64_t n_to, int64_t record, Report *r) {
+/* Macro steps n_from..n_to; the first starts at t_first [ticks] (a point at or after
+ * t0 + (n_from - 1) * h), step n ends at min(t0 + n*h, t1). Returns the number of steps
+ * completed; their rows are at rows/times[0..] when record is set. When it returns fewer
+ * than asked, *r says why (the step it stopped in is not recorded) -- or, with r->code
+ * R_DONE, the deadline passed and the rows so far are due to the observers. */
+int64_t cosim_fast_run(const Ctx *x, int64_t t_first, int64_t n_from, int64_t n_to,
+                       int64_t record, Report *r) {
     r->code = R_DONE;
     int64_t countdown = x->check_every > 0 ? x->check_every : 1;
-    int64_t tp = x->t0 + (n_from - 1) * x->h;
-    if (tp > x->t1) tp = x->t1;
+    int64_t tp = t_first;
     int64_t row = 0;
+    for (int64_t m = 0; m < x->n_mon; m++) x->mon_was[m] = holds(x, m);
     for (int64_t n = n_from; n <= n_to; n++) {
         int64_t tn = x->t0 + n * x->h;
         if (tn > x->t1) tn = x->t1;
-        /* cosim.clock.to_seconds: ticks / 10**9, exact for |ticks| < 2**53 */
-        const double t = (double)tp / 1e9, now = (double)tn / 1e9, dt = now - t;
-        if (x->jacobi ? jacobi(x, n, t, dt, r) : gauss_seidel(x, n, t, dt, r)) return row;
+        /* cosim.clock.to_seconds: ticks / 10**9, exact for ticks a double holds exactly
+         * (the Python side checks) */
+        const double t = (double)tp / 1e9, now = (double)tn / 1e9;
+        const Times tm = {t, now - t, tp, tn};
+        if (x->jacobi ? jacobi(x, n, &tm, r) : gauss_seidel(x, n, &tm, r)) return row;
+        if (x->n_mon && crossed(x)) {
+            r->code = R_MONITOR, r->step = n;
+            return row;
+        }
         if (x->check_finite && !all_finite(x->y, x->n_y)) {
             r->code = R_NONFINITE, r->step = n;
             return row;

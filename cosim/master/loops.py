@@ -19,7 +19,6 @@ the number of evaluations. At initialization the nodes are in initialization mod
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import root
 
 from ..clock import to_seconds
 from ..errors import SimulationError
@@ -91,6 +90,7 @@ class LoopSolver:
     def _newton(self, evaluate, x):
         spec = self.options
         n = len(x)
+        from scipy.optimize import root  # imported when a loop needs Newton
         sol = root(lambda z: evaluate(z) - z, x, method="hybr",
                    options={"xtol": spec.tolerance * 1e-2, "maxfev": spec.max_iterations * (n + 1)})
         x = sol.x

@@ -58,6 +58,11 @@ from ..results.layout import (
 )
 from .base import Observer, RunInfo, Signal
 
+#: gzip level of the row datasets: level 1 costs about half of level 4 (h5py's default)
+#: per row where rows compress well (time, row kinds, smooth signals) and takes almost
+#: the same room (shuffle does most of the work); the writer thread must keep up with
+#: the compiled loop, or the loop waits for it.
+GZIP_LEVEL = 1
 #: Upper bound of the row buffer, whatever ``chunk_rows`` is (many signals × long chunks).
 MAX_BUFFER_BYTES = 32 * 1024 * 1024
 #: Room kept below a file-size limit for HDF5's own metadata and the final marking.
@@ -354,7 +359,8 @@ class HDF5Recorder(Observer):
         assert self._file is not None
         return self._file.create_dataset(
             name, shape=(0, *shape), maxshape=(None, *shape), dtype=dtype,
-            chunks=(self.chunk_rows, *shape), compression="gzip", shuffle=True, **kwargs)
+            chunks=(self.chunk_rows, *shape), compression="gzip",
+            compression_opts=GZIP_LEVEL, shuffle=True, **kwargs)
 
     def _create_layout(self, info: RunInfo) -> None:
         f = self._file
@@ -477,10 +483,15 @@ class HDF5Recorder(Observer):
                 ds.resize((new, *ds.shape[1:]))
                 blank = "" if ds.dtype.kind == "O" else 0  # a value never read
                 ds[old:new] = [blank if row[j] is None else row[j] for row in objects]
-            for ds, data in ((self._kind_ds, kinds), (self._time_ds, times)):
-                assert ds is not None
-                ds.resize((new,))
-                ds[old:new] = data
+            assert self._kind_ds is not None and self._time_ds is not None
+            self._kind_ds.resize((new,))
+            self._kind_ds[old:new] = kinds
+            # the signals on disk before /time grows: HDF5 writes a flush's chunks in an
+            # order of its own, so a disk filling up mid-flush could keep /time's and
+            # lose a signal's
+            self._file.flush()
+            self._time_ds.resize((new,))
+            self._time_ds[old:new] = times
             self._file.flush()
         except (OSError, ValueError, RuntimeError) as err:
             self._broken = ResultsWriteError(

@@ -18,7 +18,7 @@ from .base import Observer, RowKind, RunInfo
 LOG_EVERY = 10.0  # [s] of wall time between plain progress lines off a terminal
 
 
-def _is_terminal(file) -> bool:
+def is_terminal(file) -> bool:
     isatty = getattr(file, "isatty", None)
     try:
         return bool(isatty and isatty())
@@ -34,7 +34,7 @@ class ProgressBar(Observer):
                  log_every: float = LOG_EVERY):
         self.file = file if file is not None else sys.stderr
         self.updates = updates
-        self.terminal = _is_terminal(self.file) if terminal is None else terminal
+        self.terminal = is_terminal(self.file) if terminal is None else terminal
         self.log_every = log_every
         self.bar = None
 
@@ -102,7 +102,7 @@ class CountProgress:
         self.file = file if file is not None else sys.stderr
         self.total, self.n, self.unit, self.desc = total, initial, unit, desc
         self.disable, self.log_every = disable, log_every
-        self.terminal = _is_terminal(self.file) if terminal is None else terminal
+        self.terminal = is_terminal(self.file) if terminal is None else terminal
         self.postfix: dict = {}
         self.clock = self.last_line = time.monotonic()
         self.lines = 0

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where a DataFrame is made
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class Result:
                 from .reader import read
                 self._df = read(self.path).df
             else:
+                import pandas as pd
                 self._df = pd.DataFrame()
         return self._df
 
@@ -77,6 +79,8 @@ class Result:
         """Plot signals (globs allowed) in the topology's ``run.plot`` panels, the rest
         grouped by unit, with events as lines; save to ``path`` if given (see
         :func:`cosim.results.plot`)."""
+        import pandas as pd
+
         from .plots import plot
         from .reader import RunData
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,

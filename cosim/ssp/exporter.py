@@ -291,7 +291,20 @@ def _block_source(state: _State, node: str, data: dict) -> tuple[str, str]:
                               "folder and is not bundled; the importing side needs it on "
                               "its Python path")
         return spec, f"cosim:block/{spec}"
+    _bundle_c_step(state, spec, relative, candidate)
     return spec, _bundle(state, relative, candidate)
+
+
+def _bundle_c_step(state: _State, spec: str, relative: Path, module: Path) -> None:
+    """The C file of the block's compiled step (``CStep``), beside its module."""
+    from ..blocks.registry import resolve_block
+    try:
+        c_step = getattr(resolve_block(spec, [state.topology.base_dir]), "c_step", None)
+    except ConfigError:
+        return
+    source = getattr(c_step, "source", None)
+    if source is not None and not source.is_absolute() and (module.parent / source).is_file():
+        _bundle(state, relative.parent / source, module.parent / source)
 
 
 def _bundled_parameters(state: _State, node: str, data: dict) -> dict:

@@ -44,7 +44,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..errors import ConfigError, SimulationError
-from .runners import MAX_ATTEMPTS, Runner, _main_hidden
+from .runners import MAX_ATTEMPTS, Runner, Session, _main_hidden
 from .worker import (
     FAILED,
     Job,
@@ -157,6 +157,40 @@ class DaskRunner(Runner):
                 client.close()
             if cluster is not None:
                 cluster.close()
+
+    def session(self, job: Job) -> Session:
+        return _DaskSession(self, job)
+
+
+class _DaskSession(Session):
+    """One client (and local cluster) and the job's plugin for every batch."""
+
+    def __init__(self, runner: DaskRunner, job: Job):
+        super().__init__()
+        self.runner, self.job = runner, job
+        self.client = self.cluster = self.plugin = None
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if not tasks:
+            return
+        if self.client is None:
+            self.client, self.cluster = self.runner._connect()
+            self.plugin = _plugin_class()(self.job.id,
+                                          pickle.dumps(self.job, pickle.HIGHEST_PROTOCOL))
+            _register(self.client, self.plugin)
+        yield from _run(self.client, self.job, tasks)
+
+    def close(self) -> None:
+        client, cluster, plugin = self.client, self.cluster, self.plugin
+        self.client = self.cluster = self.plugin = None
+        if client is None:
+            return
+        with contextlib.suppress(Exception):  # cleaning up; the cluster may be gone
+            client.unregister_worker_plugin(plugin.name)
+        if client is not self.runner.client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _register(client, plugin) -> None:

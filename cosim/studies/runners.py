@@ -18,6 +18,14 @@ bit-for-bit outputs on any of them.
   scenario is recorded as failed (not retried), the others go on.
 * :class:`~cosim.studies.dask_runner.DaskRunner` — a Dask distributed cluster (optional
   ``dask`` extra).
+
+``runner.session(job)`` keeps the workers between batches of tasks, for a caller that
+decides the next scenarios from the last ones (a calibration's optimizer)::
+
+    with runner.session(job) as session:
+        outcomes = list(session.run(tasks))    # the same workers, batch after batch
+
+Each worker keeps its job (and its :class:`~cosim.Simulation`) for the whole session.
 """
 
 from __future__ import annotations
@@ -63,6 +71,34 @@ class Runner:
     def run(self, job: Job, tasks: Sequence[Task]) -> Iterator[Outcome]:
         raise NotImplementedError
 
+    def session(self, job: Job) -> Session:
+        """Workers kept for many batches of ``job``'s tasks (a context manager)."""
+        return Session(lambda tasks: self.run(job, tasks))
+
+
+class Session:
+    """Batches of tasks of one job on the same workers: ``run(tasks)`` yields outcomes
+    as they finish (like :meth:`Runner.run`); ``close()`` releases the workers.
+
+    This base class runs each batch with ``batch(tasks)`` (a runner's ``run``: workers
+    started per batch); runners that can keep theirs override it."""
+
+    def __init__(self, batch=None):
+        self._batch = batch
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if tasks:
+            yield from self._batch(tasks)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 class SerialRunner(Runner):
     """Run every scenario in this process, in order."""
@@ -78,6 +114,30 @@ class SerialRunner(Runner):
         prepared = prepare(job)
         for task in tasks:
             yield run_task(prepared, task, "serial")
+
+    def session(self, job: Job) -> Session:
+        return _SerialSession(job)
+
+
+class _SerialSession(Session):
+    """One prepared job (one Simulation) in this process for every batch."""
+
+    def __init__(self, job: Job):
+        super().__init__()
+        self.job = job
+        self.prepared: Any = None
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if tasks and self.prepared is None:
+            self.prepared = prepare(self.job)
+        for task in tasks:
+            yield run_task(self.prepared, task, "serial")
+
+    def close(self) -> None:
+        sim = getattr(self.prepared, "simulation", None)
+        if sim is not None:
+            sim.close()
+        self.prepared = None
 
 
 def default_workers() -> int:
@@ -146,6 +206,31 @@ class ProcessPoolRunner(Runner):
         finally:
             pool.shutdown()
 
+    def session(self, job: Job) -> Session:
+        return _PoolSession(_Pool(_context(self.start_method),
+                                  pickle.dumps(job, pickle.HIGHEST_PROTOCOL), self.workers,
+                                  self.max_start_failures, job.timeout))
+
+
+class _PoolSession(Session):
+    """The pool's worker processes stay up between batches (idle, job prepared)."""
+
+    def __init__(self, pool: _Pool):
+        super().__init__()
+        self.pool = pool
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        if not tasks:
+            return
+        try:
+            yield from self.pool.run(tasks)
+        except BaseException:
+            self.pool.shutdown()  # abandoned mid-batch: stop the workers that still run
+            raise
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
 
 class _Pool:
     """The worker processes and the scenarios not yet sent to one.
@@ -186,7 +271,8 @@ class _Pool:
         from multiprocessing.connection import wait
         self.queue.extend((task, 1) for task in tasks)
         for slot in self.slots:
-            self.spawn(slot)
+            if slot.process is None:  # first batch, or a worker lost in the last one
+                self.spawn(slot)
         while self.busy():
             self._dispatch()
             watch: dict[Any, tuple[_Slot, int]] = {}

@@ -141,14 +141,7 @@ def make_job(study: Study) -> tuple[Job, list[Task], dict[str, str]]:
     """The job every worker gets once, the tasks (one per scenario) and the assets
     shipped (label -> SHA-256)."""
     assets = _Assets()
-    topo = study.topology.copy()
-    record = [glob.escape(s) for s in study.record]
-    topo.run = type(topo.run).model_validate({**topo.run.model_dump(), "record": record})
-    for name, data in topo.graph.nodes(data=True):
-        if data["kind"] == "fmu":
-            data["source"] = assets.add(topo.fmu_path(name), f"{name} (FMU)")
-        else:
-            data["parameters"] = _ship_files(data["parameters"], topo.base_dir, name, assets)
+    topo = _shipped_topology(study.topology, study.record, assets)
     tasks = []
     trace = set(study.trace_ids)
     for scenario in study.scenarios:
@@ -159,9 +152,8 @@ def make_job(study: Study) -> tuple[Job, list[Task], dict[str, str]]:
                     and isinstance(params[key], str) and Path(params[key]).is_file():
                 params[key] = assets.add(Path(params[key]), key)
         tasks.append(Task(scenario.id, params, start, scenario.events, scenario.id in trace))
-    job_id = hashlib.sha256(f"{study.name}-{uuid.uuid4()}".encode()).hexdigest()[:16]
-    job = Job(job_id, topo, assets.blobs, list(study.outputs), list(study.trace_signals),
-              study.spec.timeout)
+    job = Job(_job_id(study.name), topo, assets.blobs, list(study.outputs),
+              list(study.trace_signals), study.spec.timeout)
     return job, tasks, assets.names
 
 
@@ -170,6 +162,36 @@ def _inputs(study: Study) -> list[Path]:
     from ..output_guard import topology_inputs
     files = [study.path] if study.path is not None else []
     return files + topology_inputs(study.topology)
+
+
+def job_for(topology, record: list[str], trace_signals: list[str], outputs=(),
+            name: str = "job", timeout: float | None = None) -> tuple[Job, dict[str, str]]:
+    """A job for scenarios of ``topology`` decided by the caller (a calibration's
+    optimizer): every run records ``record`` (exact signal names), tasks with
+    ``trace=True`` return ``trace_signals``. Returns the job and the assets shipped
+    (label -> SHA-256)."""
+    assets = _Assets()
+    topo = _shipped_topology(topology, record, assets)
+    return Job(_job_id(name), topo, assets.blobs, list(outputs), list(trace_signals),
+               timeout), assets.names
+
+
+def _job_id(name: str) -> str:
+    return hashlib.sha256(f"{name}-{uuid.uuid4()}".encode()).hexdigest()[:16]
+
+
+def _shipped_topology(topology, record: list[str], assets: _Assets):
+    """A copy of ``topology`` recording ``record``, with FMUs and data files of blocks
+    replaced by asset references."""
+    topo = topology.copy()
+    patterns = [glob.escape(s) for s in record]
+    topo.run = type(topo.run).model_validate({**topo.run.model_dump(), "record": patterns})
+    for name, data in topo.graph.nodes(data=True):
+        if data["kind"] == "fmu":
+            data["source"] = assets.add(topo.fmu_path(name), f"{name} (FMU)")
+        else:
+            data["parameters"] = _ship_files(data["parameters"], topo.base_dir, name, assets)
+    return topo
 
 
 def _ship_files(params: dict[str, Any], base_dir: Path, node: str, assets: _Assets

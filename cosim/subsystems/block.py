@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..blocks.base import Block
-from ..clock import to_seconds
+from ..clock import TICKS_PER_SECOND
 from ..errors import ConfigError, CosimError, SubsystemError
 from ..protocol import NativeForm
 from .base import STEP_OK, Capabilities, StepOutcome, Subsystem
@@ -39,6 +39,11 @@ def _shown(value: Any) -> str:
 class BlockSubsystem(Subsystem):
     kind = "block"
     capabilities = Capabilities(can_roll_back=True, can_vary_step=True)
+    #: set_inputs only copies u into the block's inputs and get_outputs only copies its
+    #: outputs into y (nothing else happens, nothing fails): the compiled loop may call
+    #: set, step and get together under Jacobi too
+    copies_io = True
+    kernel_error: BaseException | None = None
 
     def __init__(self, name: str, block: Block, start: dict[str, Any] | None = None,
                  *, factory=None, parameters: dict[str, Any] | None = None):
@@ -92,18 +97,39 @@ class BlockSubsystem(Subsystem):
     def _call(self, what: str, fn, *args):
         try:
             return fn(*args)
-        except CosimError as err:
+        except (Exception, SystemExit) as err:
+            self._raise(what, err)
+
+    def _raise(self, what: str, err: BaseException):
+        """Raise what a block's exception becomes: cosim errors as they are (located),
+        ``sys.exit()`` and anything else as a SubsystemError naming the method, the node
+        and the time."""
+        if isinstance(err, CosimError):
             if isinstance(err, SubsystemError):
                 err.locate(node=self.name, time=self.time)
-            raise
-        except SystemExit as err:  # sys.exit() in a block must never end a run quietly
+            raise err
+        if isinstance(err, SystemExit):  # sys.exit() in a block must never end a run quietly
             raise SubsystemError(f"{type(self.block).__name__}.{what}() called "
                                  f"sys.exit({err.code!r}); a block must raise an exception "
                                  "to stop the run", node=self.name, time=self.time) from None
-        except Exception as err:
-            raise SubsystemError(f"{type(self.block).__name__}.{what}() raised "
-                                 f"{type(err).__name__}: {err}", node=self.name,
-                                 time=self.time) from err
+        raise SubsystemError(f"{type(self.block).__name__}.{what}() raised "
+                             f"{type(err).__name__}: {err}", node=self.name,
+                             time=self.time) from err
+
+    def _kept(self, outputs: Any) -> dict:
+        """The last outputs updated from a step's return value: a dict of floats for
+        exactly the declared outputs is taken at once (the common case, kept cheap for
+        the compiled loop), anything else goes through :meth:`_store`'s checks."""
+        last = self.last
+        if type(outputs) is dict and outputs.keys() == self._declared:
+            for value in outputs.values():
+                if type(value) is not float:
+                    self._store(outputs)
+                    return last
+            last.update(outputs)
+            return last
+        self._store(outputs)
+        return last
 
     def _store(self, outputs: Mapping | Any) -> None:
         if isinstance(outputs, Mapping):
@@ -154,25 +180,75 @@ class BlockSubsystem(Subsystem):
 
     # -- the hot path ----------------------------------------------------------------
 
+    # (kept lean: the compiled loop calls these for Python blocks at every step)
+
+    def bind(self, inputs, outputs, u, y, objects_in=(), objects_out=()) -> None:
+        super().bind(inputs, outputs, u, y, objects_in, objects_out)
+        self._in_names = tuple(self.inputs)
+        self._one_in = self.inputs[0] if len(self.inputs) == 1 else None
+        self._out_slots = tuple(enumerate(self.outputs))
+        self._needed = frozenset(self.outputs)
+
     def set_inputs(self) -> None:
-        if self.inputs:
-            self.values.update(zip(self.inputs, self.u.tolist(), strict=True))
+        if self._in_names:  # u and the names have the same length (bind checked)
+            self.values.update(zip(self._in_names, self.u.tolist(), strict=False))
 
     def get_outputs(self) -> None:
         if self.initializing:
             self._store(self._call("initialize", self.block.initialize, self.time,
                                    dict(self.values)))
-        last = self.last
-        for i, name in enumerate(self.outputs):
-            self.y[i] = last[name]
+        last, y = self.last, self.y
+        for i, name in self._out_slots:
+            y[i] = last[name]
 
     def step(self, now: int, limit: int) -> StepOutcome:
-        t = to_seconds(now)
-        dt = to_seconds(limit) - t
+        t = now / TICKS_PER_SECOND  # cosim.clock.to_seconds
+        dt = limit / TICKS_PER_SECOND - t
         self.time = t
-        self._store(self._call("step", self.block.step, t, dt, dict(self.values)))
+        try:
+            outputs = self.block.step(t, dt, dict(self.values))
+        except (Exception, SystemExit) as err:
+            self._raise("step", err)
+        self._kept(outputs)
         self.time = t + dt
         return STEP_OK
+
+    def kernel_turn(self, _node: int, _phase: int, now: int, limit: int) -> int:
+        """The compiled loop's callback for this block: ``set_inputs()``,
+        ``step(now, limit)`` and ``get_outputs()`` in one call — the same operations,
+        without the calls. Returns 0, or 2 after keeping what it raised (as ``step``
+        raises it) in ``kernel_error``."""
+        try:
+            values, one = self.values, self._one_in
+            if one is not None:
+                values[one] = self.u.item(0)
+            elif self._in_names:
+                values.update(zip(self._in_names, self.u.tolist(), strict=False))
+            t = now / TICKS_PER_SECOND
+            dt = limit / TICKS_PER_SECOND - t
+            self.time = t
+            try:
+                outputs = self.block.step(t, dt, dict(values))
+            except (Exception, SystemExit) as err:
+                self._raise("step", err)
+            last = self.last  # _kept, inline
+            if type(outputs) is dict and outputs.keys() == self._declared:
+                for value in outputs.values():
+                    if type(value) is not float:
+                        self._store(outputs)
+                        break
+                else:
+                    last.update(outputs)
+            else:
+                self._store(outputs)
+            self.time = t + dt
+            y = self.y
+            for i, name in self._out_slots:
+                y[i] = last[name]
+            return 0
+        except BaseException as err:  # noqa: BLE001 - raised again outside the kernel
+            self.kernel_error = err
+            return 2
 
     def refresh_outputs(self) -> None:
         """Outputs for the inputs as they are now, without advancing (``step`` with
@@ -218,7 +294,8 @@ class BlockSubsystem(Subsystem):
             self.last.update(zip(form.outputs, bout.tolist(), strict=True))
             form.write_back(state)
 
-        return NativeForm(form.kind, par=np.array(form.par, dtype=np.float64),
+        return NativeForm(form.kind, step=form.function,
+                          par=np.ascontiguousarray(form.par, dtype=np.float64),
                           ipar=np.array(form.ipar, dtype=np.int64), state=state, bin=bin_,
                           bout=bout, in_map=in_map, out_map=out_map, write_back=write_back)
 

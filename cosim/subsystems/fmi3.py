@@ -29,7 +29,7 @@ from typing import Any
 from fmpy.fmi3 import FMU3Slave
 
 from ..errors import SubsystemError
-from ..protocol import NativeForm, NotNative
+from ..protocol import NativeForm
 from .base import STEP_OK, EventOutcome, StepOutcome, StepStatus
 from .fmu_common import FMUSubsystem, TolerantLoading, convert
 
@@ -205,8 +205,6 @@ class FMI3Subsystem(FMUSubsystem):
         return super().exit_initialization()
 
     def native_form(self) -> NativeForm:
-        if self.events_used:
-            raise NotNative(f"node {self.name}: FMI 3 event mode")
         form = super().native_form()
         form.flags = (*(ctypes.addressof(f) for f in self._flags),
                       ctypes.addressof(self._last))

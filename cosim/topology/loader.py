@@ -34,12 +34,23 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
     if p.suffix.lower() in (".ssp", ".ssd"):  # SSP: its own package, on top of this one
         from ..ssp import load as load_ssp
         return load_ssp(p)
-    shown = str(path)
     data, lines, where, _ = yamlio.read_mapping(
         p, "topology file", "'nodes' (and usually 'run' and 'connections')")
+    return from_mapping(data, p, where, yamlio.line_of(lines, ("extends",)), _seen)
+
+
+def from_mapping(data: dict, path: str | Path, where=None, extends_line: int | None = None,
+                 _seen: tuple = ()) -> Topology:
+    """A topology from the content of a topology file, as if it were written at ``path``
+    (relative paths, ``extends`` and blocks resolve from its folder), e.g. a topology
+    embedded in another file. ``where(*loc)`` gives ``file:line`` for a location in
+    ``data``."""
+    p = Path(path)
+    shown = str(path)
+    where = where or (lambda *loc: shown)
     bases: tuple[Path, ...] = ()
     if "extends" in data:
-        data, bases = _extend(p, data, shown, yamlio.line_of(lines, ("extends",)), _seen)
+        data, bases = _extend(p, data, shown, extends_line, _seen)
 
     def build(spec: TopologySpec, where) -> Topology:
         topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown,

@@ -54,8 +54,15 @@ def h5_contents(path: Path) -> dict:
     return out
 
 
-def run_both(topology, tmp_path: Path | None = None, *, expect_fast: bool = True, **kwargs):
-    """(Python-loop result, compiled-loop result); HDF5 files compared when tmp_path."""
+def python_nodes(loop) -> set[str]:
+    """The nodes a compiled loop calls back into Python for."""
+    return {loop.system.names[i] for i in loop.python_nodes}
+
+
+def run_both(topology, tmp_path: Path | None = None, *, expect_fast: bool = True,
+             python: set[str] | None = None, **kwargs):
+    """(Python-loop result, compiled-loop result); HDF5 files compared when tmp_path.
+    ``python``: the nodes the compiled loop must run in Python (default: none)."""
     outputs = {}
     results = []
     for fast in (False, True):
@@ -67,6 +74,8 @@ def run_both(topology, tmp_path: Path | None = None, *, expect_fast: bool = True
             results.append(cosim.run(topology, fast=fast, **kw))
         if fast:
             assert (seen and seen[0] is not None) == expect_fast, seen
+            if expect_fast:
+                assert python_nodes(seen[0]) == (python or set())
     assert_same_frames(results[0].df, results[1].df)
     if tmp_path is not None:
         assert h5_contents(outputs[False]) == h5_contents(outputs[True])

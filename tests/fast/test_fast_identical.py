@@ -14,7 +14,7 @@ from numpy.polynomial import Polynomial
 
 import cosim
 from bench.overhead import TOPOLOGIES, to_cosim
-from cosim.fast import explain
+from cosim.fast import explain, node_plan
 from cosim.fast.loop import MAX_CHUNK_ROWS
 from tests.conftest import TOPOLOGIES as TOPOLOGY_DIR
 
@@ -102,14 +102,14 @@ def test_last_step_shortened_to_stop(fmu, tmp_path):
     assert fast.df.index[-1] == 0.1234567
 
 
-def test_integer_ports_take_the_python_loop(fmu, tmp_path):
+def test_integer_ports_run_in_python_within_the_compiled_loop(fmu, tmp_path):
     topo = cosim.Topology("ball", stop=1.0, step=0.01)
     topo.add_fmu("ball", fmu("Ball", 2))
-    run_both(topo, tmp_path, expect_fast=False)
-
-
-def test_datacenter_takes_the_python_loop(fmus, tmp_path):
-    """The flagship has a Python block (the mixer) and a TimeTable: no compiled form."""
-    run_both(TOPOLOGY_DIR / "datacenter.yaml", tmp_path, expect_fast=False, stop=3600.0)
-    with cosim.Simulation(TOPOLOGY_DIR / "datacenter.yaml") as sim:
-        assert "runs in Python" in explain(sim)
+    topo.add_fmu("g", fmu("Gain", 2), parameters={"k": 2.0, "b": 0.0})
+    topo.connect("ball.h", "g.u")
+    run_both(topo, tmp_path, python={"ball"})
+    with cosim.Simulation(topo) as sim:
+        assert explain(sim) is None
+        plan = {p.name: p for p in node_plan(sim)}
+        assert plan["g"].native and not plan["ball"].native
+        assert "integer" in plan["ball"].reason

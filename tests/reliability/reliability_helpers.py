@@ -122,13 +122,18 @@ def write_yaml(path: Path, data: dict) -> Path:
     return path
 
 
+#: the environment that keeps a run on the Python loop (the compiled loop calls Python
+#: blocks from the kernel otherwise)
+PYTHON_LOOP = {"COSIM_FAST": "0"}
+
+
 def hostile_topology(folder: Path, fmus: dict, name: str, fault: int = 0,
                      t_fault: float = 1.0, *, version: int = 2, python: bool = False,
                      stop: float = 1e4, step: float = 1e-4, timeout: float | None = None
                      ) -> Path:
     """A topology file: a ramp block and the Hostile FMU (``y = t``, ``fault`` after
-    ``t_fault``); ``python`` adds a Python block, so the Python loop runs instead of
-    the compiled one."""
+    ``t_fault``); ``python`` adds a Python block (run it with :data:`PYTHON_LOOP` in the
+    environment, so that the Python loop runs instead of the compiled one)."""
     nodes = {"r": {"block": "ramp", "parameters": {"height": 1.0, "duration": stop}},
              "h": {"fmu": str(fmus[("Hostile", version)]),
                    "parameters": {"fault": fault, "t_fault": t_fault}}}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reliability_helpers import Batch, committed, hostile_topology
+from reliability_helpers import PYTHON_LOOP, Batch, committed, hostile_topology
 
 import cosim as api
 
@@ -32,7 +32,8 @@ def runs(tmp_path_factory, fmus):
         fault, version, python, t_fault, _ = case.values
         topo = hostile_topology(folder, fmus, case.id, fault, t_fault, version=version,
                                 python=python)
-        batch.start(case.id, "run", topo, "-o", folder / f"{case.id}.h5", "--no-progress")
+        batch.start(case.id, "run", topo, "-o", folder / f"{case.id}.h5", "--no-progress",
+                    **(PYTHON_LOOP if python else {}))
     yield folder, batch
     batch.close()
 

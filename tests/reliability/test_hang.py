@@ -19,6 +19,7 @@ import pytest
 from reliability_helpers import (
     GRACE,
     HERE,
+    PYTHON_LOOP,
     Batch,
     committed,
     hostile_topology,
@@ -34,11 +35,13 @@ def runs(tmp_path_factory, fmus):
     folder = tmp_path_factory.mktemp("hang")
     batch = Batch()
 
-    def start(key, topo, *extra):
-        batch.start(key, "run", topo, "-o", folder / f"{key}.h5", "--no-progress", *extra)
+    def start(key, topo, *extra, **env):
+        batch.start(key, "run", topo, "-o", folder / f"{key}.h5", "--no-progress", *extra,
+                    **env)
 
     start("ctrl-c", hostile_topology(folder, fmus, "a", 4, 60.0, version=2))
-    start("sigterm", hostile_topology(folder, fmus, "b", 4, 2.0, version=3, python=True))
+    start("sigterm", hostile_topology(folder, fmus, "b", 4, 2.0, version=3, python=True),
+          **PYTHON_LOOP)
     start("timeout", hostile_topology(folder, fmus, "c", 4, 0.1, version=2), "--timeout", 1)
     start("init", hostile_topology(folder, fmus, "d", 5, 0.1, version=3), "--timeout", 1)
     sleeper = write_yaml(folder / "sleeper.yaml", {

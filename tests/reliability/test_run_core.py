@@ -59,6 +59,26 @@ def test_memory_grows_with_rows_not_with_plans():
     assert len(df) == 10_000 and np.array_equal(df["a.y"].to_numpy(), 2 * t)
 
 
+def test_memory_columns_hold_every_block():
+    """The numeric columns a study reads (without a DataFrame) hold the rows of every
+    block: single rows, compiled blocks that fit the open block and ones that do not."""
+    from cosim.observers.base import Signal
+    from cosim.variables import Variable
+    rec = MemoryRecorder()
+    rec.started(RunInfo("mixed", [Signal("a", Variable("y", "output"))], 0.0, 1.0, 1e-3,
+                        "jacobi", n_steps=20_000))
+    t = np.arange(20_000) * 1e-3
+    for k in range(100):
+        rec.stepped(t[k], np.array([2 * t[k]]))
+    rec.stepped_block(t[100:200], (2 * t[100:200])[:, None])  # fits the open block
+    rec.stepped_block(t[200:15_000], (2 * t[200:15_000])[:, None])  # a block of its own
+    for k in range(15_000, 20_000):
+        rec.stepped(t[k], np.array([2 * t[k]]))
+    times, columns = rec.columns()
+    assert np.array_equal(times, t) and np.array_equal(columns["a.y"], 2 * t)
+    assert np.array_equal(rec.dataframe()["a.y"].to_numpy(), columns["a.y"])
+
+
 def test_ctrl_c_in_a_python_api_run(tmp_path):
     """cosim.run stays in-process: KeyboardInterrupt ends it, marks the file interrupted
     (every row so far kept) and is raised again, carrying the partial result."""

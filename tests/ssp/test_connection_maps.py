@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import cosim
-from cosim.fast.loop import explain
+from cosim.fast import explain
 
 
 def topology(tmp_path, fmu, connections: str, algorithm: str = "gauss-seidel") -> Path:
