@@ -11,10 +11,14 @@ Public API (pinned by ``tests/test_api.py``)::
     cosim.sweep(study, output) -> DataFrame  scenario sweeps, Monte Carlo
     cosim.calibrate(calibration, output) -> CalibrationResult   fit to telemetry
     cosim.Block, cosim.Port, cosim.Param    write Python blocks
-    cosim.ssp.export(topology, "x.ssp")     write a topology as an SSP (docs/ssp.md)
+
+Subpackages, each an attribute of ``cosim`` imported on first use (``SUBPACKAGES``):
+``cosim.results`` (Result, read, RunData, plot), ``cosim.comparison``,
+``cosim.studies``, ``cosim.telemetry``, ``cosim.validation``, ``cosim.sensitivity``,
+``cosim.ssp`` (``cosim.ssp.export(topology, "x.ssp")``), ``cosim.blocks``,
+``cosim.units``, and the calibration and surrogate packages where installed.
 """
 
-from . import ssp  # noqa: F401 - cosim.ssp.export (light: imports on first use)
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -31,24 +35,36 @@ from .errors import (
 # cosim`` and ``cosim --help`` do not pay for numpy, pandas, pydantic, networkx, scipy.
 _LAZY = {
     "Block": ".blocks.base", "Param": ".blocks.base", "Port": ".blocks.base",
-    "run": ".execution", "Result": ".result", "Termination": ".result",
+    "run": ".execution", "Result": ".results.run_result",
+    "Termination": ".results.run_result",
     "Simulation": ".simulation", "RunSpec": ".topology.schema",
     "Topology": ".topology.graph", "load": ".topology.loader",
 }
 
+#: Documented subpackages, attributes of ``cosim`` imported on first use.
+SUBPACKAGES = ("blocks", "calibration", "comparison", "results", "sensitivity", "ssp",
+               "studies", "surrogates", "telemetry", "units", "validation")
+
 
 def __getattr__(name: str):
+    import importlib
+    if name in SUBPACKAGES:
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise  # the subpackage exists, something it imports does not
+            raise AttributeError(f"module 'cosim' has no attribute {name!r}") from None
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cosim' has no attribute {name!r}")
-    import importlib
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(SUBPACKAGES))
 
 
 def compare(run, reference, tolerances=None, **options):

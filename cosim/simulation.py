@@ -38,7 +38,7 @@ from .master.options import AdaptiveOptions, LoopOptions, options_from
 from .observers.base import Observer, RunInfo
 from .output_guard import claimed, topology_inputs
 from .protocol import EventOutcome, NotNative
-from .result import Result
+from .results.run_result import Result
 from .subsystems.factory import make_subsystem
 from .subsystems.tracing import TracingSubsystem
 from .supervisor import beacon
@@ -411,6 +411,25 @@ class Simulation:
     def __repr__(self) -> str:
         return (f"<Simulation {self.topology.name!r}: {self.system.n} nodes, "
                 f"{self.state} at t={to_seconds(self.now):g} s>")
+
+    def _repr_html_(self) -> str:
+        from .reprs import fields, page, table
+        run, g = self.topology.run, self.topology.graph
+        return page(
+            fields(f"Simulation {self.topology.name!r}", [
+                ("state", f"{self.state} at t={to_seconds(self.now):g} s"),
+                ("run [s]", f"{run.start:g} .. {run.stop:g}, step {run.step:g}"),
+                ("algorithm", run.algorithm)]),
+            table("nodes (in stepping order)", ("node", "kind", "source"),
+                  [(n, g.nodes[n]["kind"], _source_name(g.nodes[n]["source"]))
+                   for n in self.report.order]))
+
+
+def _source_name(source: Any) -> str:
+    """An FMU path or a block name; a block class by its qualified name."""
+    if isinstance(source, str):
+        return source
+    return f"{getattr(source, '__module__', '')}:{getattr(source, '__qualname__', source)}"
 
 
 def _apply_run_settings(topo: Topology, **settings: Any) -> None:

@@ -18,7 +18,10 @@ cache.  Only the standard library and fmpy are used.
 
 Usage::
 
-    python fmus/build.py [MODEL ...] [--force] [--out DIR]
+    python fmus/build.py [MODEL ...] [--force] [--out DIR] [--list]
+
+It prints a line per FMU it built and nothing for those taken from the cache (``--list``
+prints every path).
 
 From Python::
 
@@ -320,7 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", type=Path, default=None,
                         help=f"folder with the model folders (default: {MODELS_DIR})")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="parallel builds (default 2)")
+    parser.add_argument("--list", action="store_true",
+                        help="print the path of every FMU, built or taken from the cache "
+                        "(default: one line per FMU built, nothing for cached ones)")
     args = parser.parse_args(argv)
+    out = Path(args.out or DEFAULT_OUT_DIR).resolve()
+    before = {p: p.stat().st_mtime_ns for p in out.glob("fmi*/*.fmu")} if out.is_dir() else {}
     try:
         paths = build(args.models or None, args.force, source_root=args.source,
                       out_dir=args.out, jobs=args.jobs)
@@ -328,7 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for (_, _), path in sorted(paths.items()):
-        print(path)
+        if args.list:
+            print(path)
+        elif before.get(Path(path).resolve()) != Path(path).stat().st_mtime_ns:
+            print(f"built {path}")
     return 0
 
 

@@ -28,3 +28,15 @@ def fmu(fmus):
     def get(model: str, version: int = 2) -> Path:
         return fmus[(model, version)]
     return get
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (tests/browser.py), installed if missing
+    and possible; the test is skipped, with the reason, only where it cannot be had."""
+    from tests.browser import Browser, find_or_install
+    executable, why = find_or_install()
+    if executable is None:
+        pytest.skip(f"no headless Chromium for the HTML report checks: {why}")
+    with Browser(executable) as b:
+        yield b

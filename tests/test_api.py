@@ -28,3 +28,26 @@ def test_import_has_no_side_effects(capsys):
     importlib.reload(cosim)
     out, err = capsys.readouterr()
     assert out == "" and err == ""
+
+
+def test_subpackages_are_attributes_imported_on_first_use():
+    """``cosim.results.read(...)`` works right after ``import cosim``; the documented
+    subpackages are pinned like the API, and none is imported before it is used."""
+    import subprocess
+    import sys
+    assert cosim.SUBPACKAGES == ("blocks", "calibration", "comparison", "results",
+                                 "sensitivity", "ssp", "studies", "surrogates", "telemetry",
+                                 "units", "validation")
+    code = ("import sys, cosim\n"
+            "assert 'cosim.studies' not in sys.modules and 'pandas' not in sys.modules\n"
+            "print(cosim.results.read is not None, cosim.studies.sweep is not None)\n"
+            "print(cosim.results.Result is cosim.Result, 'cosim.result' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "True", "True", "False"]
+    present = [name for name in cosim.SUBPACKAGES if hasattr(cosim, name)]
+    for name in ("blocks", "comparison", "results", "sensitivity", "ssp", "studies",
+                 "telemetry", "units", "validation"):
+        assert name in present and name in dir(cosim)
+    assert not hasattr(cosim, "result")  # one name for results: cosim.results
+    assert not hasattr(cosim, "no_such_subpackage")

@@ -37,6 +37,7 @@ like an FMU that can get and set its state.
 from __future__ import annotations
 
 import copy
+import numbers
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,10 @@ class Block:
             raise ConfigError(
                 f"{type(self).__name__} has no parameter {', '.join(map(repr, unknown))} "
                 f"(its parameters: {known})", field=unknown[0])
+        wrong = {n: why for n, v in params.items() if (why := _wrong_type(self.parameters[n], v))}
+        if wrong:
+            raise ConfigError(f"{type(self).__name__}: " + "; ".join(
+                f"parameter {n!r} {why}" for n, why in wrong.items()), field=next(iter(wrong)))
         for name, spec in self.parameters.items():
             if name in self._RESERVED:
                 raise ConfigError(f"{type(self).__name__}: parameter name {name!r} is reserved")
@@ -200,6 +205,28 @@ class Block:
         """A path relative to the topology file's folder (``base_dir``)."""
         p = Path(path)
         return p if p.is_absolute() else self.base_dir / p
+
+
+def _wrong_type(spec: Param, value: Any) -> str:
+    """Why ``value`` does not fit the kind of the parameter's default (a number for a
+    number, a whole number for an int, true/false for a bool, text for a str), so that
+    a wrong value fails ``cosim check``, not the run; "" if it fits. A default of None
+    (or a list, a dict, ...) accepts anything: the block checks those itself."""
+    default = spec.default
+    if value is None or default is None:
+        return ""
+    if isinstance(default, bool):
+        ok, want = isinstance(value, bool), "true or false"
+    elif isinstance(default, numbers.Real):
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        want = "a number"
+        if ok and isinstance(default, numbers.Integral):
+            ok, want = float(value).is_integer(), "a whole number"
+    elif isinstance(default, str):
+        ok, want = isinstance(value, str), "text (a string)"
+    else:
+        return ""
+    return "" if ok else f"must be {want} (like its default {default!r}), got {value!r}"
 
 
 def _where(cls: type) -> str:

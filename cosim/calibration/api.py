@@ -103,16 +103,23 @@ def _check_budget(problem: CalibrationProblem) -> None:
 
 
 def _progress_printer(enabled: bool):
+    """A line redrawn every second on a terminal; off one (a CI log, a file), a plain line
+    every 10 s (cosim.observers.progress.LOG_EVERY), never carriage returns."""
     if not enabled:
         return None
-    state = {"last": 0.0}
+    from ..observers.progress import LOG_EVERY, is_terminal
+    terminal = is_terminal(sys.stderr)
+    state = {"last": time.monotonic() if not terminal else 0.0}
 
     def show(used: int, budget: int, stage: str) -> None:
         now = time.monotonic()
-        if now - state["last"] > 1.0:
+        if now - state["last"] > (1.0 if terminal else LOG_EVERY):
             state["last"] = now
-            print(f"\r  {used} / {budget} simulations ({stage})", end="", file=sys.stderr,
-                  flush=True)
+            text = f"  {used} / {budget} simulations ({stage})"
+            if terminal:
+                print(f"\r{text}", end="", file=sys.stderr, flush=True)
+            else:
+                print(text, file=sys.stderr, flush=True)
     return show
 
 

@@ -63,8 +63,8 @@ def handler(args) -> int:
     result = calibrate(problem, output, runner=runner, resume=args.resume,
                        overwrite=args.overwrite, progress=not args.no_progress,
                        report=args.report, params=params)
-    if not args.no_progress:
-        print(file=sys.stderr)
+    if not args.no_progress and sys.stderr.isatty():
+        print(file=sys.stderr)  # ends the progress line redrawn on the terminal
     info = result.info
     print(f"{info['n_simulations']} simulations ({info['n_reused']} reused) in "
           f"{time.perf_counter() - clock:.1f} s")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    p = sub.add_parser("check", help="check a topology without running it")
-    p.add_argument("topology", help="topology file (.yaml), or an .ssp/.ssd")
+    p = sub.add_parser(
+        "check", help="check a topology without running it",
+        description="Load a topology and check it without running it (model descriptions "
+        "are read first; FMUs are loaded, never stepped, only to say how the run would "
+        "step): every problem at once, each at file:line with the node "
+        "and variable — unknown keys and nodes, bad values, missing FMUs, units, types, "
+        "inputs driven twice, algebraic loops. Without problems: the stepping order, "
+        "loops, unit conversions, the recorded signals and the unconnected inputs.")
+    p.add_argument("topology", help="topology file (.yaml), or an SSP (.ssp/.ssd)")
     p.set_defaults(func=check)
 
 

@@ -73,6 +73,7 @@ def regress(args) -> int:
     if args.report:
         out = Path(args.report)
         try:
+            out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps([r.to_dict() for r in results], indent=2), "utf-8")
         except OSError as err:
             raise ResultsError(f"cannot write the report: {err}", path=str(out)) from err

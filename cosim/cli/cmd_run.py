@@ -15,7 +15,13 @@ if TYPE_CHECKING:  # imported where used: `cosim --help` stays quick
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="run a topology (or a single .fmu)")
+    p = sub.add_parser(
+        "run", help="run a topology (or a single .fmu)",
+        description="Check and run a topology (a YAML file, an SSP, or a single FMU as a "
+        "one-node topology with its default experiment), print a summary and the final "
+        "values, and write the results to an HDF5 file (-o). A progress bar runs on "
+        "stderr when it is a terminal. The run is supervised: a crashing or hanging FMU "
+        "leaves a readable file marked crashed or failed.")
     p.add_argument("topology", help="topology file (.yaml), an SSP (.ssp/.ssd), or an .fmu")
     p.add_argument("-o", "--output", help="HDF5 result file to write")
     p.add_argument("--start", type=float, help="start time [s]")
@@ -28,8 +34,10 @@ def register(sub) -> None:
     p.add_argument("--params", action="append", default=[], metavar="FILE",
                    help="apply a parameter file (YAML: node.name: value, or {value: 20, "
                    "unit: degC}); later files override earlier ones")
-    p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose columns drive "
-                   "inputs of the same name (first column: time [s])")
+    p.add_argument("--input", metavar="CSV", help="for an .fmu: a CSV whose first column "
+                   "is time [s] and whose other columns each drive the input of the same "
+                   "name, interpolated linearly between rows and held before the first and "
+                   "after the last; a column that names no input is an error")
     p.add_argument("--plot", metavar="PNG", help="save a plot of the results")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--timeout", type=positive_seconds, metavar="S",
@@ -79,15 +87,34 @@ def _add_inputs(topo: Topology, path: Path, input_csv: str) -> None:
     from ..fmu import description
     name = topo.nodes[0]
     inputs = {v.name for v in description.read(path).interface.inputs}
-    header = pd.read_csv(input_csv, nrows=0).columns
-    used = [c for c in header[1:] if c in inputs]
-    if not used:
-        raise ConfigError(f"no column of {input_csv} names an input of {path.name} "
-                          f"(inputs: {', '.join(sorted(inputs)) or 'none'})", file=input_csv)
+    try:
+        header = pd.read_csv(input_csv, nrows=0).columns
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot read the --input CSV: {err}", file=input_csv) from None
+    used = [str(c) for c in header[1:]]
+    unknown = [c for c in used if c not in inputs]
+    if unknown or not used:
+        raise ConfigError(_unmatched(unknown, inputs, path.name), file=input_csv)
     topo.add_block("input", "table", parameters={
         "file": str(Path(input_csv).resolve()), "columns": used, "time_column": header[0]})
     for c in used:
         topo.connect(f"input.{c}", f"{name}.{c}", check_units=False)
+
+
+def _unmatched(unknown: list[str], inputs: set[str], fmu: str) -> str:
+    """``--input`` columns that drive nothing, with the nearest input names."""
+    import difflib
+    have = f"(inputs of {fmu}: {', '.join(sorted(inputs)) or 'none'})"
+    if not unknown:
+        return f"no input columns after the time column {have}"
+    parts = []
+    for c in unknown:
+        near = difflib.get_close_matches(c, sorted(inputs), n=1)
+        parts.append(f"{c!r}" + (f" (did you mean {near[0]!r}?)" if near else ""))
+    n = len(unknown)
+    return (f"{n} column{'s' * (n != 1)} of the --input CSV name{'s' * (n == 1)} no input "
+            f"of {fmu}: {', '.join(parts)} {have}; rename or remove "
+            f"{'them' if n != 1 else 'it'}")
 
 
 def run(args) -> int:
@@ -154,11 +181,13 @@ def _run(args, topo: Topology) -> int:
         print(f"plot: {args.plot}")
     if result.events:
         print(f"events ({len(result.events)}):")
-        for ev in result.events[:10]:
+        shown = None if getattr(args, "verbose", 0) else 10  # -v: every event, every value
+        for ev in result.events[:shown]:
             print(f"  {ev.time:>12.6g} s  {ev.kind:<9}  {ev.description}")
-        if len(result.events) > 10:
+        if shown is not None and len(result.events) > shown:
             print(f"  ... and {len(result.events) - 10} more")
-    _print_final(df, result.units, result.display_units)
+    _print_final(df, result.units, result.display_units,
+                 limit=len(df.columns) if getattr(args, "verbose", 0) else 12)
     return 0
 
 

@@ -84,7 +84,38 @@ def _compare(res: Source, ref: Source, tols: Tolerances, signals: str | Sequence
                 for n in res_names if n not in in_ref]
     return Report(result=res.label, reference=ref.label, signals=reports,
                   start=res_span[0], stop=res_span[1], reference_start=ref_span[0],
-                  reference_stop=ref_span[1], tolerances=tols.source, exact=exact)
+                  reference_stop=ref_span[1], tolerances=tols.source, exact=exact,
+                  parameter_differences=parameter_differences(res, ref))
+
+
+def parameter_differences(res: Source, ref: Source) -> list[dict[str, Any]] | None:
+    """Parameters set differently in the run and in the reference (or set in only one):
+    a first place to look when signals leave their tube."""
+    mine, theirs = res.parameters(), ref.parameters()
+    if mine is None or theirs is None:
+        return None
+    out = []
+    for name in sorted(set(mine) | set(theirs)):
+        a, b = mine.get(name, (None, None)), theirs.get(name, (None, None))
+        if not _same(a[0], b[0]):
+            out.append({"name": name, "result": _plain(a[0]), "reference": _plain(b[0]),
+                        "unit": a[1] or b[1]})
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) or (a != a and b != b)  # NaN equals NaN here
+    except (TypeError, ValueError):  # arrays
+        import numpy as np
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able value: numpy scalars and arrays as Python numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
 
 
 def _job(name: str, res: Source, ref: Source, tols: Tolerances,

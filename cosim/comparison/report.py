@@ -62,6 +62,10 @@ class Report:
     reference_stop: float | None = None
     tolerances: str = ""
     exact: bool = False
+    #: parameters whose values differ between the run and the reference:
+    #: ``{"name", "result", "reference", "unit"}`` each (a value None: not in that file);
+    #: None when a side does not record its parameters (CSV, a bare DataFrame)
+    parameter_differences: list[dict[str, Any]] | None = None
 
     @property
     def passed(self) -> bool:
@@ -77,6 +81,22 @@ class Report:
                 return s
         raise KeyError(name)
 
+    def __repr__(self) -> str:
+        return f"<Report {self.summary()}: {self.result} vs {self.reference}>"
+
+    def _repr_html_(self) -> str:
+        from ..reprs import MAX_ROWS, fields, page, table
+        shown = sorted(self.signals, key=lambda s: s.passed)[:MAX_ROWS]  # failures first
+        rows = [(s.name, s.status.upper(), s.unit or "", s.max_error, s.max_error_time,
+                 s.first_failure, s.x, s.y) for s in shown]
+        return page(
+            fields(self.summary(), [("result", self.result), ("reference", self.reference),
+                                    ("tolerances", self.tolerances or "default")]),
+            table("signals", ("signal", "status", "unit", "max error", "@ t [s]",
+                              "first failure [s]", "X [s]", "Y"), rows,
+                  total=len(self.signals),
+                  classes=["cosim-pass" if s.passed else "cosim-fail" for s in shown]))
+
     def summary(self) -> str:
         n, bad = len(self.signals), len(self.failed)
         verdict = "PASS" if self.passed else "FAIL"
@@ -90,6 +110,8 @@ class Report:
             "reference_stop": _json_float(self.reference_stop),
             "tolerances": self.tolerances, "exact": self.exact,
             "n_signals": len(self.signals), "n_failed": len(self.failed),
+            "parameter_differences": None if self.parameter_differences is None else [
+                {k: _json_float(v) for k, v in d.items()} for d in self.parameter_differences],
             "signals": [s.to_dict() for s in self.signals],
         }
 

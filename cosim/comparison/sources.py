@@ -23,6 +23,7 @@ import pandas as pd
 from ..errors import ResultsError
 from ..results.layout import (
     META,
+    PARAMETERS,
     ROW_KIND,
     TIME,
     attrs_of,
@@ -66,6 +67,11 @@ class Source:
     def unit(self, name: str) -> str | None:
         return None
 
+    def parameters(self) -> dict[str, tuple[Any, str | None]] | None:
+        """The parameter values the run used, ``{name: (value, unit)}``; None when the
+        source does not know them (a CSV, a bare DataFrame)."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -106,6 +112,8 @@ class FrameSource(Source):
         self.signals = list(self._cols)
         self.n = len(self._t)
         self._attrs = dict(run.signal_attrs) if run is not None else {}
+        self._parameters = None if run is None else {
+            k: (v, run.parameter_units.get(k)) for k, v in run.parameters.items()}
         self._units = dict(run.units) if run is not None else dict(df.attrs.get("units", {}))
         self.algorithm = str(run.attrs.get("algorithm", "")) if run is not None else ""
         self._dtype_kind = {c: v.dtype.kind for c, v in self._cols.items()}
@@ -136,6 +144,9 @@ class FrameSource(Source):
 
     def unit(self, name: str) -> str | None:
         return self._units.get(name)
+
+    def parameters(self) -> dict[str, tuple[Any, str | None]] | None:
+        return self._parameters
 
 
 class CSVSource(FrameSource):
@@ -170,6 +181,7 @@ class CSVSource(FrameSource):
         frame.index = time_index
         super().__init__(frame, label=str(p))
         self.path = p
+        self._parameters = None
         self._dtype_kind = {}
 
 
@@ -207,6 +219,14 @@ class HDF5Source(Source):
         self.algorithm = _algorithm(attrs_of(f), f)
         self._pages: OrderedDict[int, np.ndarray] = OrderedDict()
         self._bufs: dict[np.dtype, np.ndarray] = {}
+
+    def parameters(self) -> dict[str, tuple[Any, str | None]] | None:
+        if self._file is not None:
+            values, units = read_group(self._file, PARAMETERS)
+        else:  # closed while the signals were compared in other processes
+            with _open_small_cache(self.path) as f:
+                values, units = read_group(f, PARAMETERS)
+        return {k: (v, units.get(k)) for k, v in values.items()}
 
     def close(self) -> None:
         f = getattr(self, "_file", None)

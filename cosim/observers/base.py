@@ -62,6 +62,23 @@ class RunInfo:
     parameters: dict[str, tuple[Any, str | None]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        return (f"<RunInfo {self.name!r}: {self.start:g} to {self.stop:g} s, step "
+                f"{self.step:g} s, {self.algorithm}, {len(self.signals)} signals, "
+                f"{len(self.parameters)} parameters>")
+
+    def _repr_html_(self) -> str:
+        from ..reprs import MAX_ROWS, fields, page, table
+        params = list(self.parameters.items())
+        return page(
+            fields(f"RunInfo {self.name!r}", [
+                ("time [s]", f"{self.start:g} .. {self.stop:g}, step {self.step:g}"),
+                ("algorithm", self.algorithm), ("steps", self.n_steps),
+                ("signals", ", ".join(s.name for s in self.signals[:MAX_ROWS])
+                 + (" ..." if len(self.signals) > MAX_ROWS else ""))]),
+            table("parameters", ("parameter", "value", "unit"),
+                  [(k, v, u or "") for k, (v, u) in params[:MAX_ROWS]], total=len(params)))
+
     @property
     def numeric_signals(self) -> list[Signal]:
         """The signals recorded as numbers (in ``stepped``'s ``values``)."""

@@ -1,21 +1,33 @@
-"""Reading and plotting cosim result files (see docs/results-format.md).
+"""Results: what a run returns, and reading and plotting result files.
 
-``cosim.results.read(path)`` -> :class:`RunData`; ``cosim.results.plot(data)``. The
-submodules are imported on first use, so importing the layout alone stays cheap.
+``cosim.results`` is the one public name for results (docs/results-format.md)::
+
+    cosim.results.Result        what cosim.run / Simulation.run return (also cosim.Result)
+    cosim.results.Termination   a node asked to end the run (Result.termination)
+    cosim.results.read(path)    -> RunData: an HDF5 result file (also cosim.read)
+    cosim.results.RunData       signals, units, parameters, provenance of a file
+    cosim.results.plot(run)     quick-look plot of a Result's data or a file
+
+The submodules are imported on first use, so importing the layout alone stays cheap.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RunData", "plot", "read"]
+__all__ = ["Result", "RunData", "Termination", "plot", "read"]
+
+_LAZY = {"RunData": ".reader", "read": ".reader", "plot": ".plots",
+         "Result": ".run_result", "Termination": ".run_result"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("RunData", "read"):
-        from . import reader
-        return getattr(reader, name)
-    if name == "plot":
-        from .plots import plot
-        return plot
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

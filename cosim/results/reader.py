@@ -95,6 +95,22 @@ class RunData:
     def signals(self) -> list[str]:
         return list(self.df.columns)
 
+    def __repr__(self) -> str:
+        where = f" from {self.path}" if self.path else ""
+        return (f"<RunData {self.name!r} {self.status}: {len(self.df)} rows x "
+                f"{len(self.df.columns)} signals{where}>")
+
+    def _repr_html_(self) -> str:
+        from ..reprs import fields, page, signals_table
+        t = self.time
+        return page(fields(f"RunData {self.name!r}", [
+            ("status", self.status), ("error", self.error), ("file", self.path),
+            ("time [s]", f"{t[0]:g} .. {t[-1]:g}" if len(t) else None),
+            ("rows x signals", f"{len(self.df)} x {len(self.df.columns)}"),
+            ("parameters", len(self.parameters) or None),
+            ("events", len(self.events) or None)]),
+            signals_table(self.df, self.units, self.display_units))
+
     @property
     def time(self) -> np.ndarray:
         return self.df.index.to_numpy()

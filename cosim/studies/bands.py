@@ -238,6 +238,8 @@ def plot_bands(bands: Bands | str | Path, signals: list[str] | None = None,
     noise = ", ".join(f"{s}: σ = {v:g}" for s, v in b.noise.items() if v)
     fig.suptitle(f"prediction bands of {b.n_members} members"
                  + (f" (with measurement noise {noise})" if noise else ""), fontsize="medium")
+    from ..figures import declutter
+    declutter(fig)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, format="png", dpi=100)

@@ -106,7 +106,7 @@ class SerialRunner(Runner):
     name = "serial"
 
     def describe(self) -> str:
-        return "serially in this process"
+        return "this process (serially)"
 
     def run(self, job: Job, tasks: Sequence[Task]) -> Iterator[Outcome]:
         if not tasks:

@@ -457,7 +457,8 @@ def read_study(path: str | Path, format: str = "pandas") -> Any:  # noqa: A002
 
     Columns: ``variant``, the override keys, ``status`` (``completed``, ``failed``, or
     ``pending`` for scenarios not run yet), ``error``, the outputs, ``wall_time``,
-    ``attempts``, ``worker``. ``df.attrs`` holds ``units``, ``outputs``, ``parameters``,
+    ``attempts``, ``worker``. ``df.attrs`` holds ``units``, ``outputs`` (and their
+    ``descriptions``), ``parameters``,
     ``grid``, ``samples``, ``name`` and ``status`` (of the study).
 
     ``format="xarray"``: a Dataset; for a grid study its dimensions are ``variant`` and
@@ -495,10 +496,35 @@ def _frame(f: h5py.File) -> pd.DataFrame:
     rows = _result_rows(f)
     results = pd.DataFrame({k: v for k, v in rows.items() if k != "scenario"},
                            index=pd.Index(rows["scenario"], name="scenario"))
+    descriptions = {name: _text(f["results"]["outputs"][name].attrs.get("description", ""))
+                    for name in outputs}
     return assemble(pd.DataFrame(design, index=index), results, outputs, units, {
+        "descriptions": {k: v for k, v in descriptions.items() if v},
+        "display": _design_display(_meta(f, "topology", {}), units),
         "grid": _meta(f, "grid", []), "samples": _meta(f, "samples", []),
         "variants": _meta(f, "variants", []), "name": _text(f.attrs.get("name", "")),
         "status": _text(f.attrs.get("status", "running"))})
+
+
+def _design_display(topology: Any, units: dict[str, str | None]) -> dict[str, dict]:
+    """Design keys (``start.cooler.T_setpoint``) with a display unit from the topology's
+    ``run.display_units``: ``{key: Display.to_dict()}``, for plots."""
+    import fnmatch
+
+    from ..units import Display, UnitError, display_conversion
+    globs = ((topology or {}).get("run") or {}).get("display_units") or {} \
+        if isinstance(topology, dict) else {}
+    out = {}
+    for key, unit in units.items():
+        name = key.removeprefix("start.")
+        shown = next((u for g, u in globs.items() if fnmatch.fnmatchcase(name, g)), None)
+        if unit and shown and shown != unit:
+            try:
+                scale, offset = display_conversion(unit, shown)
+            except (UnitError, ValueError):
+                continue
+            out[key] = Display(shown, scale, offset).to_dict()
+    return out
 
 
 def assemble(design: pd.DataFrame, results: pd.DataFrame, outputs: list[str],

@@ -95,11 +95,10 @@ def _bands(study: Study, output: str | Path | None, store) -> Any:
 
 def _execute(runner: Runner, job: Job, tasks: list[Task], store, total: int,
              progress: bool) -> None:
-    from tqdm import tqdm
+    from ..observers.progress import CountProgress  # a bar on a terminal, else few lines
     failed = sum(1 for s in store.done.values() if s == FAILED)
-    bar = tqdm(total=total, initial=total - len(tasks), unit="scenario", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True, smoothing=0.1,
-               mininterval=0.1 if sys.stderr.isatty() else 2.0)
+    bar = CountProgress(total, initial=total - len(tasks), unit="scenario",
+                        disable=not progress, file=sys.stderr)
     status = "interrupted"
     try:
         with contextlib.closing(runner.run(job, tasks)) as outcomes:

@@ -74,6 +74,14 @@ class CheckReport:
         if self.problems:
             raise TopologyError(self.problems)
 
+    def __repr__(self) -> str:
+        from ..reprs import check_report_repr
+        return check_report_repr(self)
+
+    def _repr_html_(self) -> str:
+        from ..reprs import check_report_html
+        return check_report_html(self)
+
 
 def check(topology) -> CheckReport:
     infos, problems = describe(topology)

@@ -52,15 +52,20 @@ def from_mapping(data: dict, path: str | Path, where=None, extends_line: int | N
     if "extends" in data:
         data, bases = _extend(p, data, shown, extends_line, _seen)
 
+    def build(spec: TopologySpec, where) -> Topology:
+        topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown,
+                                  where=where)
+        topo.graph.graph["extends_files"] = bases  # inputs too (cosim.output_guard)
+        _parameters_from(topo, p, spec.parameters_from, where)
+        return topo
+
     try:
         spec = TopologySpec.model_validate(data)
-    except ValidationError as err:
-        raise TopologyError([yamlio.validation_problem(e, where)
-                             for e in err.errors()]) from None
-    topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown, where=where)
-    topo.graph.graph["extends_files"] = bases  # inputs too (cosim.output_guard)
-    _parameters_from(topo, p, spec.parameters_from, where)
-    return topo
+    except ValidationError as err:  # report the later stages' problems in the same round
+        from .salvage import beyond_schema
+        raise TopologyError([yamlio.validation_problem(e, where) for e in err.errors()]
+                            + beyond_schema(data, err, where, build)) from None
+    return build(spec, where)
 
 
 def _parameters_from(topo: Topology, path: Path, files: list[str], where) -> None:

@@ -85,6 +85,20 @@ class AdaptiveSpec(_Strict):
     safety: float = Field(0.9, gt=0, le=1)
 
 
+class PanelSpec(_Strict):
+    """One panel of a run's plot (``run.plot``, drawn by ``cosim run --plot`` and ``cosim
+    plot``): ``signals`` (names or globs) in their display units, titled ``title``, the y
+    axis labelled ``label`` (default: the quantity of the unit, e.g. temperature) and the
+    unit; ``lines``: horizontal reference lines, ``label: value`` with a number in the
+    unit the panel shows, or ``label: node.variable`` naming a recorded signal, a
+    parameter or a start value (in the unit of the panel's signals)."""
+
+    title: str
+    signals: list[str] = Field(min_length=1)
+    label: str | None = None
+    lines: dict[str, float | str] = Field(default_factory=dict)
+
+
 class RunSpec(_Strict):
     """Run settings. ``record``: ``"all"`` outputs, or glob patterns like ``rack*.T_cpu``.
 
@@ -93,7 +107,8 @@ class RunSpec(_Strict):
     through the latest communication points evaluated at the step's midpoint.
     ``event_tolerance`` [s]: how closely state events (monitors) are located.
     ``display_units``: signal glob -> unit that plots, reports and listings show it in
-    (``{"rack*.T_cpu": degC}``); stored values keep their own unit.
+    (``{"rack*.T_cpu": degC}``); stored values keep their own unit. ``plot``: the panels
+    of the run's plot (:class:`PanelSpec`); signals in none of them get a panel per unit.
     """
 
     start: Seconds = 0.0
@@ -109,6 +124,7 @@ class RunSpec(_Strict):
     event_tolerance: Seconds = Field(1e-9, gt=0)
     max_event_iterations: int = Field(50, ge=1)
     display_units: dict[str, str] = Field(default_factory=dict)
+    plot: list[PanelSpec] = Field(default_factory=list)
 
     @field_validator("algorithm")
     @classmethod

@@ -207,6 +207,10 @@ def validation_problem(error: dict, where, *, ignore: tuple[str, ...] = ()):
         msg = f"unknown key {loc[-1]!r}"
     elif error["type"] == "missing":
         msg = f"missing required key {loc[-1]!r}"
+    elif "[key]" in error["loc"] and isinstance(error.get("input"), bool):
+        msg = (f"key {error['input']!r} is not a name: YAML reads unquoted yes/no/on/off/"
+               "true/false as booleans; quote the key ('on': ...)")
+        field = ".".join(str(x) for x in loc[:max(0, loc.index("[key]") - 1)])
     return Problem(f"{field}: {msg}" if field else msg, where(*loc), node)
 
 

@@ -163,9 +163,14 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_cli_builds_and_reports_errors_without_traceback(fmus, source_root, tmp_path):
-    ok = cli("Gain", "Ball")
+    ok = cli("Gain", "Ball", "--list")
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.split() == [str(fmus[(m, v)]) for m in ("Ball", "Gain") for v in (2, 3)]
+    cached = cli("Gain", "Ball")  # up to date: nothing to say
+    assert cached.returncode == 0 and cached.stdout == "" and cached.stderr == ""
+    fresh = cli("Gain", "--out", str(tmp_path / "fresh"))
+    assert fresh.stdout.splitlines() == [f"built {tmp_path / 'fresh' / f'fmi{v}' / 'Gain.fmu'}"
+                                         for v in (2, 3)]
     bad = cli("Nope")
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: unknown model") and "Traceback" not in bad.stderr

@@ -26,7 +26,7 @@ def test_all_signals_one_axes_per_unit(run_file, tmp_path):
     # units: K (2 signals), W (1), none (stage, on, u)
     assert len(fig.axes) == 3
     labels = [ax.get_ylabel() for ax in fig.axes]
-    assert labels == ["[K]", "[W]", "(no unit)"]
+    assert labels == ["temperature [K]", "power [W]", "(no unit)"]  # quantity and unit
     assert fig.axes[-1].get_xlabel() == "time [s]"
     assert "roundtrip" in fig._suptitle.get_text() and "completed" in fig._suptitle.get_text()
     assert png.read_bytes()[:8] == PNG

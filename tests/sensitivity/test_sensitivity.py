@@ -12,6 +12,7 @@ import pytest
 from cosim.cli.main import main
 from cosim.sensitivity import read_sensitivity, sensitivity
 from cosim.studies.study import StudyError
+from tests.browser import check_page
 from tests.conftest import TOPOLOGIES
 
 SENS = TOPOLOGIES / "sensitivity"
@@ -172,7 +173,7 @@ def test_time_resolved_indices_and_tied_factors(switch):
         assert fig is None or fig.axes
 
 
-def test_cli_runs_prints_and_writes_plots_and_report(switch, capsys):
+def test_cli_runs_prints_and_writes_plots_and_report(switch, capsys, browser):
     (switch / "sens.yaml").write_text(
         "topology: switch.yaml\nmethod: morris\nn: 10\nseed: 1\n"
         "factors: {a.x1: [0, 1], a.x2: [0, 2]}\n"
@@ -188,6 +189,7 @@ def test_cli_runs_prints_and_writes_plots_and_report(switch, capsys):
     for name in ("s.png", "s_morris.png", "s_heatmap.png"):
         assert (switch / name).read_bytes()[:4] == b"\x89PNG"
     assert (switch / "s.html").read_text().count("<img") == 3
+    check_page(browser, switch / "s.html", min_images=3)  # a real browser shows it all
     back = read_sensitivity(out)
     assert back.method == "morris" and len(back.time_resolved) == 4
     assert main(["plot", str(out)]) == 0  # a sensitivity study file: its indices

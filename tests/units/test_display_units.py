@@ -51,10 +51,11 @@ def test_values_stay_in_their_unit_and_plots_show_the_display_unit(tmp_path):
                                   "probe.P_out": Display("kW", 0.001, 0.0)}
     for fig in (plot(data), result.plot()):
         axes = {ax.get_ylabel(): ax for ax in fig.axes}
-        assert set(axes) == {"[degC]", "[kW]", "[Pa]"}
-        [line] = axes["[degC]"].get_lines()
+        # labelled with the quantity and the unit shown
+        assert set(axes) == {"temperature [degC]", "power [kW]", "pressure [Pa]"}
+        [line] = axes["temperature [degC]"].get_lines()
         assert np.allclose(line.get_ydata(), 300.0 - 273.15, rtol=0, atol=1e-12)
-        [line] = axes["[kW]"].get_lines()
+        [line] = axes["power [kW]"].get_lines()
         assert np.all(line.get_ydata() == 1.5)
 
 

@@ -12,6 +12,7 @@ import pytest
 import cosim
 from cosim.cli.main import main
 from cosim.validation import validate
+from tests.browser import check_page
 from tests.conftest import TOPOLOGIES
 
 CAL = TOPOLOGIES / "calibration"
@@ -69,13 +70,14 @@ def test_planted_bias_fails_naming_the_signal_and_metric(true_run, capsys):
     assert hi < -0.9
 
 
-def test_holdout_window_and_reports(true_run, tmp_path):
+def test_holdout_window_and_reports(true_run, tmp_path, browser):
     r = validate(true_run, CAL / "telemetry.yaml", window="holdout", bootstrap=200,
                  signals=["rack1.T_cpu", "rack2.T_cpu", "cooler.P_el"])
     assert r.span == (64800.0, 86400.0) and r.passed is None
     assert r["rack1.T_cpu"].n == 361
     html = r.report(tmp_path / "v.html").read_text()
     assert html.count("<img") == 3 and "rack1.T_cpu" in html
+    check_page(browser, tmp_path / "v.html", min_images=3)  # a real browser shows it all
     data = json.loads(r.report(tmp_path / "v.json").read_text())
     assert data["window"] == "holdout" and len(data["signals"]) == 3
     assert data["bootstrap"]["replicates"] == 200

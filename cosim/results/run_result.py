@@ -61,7 +61,7 @@ class Result:
             if self.memory is not None and self.memory.info is not None:
                 self._df = self.memory.dataframe()
             elif self.path is not None:
-                from .results import read
+                from .reader import read
                 self._df = read(self.path).df
             else:
                 import pandas as pd
@@ -76,18 +76,28 @@ class Result:
         return self.df[signal]
 
     def plot(self, signals=None, path: str | Path | None = None):
-        """Plot signals (globs allowed) grouped by unit; save to ``path`` if given."""
-        from .results import RunData, plot
+        """Plot signals (globs allowed) in the topology's ``run.plot`` panels, the rest
+        grouped by unit, with events as lines; save to ``path`` if given (see
+        :func:`cosim.results.plot`)."""
+        import pandas as pd
+
+        from .plots import plot
+        from .reader import RunData
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
                                       status=self.status)
         if self.info is not None:
             data.meta["display_units"] = self.info.meta.get("display_units", {})
+            data.meta["topology"] = self.info.meta.get("topology", {})
+            data.parameters = {k: v for k, (v, _) in self.info.parameters.items()}
+        data.events = pd.DataFrame([(e.time, e.kind, e.name, e.description)
+                                    for e in self.events],
+                                   columns=["time", "kind", "name", "description"])
         return plot(data, signals, path=path)
 
     @property
     def display_units(self) -> dict:
         """``{signal: Display}`` for signals shown in another unit (see RunData)."""
-        from .units import Display
+        from ..units import Display
         raw = self.info.meta.get("display_units", {}) if self.info is not None else {}
         return {name: Display.from_dict(d) for name, d in raw.items()}
 
@@ -95,3 +105,16 @@ class Result:
         cols = len(self.df.columns)
         return (f"<Result {self.name!r} {self.status}: {len(self.df)} rows x {cols} signals, "
                 f"{self.wall_time:.3g} s wall>")
+
+    def _repr_html_(self) -> str:
+        from ..reprs import fields, page, signals_table
+        df, info = self.df, self.info
+        return page(fields(f"Result {self.name!r}", [
+            ("status", self.status), ("error", self.error),
+            ("termination", self.termination.describe() if self.termination else None),
+            ("time [s]", f"{df.index[0]:g} .. {df.index[-1]:g}" if len(df) else None),
+            ("rows x signals", f"{len(df)} x {len(df.columns)}"),
+            ("algorithm", f"{info.algorithm}, step {info.step:g} s" if info else None),
+            ("wall time", f"{self.wall_time:.3g} s"), ("file", self.path),
+            ("events", len(self.events) or None)]),
+            signals_table(df, self.units, self.display_units))
