@@ -2,13 +2,13 @@
 
 Exit codes (documented in README):
 
-====  ==========================================================
+====  =================================================================================
 0     success
-1     a comparison found a regression (``cosim compare/regress``)
+1     a regression (``cosim compare/regress``) or a failed criterion (``cosim validate``)
 2     bad input: topology, FMU, settings or result file
 3     the simulation failed (an FMU or block error, non-finite value)
 130   interrupted (Ctrl-C)
-====  ==========================================================
+====  =================================================================================
 
 Errors are printed as one message on stderr, never a traceback
 (``COSIM_TRACEBACK=1`` shows it).
@@ -49,7 +49,8 @@ def command_modules() -> list:
             for n in first + [n for n in names if n not in first]]
 
 
-ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot")
+ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot", "validate",
+         "sensitivity")
 
 
 def _version() -> str:

@@ -13,10 +13,11 @@ linear between communication points):
 ``first_below``  first time ``y`` falls below ``threshold`` [s], NaN if never
 
 A signal pattern matching several signals is reduced point by point with ``combine``
-(max, min, mean or sum) first. ``unit`` converts from the statistic's natural unit
-(``J``/``W*s`` -> ``kWh``, ``s`` -> ``h``, ``K`` -> ``degC``, ...; any pair
-:mod:`cosim.units` converts); or give ``scale`` (and ``offset``) and ``unit`` is only a
-label.
+(max, min, mean or sum) first. ``window: [t0, t1]`` [s] restricts the statistic to the
+rows with ``t0 <= t <= t1`` (time-resolved outputs, e.g. an hourly mean). ``unit``
+converts from the statistic's natural unit (``J``/``W*s`` -> ``kWh``, ``s`` -> ``h``,
+``K`` -> ``degC``, ...; any pair :mod:`cosim.units` converts); or give ``scale`` (and
+``offset``) and ``unit`` is only a label.
 """
 
 from __future__ import annotations
@@ -63,10 +64,14 @@ class Output:
     description: str = ""
     signal_pattern: str = ""
     divisor: float = 1.0
+    window: tuple[float, float] | None = None
 
     def compute(self, t: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """``statistic * scale / divisor + offset``."""
         y = combine(columns, self.combine)
+        if self.window is not None:
+            keep = (t >= self.window[0]) & (t <= self.window[1])
+            t, y = t[keep], y[keep]
         value = float(statistic(self.stat, t, y, self.threshold))
         return value * self.scale / self.divisor + self.offset
 
@@ -100,7 +105,9 @@ def resolve(name: str, spec: OutputSpec, recorded: dict[str, str | None]) -> Out
         scale, divisor = float(ratio.numerator), float(ratio.denominator)
         offset, unit = float(exact_offset), spec.unit
     return Output(name, matched, spec.stat, spec.threshold, spec.combine, scale, offset, unit,
-                  spec.description, spec.signal, divisor)
+                  spec.description, spec.signal, divisor,
+                  None if spec.window is None else (float(spec.window[0]),
+                                                    float(spec.window[1])))
 
 
 def combine(columns: Sequence[np.ndarray], how: str | None) -> np.ndarray:

@@ -96,9 +96,24 @@ def transform(dist, u: np.ndarray) -> list[Any]:
     return [float(v) for v in frozen(dist).ppf(u)]
 
 
-def sample(spec: SamplesSpec) -> list[dict[str, Any]]:
-    """The ``n`` sample points of a samples section: ``[{key: value}, ...]``."""
+def sample(spec: SamplesSpec, estimates=None) -> list[dict[str, Any]]:
+    """The ``n`` sample points of a samples section: ``[{key: value}, ...]``.
+
+    ``estimates`` (:class:`~cosim.studies.estimates.Estimates`) when the section draws
+    from a calibration: its unit coordinates follow the distributions' (one per chosen
+    estimate, or one for posterior rows)."""
     keys = list(spec.parameters)
-    u = unit_points(spec.method, spec.n, len(keys), spec.seed)
+    extra = 0
+    if estimates is not None:
+        cal = spec.calibration
+        extra = 1 if cal.use == "posterior" else len(estimates.index(cal.parameters))
+    u = unit_points(spec.method, spec.n, len(keys) + extra, spec.seed)
     columns = {key: transform(spec.parameters[key], u[:, j]) for j, key in enumerate(keys)}
-    return [{key: columns[key][i] for key in keys} for i in range(spec.n)]
+    points = [{key: columns[key][i] for key in keys} for i in range(spec.n)]
+    if estimates is not None:
+        from .estimates import sample_estimates
+        drawn = sample_estimates(estimates, u[:, len(keys):], spec.calibration.use,
+                                 spec.calibration.parameters, spec.seed + 1)
+        for point, more in zip(points, drawn, strict=True):
+            point.update(more)
+    return points

@@ -22,6 +22,10 @@ A study file (``topologies/studies/*.yaml``)::
       peak_cpu: {signal: mixer.T_cpu_max, stat: max}
       energy: {signal: cooler.P_el, stat: integral, unit: kWh}
     traces: {signals: [mixer.T_cpu_max], scenarios: {variant: outage}}
+    bands: {signals: [mixer.T_cpu_max], quantiles: [0.05, 0.5, 0.95]}  # every scenario
+
+``samples`` may instead (or also) draw from a calibration's estimates file:
+``calibration: {file: calib.h5, use: covariance | posterior}`` (docs/uncertainty.md).
 
 Override keys are ``node.parameter`` (a parameter) or ``start.node.variable`` (a start
 value, e.g. of an unconnected input). See ``docs/studies.md``.
@@ -149,13 +153,34 @@ Distribution = Annotated[Uniform | LogUniform | Normal | LogNormal | Triangular 
                          | ScipyDist, Field(discriminator="distribution")]
 
 
+class CalibrationSamples(_Strict):
+    """Parameters drawn from a calibration's result file (``docs/uncertainty.md``).
+
+    ``use: covariance``: a multivariate normal with the estimates as mean and their
+    covariance (rows outside ``low``/``high`` of the file are drawn again);
+    ``use: posterior``: rows of the posterior samples. ``parameters``: the estimates to
+    draw (default: all); the others keep their estimated value.
+    """
+
+    file: str
+    use: Literal["covariance", "posterior"] = "covariance"
+    parameters: list[str] | None = None
+
+
 class SamplesSpec(_Strict):
     """A random design: ``n`` points drawn by ``method`` (seeded, reproducible)."""
 
     method: Literal["lhs", "sobol", "montecarlo"]
     n: int = Field(ge=1)
     seed: int = 0
-    parameters: dict[str, Distribution] = Field(min_length=1)
+    parameters: dict[str, Distribution] = Field(default_factory=dict)
+    calibration: CalibrationSamples | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> SamplesSpec:
+        if not self.parameters and self.calibration is None:
+            raise ValueError("samples need 'parameters' (distributions) or 'calibration'")
+        return self
 
 
 # -- variants, outputs, traces ---------------------------------------------------------------
@@ -185,10 +210,14 @@ class OutputSpec(_Strict):
     unit: str | None = None
     scale: float | None = None
     offset: float | None = None
+    window: tuple[float, float] | None = None
     description: str = ""
 
     @model_validator(mode="after")
     def _threshold(self) -> OutputSpec:
+        if self.window is not None and not self.window[1] > self.window[0]:
+            raise ValueError(f"window: the end ({self.window[1]}) must be after the start "
+                             f"({self.window[0]})")
         if self.stat in THRESHOLD_STATS and self.threshold is None:
             raise ValueError(f"stat {self.stat!r} needs a 'threshold' (in the signal's unit)")
         if self.stat not in THRESHOLD_STATS and self.threshold is not None:
@@ -212,6 +241,44 @@ class TracesSpec(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+class BandsSpec(_Strict):
+    """Prediction bands of ``signals`` (globs) over every scenario's trace.
+
+    ``quantiles``: probability levels (central intervals come from symmetric pairs,
+    e.g. 0.05 and 0.95 for 90 %). ``noise``: a measurement noise σ per signal (in its
+    unit) added to each member, for bands that predict measurements. ``seed`` seeds it.
+    """
+
+    signals: list[str] = Field(min_length=1)
+    quantiles: list[float] = Field(
+        default_factory=lambda: [0.025, 0.05, 0.25, 0.5, 0.75, 0.95, 0.975], min_length=1)
+    noise: dict[str, float] = Field(default_factory=dict)
+    seed: int = 0
+
+    @field_validator("signals", mode="before")
+    @classmethod
+    def _one(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("quantiles")
+    @classmethod
+    def _levels(cls, levels: list[float]) -> list[float]:
+        bad = [q for q in levels if not 0.0 < q < 1.0]
+        if bad:
+            raise ValueError(f"quantile levels must be between 0 and 1, got {bad[0]}")
+        if len(set(levels)) != len(levels):
+            raise ValueError("quantile levels must differ")
+        return sorted(levels)
+
+    @field_validator("noise")
+    @classmethod
+    def _noise(cls, noise: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in noise.items() if not v >= 0]
+        if bad:
+            raise ValueError(f"noise of {bad[0]!r} must be >= 0")
+        return noise
+
+
 class StudySpec(_Strict):
     name: str | None = None
     description: str = ""
@@ -224,6 +291,7 @@ class StudySpec(_Strict):
     variants: dict[str, VariantSpec] = Field(default_factory=dict)
     outputs: dict[str, OutputSpec] = Field(default_factory=dict)
     traces: TracesSpec | None = None
+    bands: BandsSpec | None = None
 
     @field_validator("grid")
     @classmethod
@@ -254,6 +322,6 @@ class StudySpec(_Strict):
 
     @model_validator(mode="after")
     def _something(self) -> StudySpec:
-        if not self.outputs and self.traces is None:
-            raise ValueError("a study needs 'outputs' (or at least 'traces')")
+        if not self.outputs and self.traces is None and self.bands is None:
+            raise ValueError("a study needs 'outputs' (or at least 'traces' or 'bands')")
         return self

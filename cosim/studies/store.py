@@ -86,11 +86,20 @@ def identity(study: Study, assets: dict[str, str]) -> dict[str, str]:
                      [sorted(s.applied) for s in study.scenarios],
                      [s.events for s in study.scenarios]]),
         "run": h(study.topology.run.model_dump(mode="json")),
-        "outputs": h([vars(o) for o in study.outputs]),
+        "outputs": h([_output_identity(o) for o in study.outputs]),
         "traces": h([study.trace_signals, study.trace_ids]),
         "topology": h(topology),
         "files": h(sorted(assets.values())),
     }
+
+
+def _output_identity(output) -> dict[str, Any]:
+    """An output's fields; ``window`` only when set (files written before it existed
+    keep their identity)."""
+    fields = dict(vars(output))
+    if fields.get("window") is None:
+        fields.pop("window", None)
+    return fields
 
 
 def versions() -> dict[str, str]:
@@ -198,6 +207,8 @@ class StudyWriter:
                              "threshold": np.nan if o.threshold is None else o.threshold,
                              "combine": o.combine or "", "scale": o.scale,
                              "divisor": o.divisor, "offset": o.offset, "description": o.description})
+            if o.window is not None:
+                ds.attrs["window"] = np.asarray(o.window, dtype=np.float64)
         self._traces_layout(f)
         meta = f.create_group("meta", track_order=True)
         topology_json = ""

@@ -85,6 +85,8 @@ class Study:
     path: Path | None = None
     text: str = ""
     base_dir: Path = field(default_factory=Path.cwd)
+    calibration_keys: list[str] = field(default_factory=list)
+    band_signals: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.scenarios)
@@ -99,7 +101,8 @@ class Study:
 
     @property
     def sample_keys(self) -> list[str]:
-        return list(self.spec.samples.parameters) if self.spec.samples else []
+        keys = list(self.spec.samples.parameters) if self.spec.samples else []
+        return keys + [k for k in self.calibration_keys if k not in keys]
 
     @property
     def record(self) -> list[str]:
@@ -149,16 +152,25 @@ def load_study(path: str | Path) -> Study:
     return _Builder(spec, p.resolve().parent, where, source=p, text=text).build()
 
 
-def study_from_spec(spec: StudySpec | dict, *, base_dir: str | Path | None = None) -> Study:
+def study_from_spec(spec: StudySpec | dict, *, base_dir: str | Path | None = None,
+                    points: list[dict[str, Any]] | None = None,
+                    where: Callable[..., str] | None = None, source: Path | None = None,
+                    text: str = "") -> Study:
     """A study from its model (or a dict of the file's content); paths relative to
-    ``base_dir`` (default: the current folder)."""
+    ``base_dir`` (default: the current folder).
+
+    ``points``: an explicit design (``[{key: value}]``, e.g. a sensitivity method's
+    sample) used instead of the grid and samples; its keys must be declared (by the
+    grid or samples) so that they are checked. ``where(*loc)`` gives ``file:line`` for
+    a location in ``spec`` (when it comes from another file)."""
+    w = where or (lambda *loc: "")
     if isinstance(spec, dict):
         try:
             spec = StudySpec.model_validate(spec)
         except ValidationError as err:
-            raise StudyError([_problem(e, lambda *loc: "") for e in err.errors()]) from None
+            raise StudyError([_problem(e, w) for e in err.errors()]) from None
     folder = Path(base_dir).resolve() if base_dir is not None else Path.cwd()
-    return _Builder(spec, folder, lambda *loc: "").build()
+    return _Builder(spec, folder, w, source=source, text=text, points=points).build()
 
 
 def _problem(error: dict, where: Callable[..., str]) -> Problem:
@@ -179,10 +191,13 @@ class _Builder:
     """Turns a validated :class:`StudySpec` into a :class:`Study`, collecting problems."""
 
     def __init__(self, spec: StudySpec, base_dir: Path, where: Callable[..., str],
-                 source: Path | None = None, text: str = ""):
+                 source: Path | None = None, text: str = "",
+                 points: list[dict[str, Any]] | None = None):
         self.spec, self.base_dir, self.where = spec, base_dir, where
         self.source, self.text = source, text
+        self.explicit_points = points
         self.problems: list[Problem] = []
+        self.estimates = None
 
     def fail(self, message: str, *loc: Any) -> None:
         self.problems.append(Problem(message, self.where(*loc)))
@@ -203,6 +218,8 @@ class _Builder:
                  for v in iface.outputs}
         outputs = self._outputs(units)
         trace_signals = self._trace_signals(units)
+        band_signals = self._band_signals(units)
+        trace_signals += [s for s in band_signals if s not in trace_signals]
         self.raise_if_problems()
         scenarios = self._scenarios(keys)
         self.raise_if_problems()
@@ -210,7 +227,8 @@ class _Builder:
         study = Study(spec=spec, name=name, topology=topo, keys=keys, scenarios=scenarios,
                       outputs=outputs, trace_signals=trace_signals, trace_ids=[],
                       signal_units=units, path=self.source, text=self.text,
-                      base_dir=self.base_dir)
+                      base_dir=self.base_dir, calibration_keys=self._calibration_keys(),
+                      band_signals=band_signals)
         study.trace_ids = self._trace_ids(study)
         self.raise_if_problems()
         self._check_variants(study)
@@ -251,6 +269,8 @@ class _Builder:
                 values = list(dist.values) if isinstance(dist, Choice) else [0.5]
                 found.append((k, ("samples", "parameters", k), values if isinstance(
                     dist, Choice) else _CONTINUOUS))
+            found += [(k, ("samples", "calibration"), _CONTINUOUS)
+                      for k in self._calibration_keys()]
         for name, variant in spec.variants.items():
             found += [(k, ("variants", name, "parameters", k), [v])
                       for k, v in variant.parameters.items()]
@@ -269,6 +289,7 @@ class _Builder:
         self._check_conflicts()
         order = list(self.spec.grid) + (list(self.spec.samples.parameters)
                                         if self.spec.samples else [])
+        order += self._calibration_keys()
         order += [k for k in keys if k not in order]
         return {k: keys[k] for k in order if k in keys}
 
@@ -349,8 +370,27 @@ class _Builder:
 
     # -- scenarios -----------------------------------------------------------------------
 
+    def _calibration_keys(self) -> list[str]:
+        """The override keys a calibration's estimates set (read once)."""
+        cal = self.spec.samples.calibration if self.spec.samples else None
+        if cal is None:
+            return []
+        if self.estimates is None:
+            from .estimates import read_estimates
+            path = Path(cal.file)
+            try:
+                self.estimates = read_estimates(path if path.is_absolute()
+                                                else self.base_dir / path)
+                self.estimates.index(cal.parameters)
+            except (CosimError, ValueError) as err:
+                self.fail(f"samples.calibration: {err}", "samples", "calibration")
+                self.raise_if_problems()
+        return [k for targets in self.estimates.targets for k in targets]
+
     def _points(self) -> list[dict[str, Any]]:
         spec = self.spec
+        if self.explicit_points is not None:
+            return [dict(p) for p in self.explicit_points]
         grid_points: list[dict[str, Any]] = [
             dict(zip(spec.grid, combo, strict=True))
             for combo in itertools.product(*spec.grid.values())]
@@ -363,7 +403,8 @@ class _Builder:
                 except ValueError as err:
                     self.fail(f"samples.parameters.{k}: {err}", "samples", "parameters", k)
             self.raise_if_problems()
-            samples = sampling.sample(spec.samples)
+            self._calibration_keys()
+            samples = sampling.sample(spec.samples, self.estimates)
         except ValueError as err:
             self.fail(f"samples: {err}", "samples")
             return []
@@ -435,8 +476,28 @@ class _Builder:
             chosen += [h for h in hits if h not in chosen]
         return chosen
 
+    def _band_signals(self, units: dict[str, str | None]) -> list[str]:
+        import fnmatch
+        bands = self.spec.bands
+        if bands is None:
+            return []
+        chosen: list[str] = []
+        for i, pattern in enumerate(bands.signals):
+            hits = [s for s in units if fnmatch.fnmatchcase(s, pattern)]
+            if not hits:
+                self.fail(f"bands.signals: {pattern!r} matches no output", "bands",
+                          "signals", i)
+            chosen += [h for h in hits if h not in chosen]
+        for name in bands.noise:
+            if name not in chosen:
+                self.fail(f"bands.noise: {name!r} is not a band signal ({', '.join(chosen)})",
+                          "bands", "noise", name)
+        return chosen
+
     def _trace_ids(self, study: Study) -> list[int]:
         traces = self.spec.traces
+        if self.spec.bands is not None:
+            return list(range(len(study.scenarios)))  # bands need every member
         if traces is None:
             return []
         which = traces.scenarios

@@ -52,9 +52,36 @@ def sweep(study: Study | str | Path, output: str | Path | None = None, *,
         store = MemoryStore(study)
     todo = [t for t in tasks if t.id not in store.done]
     _execute(chosen, job, todo, store, len(tasks), progress)
+    bands = _bands(study, output, store)
+    df = read_study(output) if output is not None else store.dataframe()
+    if bands is not None:
+        df.attrs["bands"] = bands
+    return df
+
+
+def _bands(study: Study, output: str | Path | None, store) -> Any:
+    """Compute the prediction bands of a study with ``bands:`` (and write them)."""
+    if not study.band_signals:
+        return None
+    from . import bands as _bands_mod
+    spec = study.spec.bands
     if output is not None:
-        return read_study(output)
-    return store.dataframe()
+        result = _bands_mod.bands_from_file(output, study.band_signals, spec.quantiles,
+                                            spec.noise, spec.seed, study.signal_units)
+        _bands_mod.write(output, result)
+        result.path = Path(output)
+        return result
+    done = [o for _, o in sorted(store.outcomes.items())
+            if o.status != FAILED and o.trace is not None]
+    n = max((len(o.trace[0]) for o in done), default=0)
+    done = [o for o in done if len(o.trace[0]) == n]
+    if not done:
+        from ..errors import ResultsError
+        raise ResultsError("no completed scenario to compute the prediction bands from")
+    traces = {s: np.vstack([o.trace[1][s] for o in done]) for s in study.band_signals}
+    return _bands_mod.compute(done[0].trace[0], traces, spec.quantiles, spec.noise,
+                              spec.seed, study.signal_units,
+                              n_failed=len(study.scenarios) - len(done))
 
 
 def _execute(runner: Runner, job: Job, tasks: list[Task], store, total: int,
