@@ -4,7 +4,8 @@
  * One call runs macro steps n_from..n_to of the Gauss-Seidel or Jacobi master over FMI 2
  * and FMI 3 co-simulation FMUs (real ports only, called through the function pointers
  * the Python adapters already resolved) and the built-in blocks that have a native form
- * (constant, pid, surrogate over a numpy Polynomial, step, ramp). It reads and writes the
+ * (constant, pid, surrogate over a numpy Polynomial, step, ramp, and the dynamic surrogates of
+ * cosim/surrogates: polynomial NARX and linear state space). It reads and writes the
  * coupled system's own buffers u, y and y_prev, so the state after a call is exactly
  * what the Python loop leaves.
  *
@@ -35,7 +36,8 @@ typedef int (*Fmi3SetFloat64)(void *, const uint32_t *, size_t, const double *, 
 typedef int (*Fmi3GetFloat64)(void *, const uint32_t *, size_t, double *, size_t);
 typedef int (*Fmi3DoStep)(void *, double, double, bool, bool *, bool *, bool *, double *);
 
-enum { K_FMI2 = 1, K_FMI3 = 2, K_CONSTANT = 3, K_PID = 4, K_POLY = 5, K_STEP = 6, K_RAMP = 7 };
+enum { K_FMI2 = 1, K_FMI3 = 2, K_CONSTANT = 3, K_PID = 4, K_POLY = 5, K_STEP = 6, K_RAMP = 7,
+       K_SURROGATE = 8 };
 enum { PH_SET = 1, PH_STEP = 2, PH_GET = 3 };
 enum { R_DONE = 0, R_CALL = 1, R_NONFINITE = 2 };
 enum { FMI_WARNING = 1, FMI_DISCARD = 2, FLAGGED = 100 };
@@ -169,6 +171,145 @@ static void ramp_step(const Node *nd, double t_end) {
     nd->bout[0] = p[3] + p[2] * f;
 }
 
+/* cosim/surrogates (block.py, native.py, envelope.py, narx.py, lss.py): one step of a
+ * dynamic surrogate, with the layout documented in cosim/surrogates/native.py. Every sum
+ * runs left to right as numpy's add.accumulate does in the Python step. */
+typedef struct {
+    int64_t model, n_in, n_out, intervals, hull, n_f, n_h;
+    const int64_t *rest;         /* after the header: the model's integers, then dims */
+    const double *low, *high, *span, *a, *b, *width, *mp; /* mp: the model's numbers */
+} SurLayout;
+
+static SurLayout sur_layout(const Node *nd) {
+    SurLayout L;
+    const int64_t *ip = nd->ipar;
+    L.model = ip[0], L.n_in = ip[1], L.n_out = ip[2], L.intervals = ip[3], L.hull = ip[4];
+    L.n_f = ip[5], L.n_h = ip[6], L.rest = ip + 7;
+    L.low = nd->par, L.high = L.low + L.n_in, L.span = L.high + L.n_in;
+    L.a = L.span + L.n_in, L.b = L.a + L.n_f * L.n_h, L.width = L.b + L.n_f;
+    L.mp = L.width + L.n_out;
+    return L;
+}
+
+/* Envelope.outside for one sample: the box, then every hull facet */
+static bool sur_outside(const SurLayout *L, const double *u, const int64_t *dims) {
+    for (int64_t j = 0; j < L->n_in; j++)
+        if (!(u[j] >= L->low[j] && u[j] <= L->high[j])) return true;
+    if (!L->hull) return false;
+    bool out = false;
+    for (int64_t f = 0; f < L->n_f; f++) {
+        double s = L->b[f];
+        for (int64_t j = 0; j < L->n_h; j++) {
+            const int64_t d = dims[j];
+            s = s + L->a[f * L->n_h + j] * ((u[d] - L->low[d]) / L->span[d]);
+        }
+        if (!(s <= 1e-9)) out = true; /* cosim.surrogates.envelope.TOLERANCE */
+    }
+    return out;
+}
+
+/* Narx.step with a Polynomial regressor; ms: the model state [primed, y lags, u lags] */
+static void sur_narx(const SurLayout *L, double *ms, double *scratch, const double *u,
+                     double *y) {
+    const int64_t ny = L->rest[0], nu = L->rest[1], deg = L->rest[2], n_t = L->rest[3];
+    const int64_t *terms = L->rest + 4;
+    const int64_t p = L->n_out, q = L->n_in, nz = ny * p + nu * q, ny_end = 1 + ny * p;
+    const double *zm = L->mp, *zsc = zm + nz, *dm = zsc + nz, *dsc = dm + p, *coef = dsc + p;
+    double *z = scratch, *ext = z + nz, *acc = ext + nz + 1; /* y: not in scratch */
+    if (ms[0] == 0.0) {
+        for (int64_t k = 0; k < nu - 1; k++)
+            for (int64_t j = 0; j < q; j++) ms[ny_end + k * q + j] = u[j];
+        ms[0] = 1.0;
+    }
+    int64_t i = 0;
+    for (int64_t k = 0; k < ny * p; k++) z[i++] = ms[1 + k];
+    for (int64_t j = 0; j < q; j++) z[i++] = u[j];
+    for (int64_t k = 0; k < (nu - 1) * q; k++) z[i++] = ms[ny_end + k];
+    for (int64_t j = 0; j < nz; j++) ext[j] = (z[j] - zm[j]) / zsc[j];
+    ext[nz] = 1.0;
+    for (int64_t t = 0; t < n_t; t++) {
+        double f = ext[terms[t * deg]];
+        for (int64_t k = 1; k < deg; k++) f = f * ext[terms[t * deg + k]];
+        for (int64_t o = 0; o < p; o++)
+            acc[o] = t == 0 ? f * coef[o] : acc[o] + f * coef[t * p + o];
+    }
+    for (int64_t o = 0; o < p; o++) y[o] = z[o] + (acc[o] * dsc[o] + dm[o]);
+    /* push: shift the lags */
+    for (int64_t k = ny_end - 1; k >= 1 + p; k--) ms[k] = ms[k - p];
+    for (int64_t o = 0; o < p; o++) ms[1 + o] = y[o];
+    if (nu > 1) {
+        for (int64_t k = ny_end + (nu - 1) * q - 1; k >= ny_end + q; k--) ms[k] = ms[k - q];
+        for (int64_t j = 0; j < q; j++) ms[ny_end + j] = u[j];
+    }
+}
+
+/* Lss.step; ms: [primed, x (n), ys0 (n_out)] */
+static void sur_lss(const SurLayout *L, double *ms, double *scratch, const double *u,
+                    double *y) {
+    const int64_t n = L->rest[0], p = L->n_out, q = L->n_in;
+    const double *um = L->mp, *usc = um + q, *ym = usc + q, *ysc = ym + p, *A = ysc + p;
+    const double *B = A + n * n, *C = B + n * q, *c = C + p * n, *X0y = c + n;
+    const double *X0u = X0y + n * p, *x0c = X0u + n * q;
+    double *us = scratch, *x = us + q, *xs = ms + 1, *ys0 = ms + 1 + n;
+    for (int64_t j = 0; j < q; j++) us[j] = (u[j] - um[j]) / usc[j];
+    if (ms[0] == 0.0) {
+        for (int64_t i = 0; i < n; i++) {
+            double s = x0c[i];
+            for (int64_t j = 0; j < p; j++) s = s + X0y[i * p + j] * ys0[j];
+            for (int64_t j = 0; j < q; j++) s = s + X0u[i * q + j] * us[j];
+            x[i] = s;
+        }
+        for (int64_t i = 0; i < n; i++) xs[i] = x[i];
+        ms[0] = 1.0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double s = c[i];
+        for (int64_t j = 0; j < n; j++) s = s + A[i * n + j] * xs[j];
+        for (int64_t j = 0; j < q; j++) s = s + B[i * q + j] * us[j];
+        x[i] = s;
+    }
+    for (int64_t i = 0; i < n; i++) xs[i] = x[i];
+    for (int64_t o = 0; o < p; o++) {
+        double s = 0.0;
+        for (int64_t j = 0; j < n; j++) s = s + C[o * n + j] * xs[j];
+        y[o] = s * ysc[o] + ym[o];
+    }
+}
+
+/* DynamicSurrogate.step (on_extrapolation: warn) from t; bin = inputs, bout = outputs
+ * (y, [y_lo, y_hi] per output, then out_of_envelope); state layout in native.py */
+static void surrogate_step(const Node *nd, double t) {
+    const SurLayout L = sur_layout(nd);
+    double *s = nd->state, *y = s + 4;
+    const int64_t model_ints = L.model == 1 ? 4 + L.rest[2] * L.rest[3] : 1;
+    const int64_t *dims = L.rest + model_ints;
+    const bool outside = sur_outside(&L, nd->bin, dims);
+    s[3] = outside ? 1.0 : 0.0;
+    if (outside) {
+        s[0] = s[0] + 1.0;
+        if (isnan(s[1])) s[1] = t;
+    }
+    s[2] = outside ? 1.0 : 0.0;
+    double *ms = y + L.n_out;
+    if (L.model == 1) {
+        const int64_t size = 1 + L.rest[0] * L.n_out + (L.rest[1] - 1) * L.n_in;
+        sur_narx(&L, ms, ms + size, nd->bin, y);
+    } else {
+        const int64_t n = L.rest[0];
+        double *scratch = ms + 1 + n + L.n_out;
+        sur_lss(&L, ms, scratch, nd->bin, y);
+    }
+    int64_t k = 0;
+    for (int64_t o = 0; o < L.n_out; o++) {
+        nd->bout[k++] = y[o];
+        if (L.intervals) {
+            nd->bout[k++] = y[o] - L.width[o];
+            nd->bout[k++] = y[o] + L.width[o];
+        }
+    }
+    nd->bout[k] = s[3];
+}
+
 /* --------------------------------------------------------------- one node, one phase */
 
 /* FMI 2 calls inline, everything else out of line: small loop bodies matter here (a
@@ -201,6 +342,7 @@ __attribute__((noinline)) static int other_step(const Node *nd, double t, double
     case K_POLY: poly_step(nd); return 0;
     case K_STEP: step_step(nd, t + dt); return 0;
     case K_RAMP: ramp_step(nd, t + dt); return 0;
+    case K_SURROGATE: surrogate_step(nd, t); return 0;
     default: return 4;
     }
 }

@@ -28,7 +28,7 @@ R_DONE, R_CALL, R_NONFINITE = 0, 1, 2
 PH_SET, PH_STEP, PH_GET = 1, 2, 3
 FLAGGED = 100
 KINDS = {"fmi2": 1, "fmi3": 2, "constant": 3, "pid": 4, "polynomial": 5, "step": 6,
-         "ramp": 7}
+         "ramp": 7, "surrogate": 8}
 MASTERS = ("gauss-seidel", "jacobi")
 #: run settings that change what the loop computes, which the kernel does not implement
 UNSUPPORTED_RUN = {"adaptive": "adaptive steps", "extrapolation": "extrapolation"}
