@@ -50,7 +50,7 @@ def command_modules() -> list:
 
 
 ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot", "validate",
-         "sensitivity")
+         "sensitivity", "surrogate")
 
 
 def _version() -> str:

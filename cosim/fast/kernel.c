@@ -178,6 +178,7 @@ typedef struct {
     int64_t model, n_in, n_out, intervals, hull, n_f, n_h;
     const int64_t *rest;         /* after the header: the model's integers, then dims */
     const double *low, *high, *span, *a, *b, *width, *mp; /* mp: the model's numbers */
+    double h; /* the step the surrogate was trained at [s] */
 } SurLayout;
 
 static SurLayout sur_layout(const Node *nd) {
@@ -187,7 +188,7 @@ static SurLayout sur_layout(const Node *nd) {
     L.n_f = ip[5], L.n_h = ip[6], L.rest = ip + 7;
     L.low = nd->par, L.high = L.low + L.n_in, L.span = L.high + L.n_in;
     L.a = L.span + L.n_in, L.b = L.a + L.n_f * L.n_h, L.width = L.b + L.n_f;
-    L.mp = L.width + L.n_out;
+    L.h = L.width[L.n_out], L.mp = L.width + L.n_out + 1;
     return L;
 }
 
@@ -276,11 +277,18 @@ static void sur_lss(const SurLayout *L, double *ms, double *scratch, const doubl
     }
 }
 
-/* DynamicSurrogate.step (on_extrapolation: warn) from t; bin = inputs, bout = outputs
- * (y, [y_lo, y_hi] per output, then out_of_envelope); state layout in native.py */
-static void surrogate_step(const Node *nd, double t) {
+/* DynamicSurrogate.step (on_extrapolation: warn) from t by dt; bin = inputs, bout =
+ * outputs (y, [y_lo, y_hi] per output, then out_of_envelope); state layout in native.py.
+ * Another step than the trained one: NaN outputs and the step noted in the state (the
+ * block raises when the state comes back). */
+static void surrogate_step(const Node *nd, double t, double dt) {
     const SurLayout L = sur_layout(nd);
-    double *s = nd->state, *y = s + 4;
+    double *s = nd->state, *y = s + 5;
+    if (!(fabs(dt - L.h) <= fmax(1e-9 * fmax(fabs(dt), fabs(L.h)), 1e-9))) {
+        s[4] = dt;
+        for (int64_t k = 0; k < L.n_out * (L.intervals ? 3 : 1) + 1; k++) nd->bout[k] = NAN;
+        return;
+    }
     const int64_t model_ints = L.model == 1 ? 4 + L.rest[2] * L.rest[3] : 1;
     const int64_t *dims = L.rest + model_ints;
     const bool outside = sur_outside(&L, nd->bin, dims);
@@ -342,7 +350,7 @@ __attribute__((noinline)) static int other_step(const Node *nd, double t, double
     case K_POLY: poly_step(nd); return 0;
     case K_STEP: step_step(nd, t + dt); return 0;
     case K_RAMP: ramp_step(nd, t + dt); return 0;
-    case K_SURROGATE: surrogate_step(nd, t); return 0;
+    case K_SURROGATE: surrogate_step(nd, t, dt); return 0;
     default: return 4;
     }
 }

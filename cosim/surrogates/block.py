@@ -92,6 +92,9 @@ class DynamicSurrogate(Block):
             raise ConfigError("on_extrapolation: fallback needs 'fallback': the FMU the "
                               f"surrogate replaces ({self.art.info.get('source', {}).get('fmu')})",
                               field="fallback")
+        if self.fallback:
+            from .fallback import check_fallback
+            check_fallback(self.resolve_path(str(self.fallback)), self.art)
         self._y0 = np.array([float(p.start) for p in self.art.outputs])
         self._fmu = None
         self.excursions = 0          # steps outside the envelope, this run

@@ -93,6 +93,19 @@ class FmuFallback:
             self.sub.close()
 
 
+def check_fallback(path: Path, art) -> None:
+    """Refuse a fallback FMU that is not the model ``art`` was trained on (GUID, model
+    name) or lacks its ports in their units (ConfigError saying which)."""
+    info = description.read(path)
+    _check_same_model(info, path, art.input_names, art.output_names,
+                      art.info.get("source", {}))
+    for port in [*art.inputs, *art.outputs]:
+        var = info.interface.get(port.name)
+        if port.unit and var.unit and var.unit != port.unit:
+            raise ConfigError(f"fallback {path.name}: {port.name} is in {var.unit!r}, the "
+                              f"surrogate's in {port.unit!r}", field="fallback")
+
+
 def _check_same_model(info, path: Path, inputs: list[str], outputs: list[str],
                       source: dict[str, Any]) -> None:
     """The fallback FMU must be the model the surrogate was trained on, with its ports."""

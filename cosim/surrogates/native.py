@@ -15,12 +15,12 @@ length, ``T`` terms, ``D`` degree, ``F`` hull facets, ``H`` hull dimensions)::
     ipar (int64): model (1 narx, 2 lss), n_in, n_out, intervals (0/1), hull (0/1), F, H,
                   then narx: ny, nu, D, T, terms[T x D]  |  lss: order n
                   then dims[H]
-    par:  low[n_in] high[n_in] span[n_in] a[F x H] b[F] half_width[n_out]
+    par:  low[n_in] high[n_in] span[n_in] a[F x H] b[F] half_width[n_out] step
           then narx: z_mean[nz] z_scale[nz] d_mean[n_out] d_scale[n_out] coef[T x n_out]
           |  lss: u_mean[n_in] u_scale[n_in] y_mean[n_out] y_scale[n_out] A[n x n]
                   B[n x n_in] C[n_out x n] c[n] X0y[n x n_out] X0u[n x n_in] x0c[n]
     state: excursions, first excursion time (NaN: none), outside before (0/1), flag,
-           y[n_out], the model's state (Narx/Lss.initial_state layout), then scratch
+           a step other than the trained one (0: none) [s], y[n_out], the model's state (Narx/Lss.initial_state layout), then scratch
            (narx: z[nz], ext[nz + 1], acc[n_out]; lss: us[n_in], x[n])
 """
 
@@ -36,7 +36,7 @@ from ..protocol import NotNative
 from .lss import Lss
 from .regressors import Polynomial
 
-HEADER = 4  # excursions, first time, outside before, flag
+HEADER = 5  # excursions, first time, outside before, flag, a wrong step seen
 
 
 def native_form(block) -> NativeBlock:
@@ -52,7 +52,8 @@ def native_form(block) -> NativeBlock:
     a = env.a if hull else np.zeros((0, 0))
     b = env.b if hull else np.zeros(0)
     ipar = [0, n_in, n_out, int(bool(block.intervals)), int(hull), len(b), len(dims)]
-    par = [*env.low, *env.high, *env.span(), *a.ravel(), *b, *art.intervals.half_width]
+    par = [*env.low, *env.high, *env.span(), *a.ravel(), *b, *art.intervals.half_width,
+           art.step]
     if isinstance(model, Lss):
         ipar[0] = 2
         ipar.append(model.order)
@@ -72,7 +73,7 @@ def native_form(block) -> NativeBlock:
         scratch = lg.nz + (lg.nz + 1) + n_out
     ipar += [int(d) for d in dims]
     first = math.nan if block.first_excursion is None else float(block.first_excursion)
-    state = [float(block.excursions), first, float(block._outside_before), block._flag,
+    state = [float(block.excursions), first, float(block._outside_before), block._flag, 0.0,
              *block._y.tolist(), *block._state.tolist(), *([0.0] * scratch)]
     names_in = art.input_names
     names_out = list(block.port_declarations()[1])
@@ -80,6 +81,11 @@ def native_form(block) -> NativeBlock:
     seen = [block.excursions]  # excursions already warned about
 
     def write_back(s) -> None:
+        if s[4] != 0.0:
+            from ..errors import SubsystemError
+            raise SubsystemError(f"the surrogate was trained at a step of {art.step:g} s and "
+                                 f"cannot step {s[4]:g} s; run the topology at "
+                                 f"{art.step:g} s (or fit another surrogate)")
         block.excursions = int(s[0])
         block.first_excursion = None if math.isnan(s[1]) else float(s[1])
         block._outside_before = bool(s[2])

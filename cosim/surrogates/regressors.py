@@ -164,7 +164,8 @@ class SklearnRegressor:
                             random_state=seed, tol=1e-6, n_iter_no_change=20)
 
     def predict(self, zs: np.ndarray) -> np.ndarray:
-        out = np.asarray(self.model.predict(zs), dtype=np.float64)
+        with one_thread():
+            out = np.asarray(self.model.predict(zs), dtype=np.float64)
         return out.reshape(zs.shape[0], -1)
 
     # -- storage -------------------------------------------------------------------------
@@ -177,6 +178,8 @@ class SklearnRegressor:
 
     def blob(self) -> bytes:
         import skops.io as sio
+        if self.kind == "mlp":
+            self.model._optimizer = None  # training state only (warm starts); not stored
         return sio.dumps(self.model)
 
     @classmethod
@@ -185,6 +188,20 @@ class SklearnRegressor:
         if blob is None:
             raise ValueError(f"a {params['kind']} regressor needs its model.skops member")
         return cls(params["kind"], params.get("options"), load_skops(blob))
+
+
+_CONTROLLER: list = []
+
+
+def one_thread():
+    """A context limiting native thread pools (OpenMP, BLAS) to one thread: the many small
+    calls of a free run only lose time to threads (a hundredfold on a busy machine). The
+    pools are found once per process (:class:`threadpoolctl.ThreadpoolController`)."""
+    if not _CONTROLLER:
+        import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the pools include
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1)
 
 
 def load_skops(blob: bytes) -> Any:

@@ -220,7 +220,16 @@ def scores(pred: list[np.ndarray], obs: list[np.ndarray], names: list[str]
 
 
 def fit(data: Dataset, options: FitOptions | None = None) -> Fitted:
-    """Fit every candidate, choose by free-run validation error, calibrate, test."""
+    """Fit every candidate, choose by free-run validation error, calibrate, test.
+
+    Native thread pools (OpenMP, BLAS) are limited to one thread meanwhile: the fits and
+    free runs make many small calls, which threads only slow down (tenfold and more on a
+    busy machine)."""
+    with regressors.one_thread():
+        return _fit(data, options)
+
+
+def _fit(data: Dataset, options: FitOptions | None) -> Fitted:
     opt = options or FitOptions()
     if not opt.candidates:
         raise ConfigError("no candidate model to fit")
