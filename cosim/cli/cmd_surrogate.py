@@ -154,7 +154,7 @@ def validate(args) -> int:
     sp = result["speed"]
     if "node_speedup" in sp:
         print(f"node step: {sp['original_node_us']:.1f} us original, "
-              f"{sp['surrogate_node_us']:.1f} us surrogate: {sp['node_speedup']:.0f}x")
+              f"{sp['surrogate_node_us']:.1f} us surrogate: {sp['node_speedup']:.3g}x")
     if sp.get("speedup"):
         print(f"run: {sp['original_s']:.2f} s original, {sp['surrogate_s']:.2f} s with "
               f"surrogates: {sp['speedup']:.1f}x")

@@ -41,6 +41,7 @@ def artifact_of(data: Dataset, fitted: Fitted) -> Artifact:
         "source": data.source,
         "training_data": {**{k: v for k, v in data.provenance.items() if k != "scenarios"},
                           "split": {k: len(v) for k, v in fitted.split.items()},
+                          "fit_scenarios": sorted(data.scenarios[i] for i in ids),
                           "initial_outputs_spread": spread},
         "metrics": metrics_of(fitted),
     }

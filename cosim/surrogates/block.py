@@ -208,15 +208,15 @@ class DynamicSurrogate(Block):
         which = env.which(u) or [f"{', '.join(f'{n}={v:.6g}' for n, v in zip(env.names, u, strict=True))}"
                                  f" (each in its range, but outside the {env.kind} of the "
                                  f"training inputs)"]
-        text = (f"inputs outside the surrogate's training envelope at t={t:g} s: "
-                f"{'; '.join(which)}")
+        text = f"inputs outside the surrogate's training envelope: {'; '.join(which)}"
         if self.on_extrapolation == "raise":
             raise SubsystemError(text + " (on_extrapolation: raise; use warn or fallback to "
                                  "go on)", time=t)
         if not self._outside_before:
             action = ("the original model answers (fallback)"
                       if self.on_extrapolation == "fallback" else "extrapolating")
-            warnings.warn(f"{text}; {action}", SurrogateExtrapolation, stacklevel=2)
+            warnings.warn(f"{self.art.node} surrogate at t={t:g} s: {text}; {action}",
+                          SurrogateExtrapolation, stacklevel=2)
 
     # -- state ---------------------------------------------------------------------------
 

@@ -50,15 +50,18 @@ def closed_loop(artifact: str | Path, topology: str | Path | Topology, nodes: li
     art = load(artifact)
     topo = load_topology(topology) if not isinstance(topology, Topology) else topology.copy()
     _check_nodes(topo, nodes, art)
-    ins = [f"{n}.{p}" for n in nodes for p in art.input_names]
-    record = topo.run.record
-    if record != "all":
-        topo.run = topo.run.model_copy(update={"record": list(dict.fromkeys(
-            [*record, *ins, *(f"{n}.{o}" for n in nodes for o in art.output_names)]))})
+    sur_topo = replaced(topo, nodes, artifact)
+    ins = [f"{n}.{p}" for n in nodes for p in art.input_names]  # FMU inputs, by exact name
+    outs = [f"{n}.{o}" for n in nodes for o in art.output_names]
+    record = topo.run.record if topo.run.record != "all" else None
+    topo.run = topo.run.model_copy(update={"record": list(dict.fromkeys(
+        [*(record or ["*"]), *ins, *outs]))})
+    if record is not None:
+        sur_topo.run = sur_topo.run.model_copy(update={"record": list(dict.fromkeys(
+            [*record, *outs]))})
     clock = time.perf_counter()
     ref = cosim.read(reference) if reference is not None else cosim.run(topo)
     ref_wall = time.perf_counter() - clock if reference is None else None
-    sur_topo = replaced(topo, nodes, artifact)
     clock = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
