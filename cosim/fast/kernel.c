@@ -209,23 +209,28 @@ static bool sur_outside(const SurLayout *L, const double *u, const int64_t *dims
     return out;
 }
 
-/* Narx.step with a Polynomial regressor; ms: the model state [primed, y lags, u lags] */
+/* Narx.step with a Polynomial regressor; ms: the model state [k, y lags, u lags] */
 static void sur_narx(const SurLayout *L, double *ms, double *scratch, const double *u,
                      double *y) {
     const int64_t ny = L->rest[0], nu = L->rest[1], deg = L->rest[2], n_t = L->rest[3];
-    const int64_t *terms = L->rest + 4;
-    const int64_t p = L->n_out, q = L->n_in, nz = ny * p + nu * q, ny_end = 1 + ny * p;
+    const int64_t warmup = L->rest[4];
+    const int64_t *terms = L->rest + 5;
+    const int64_t p = L->n_out, q = L->n_in, ny_end = 1 + ny * p;
+    const int64_t nz = ny * p + nu * q + (warmup > 0 ? 1 : 0);
     const double *zm = L->mp, *zsc = zm + nz, *dm = zsc + nz, *dsc = dm + p, *coef = dsc + p;
     double *z = scratch, *ext = z + nz, *acc = ext + nz + 1; /* y: not in scratch */
     if (ms[0] == 0.0) {
         for (int64_t k = 0; k < nu - 1; k++)
             for (int64_t j = 0; j < q; j++) ms[ny_end + k * q + j] = u[j];
-        ms[0] = 1.0;
     }
     int64_t i = 0;
     for (int64_t k = 0; k < ny * p; k++) z[i++] = ms[1 + k];
     for (int64_t j = 0; j < q; j++) z[i++] = u[j];
     for (int64_t k = 0; k < (nu - 1) * q; k++) z[i++] = ms[ny_end + k];
+    if (warmup > 0) { /* Lags.warm */
+        double w = 1.0 - ms[0] / (double)warmup;
+        z[i++] = w > 0.0 ? w : 0.0;
+    }
     for (int64_t j = 0; j < nz; j++) ext[j] = (z[j] - zm[j]) / zsc[j];
     ext[nz] = 1.0;
     for (int64_t t = 0; t < n_t; t++) {
@@ -235,13 +240,14 @@ static void sur_narx(const SurLayout *L, double *ms, double *scratch, const doub
             acc[o] = t == 0 ? f * coef[o] : acc[o] + f * coef[t * p + o];
     }
     for (int64_t o = 0; o < p; o++) y[o] = z[o] + (acc[o] * dsc[o] + dm[o]);
-    /* push: shift the lags */
+    /* push: shift the lags, count the step */
     for (int64_t k = ny_end - 1; k >= 1 + p; k--) ms[k] = ms[k - p];
     for (int64_t o = 0; o < p; o++) ms[1 + o] = y[o];
     if (nu > 1) {
         for (int64_t k = ny_end + (nu - 1) * q - 1; k >= ny_end + q; k--) ms[k] = ms[k - q];
         for (int64_t j = 0; j < q; j++) ms[ny_end + j] = u[j];
     }
+    ms[0] = ms[0] + 1.0;
 }
 
 /* Lss.step; ms: [primed, x (n), ys0 (n_out)] */
@@ -289,7 +295,7 @@ static void surrogate_step(const Node *nd, double t, double dt) {
         for (int64_t k = 0; k < L.n_out * (L.intervals ? 3 : 1) + 1; k++) nd->bout[k] = NAN;
         return;
     }
-    const int64_t model_ints = L.model == 1 ? 4 + L.rest[2] * L.rest[3] : 1;
+    const int64_t model_ints = L.model == 1 ? 5 + L.rest[2] * L.rest[3] : 1;
     const int64_t *dims = L.rest + model_ints;
     const bool outside = sur_outside(&L, nd->bin, dims);
     s[3] = outside ? 1.0 : 0.0;

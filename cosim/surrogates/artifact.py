@@ -151,7 +151,7 @@ def _model_manifest(model: Any) -> dict[str, Any]:
     if isinstance(model, lss.Lss):
         return {**model.params(), "description": model.describe()}
     lg = model.lags
-    return {"kind": "narx", "lags": {"ny": lg.ny, "nu": lg.nu},
+    return {"kind": "narx", "lags": {"ny": lg.ny, "nu": lg.nu, "warmup": lg.warmup},
             "regressor": model.regressor.params(), "description": model.describe()}
 
 
@@ -254,7 +254,8 @@ def _assemble(p: Path, manifest: dict, arrays: dict[str, np.ndarray],
         if model.b.shape[1] != len(inputs) or model.c_out.shape[0] != len(outputs):
             raise ValueError("the state space does not fit the interface")
     elif spec["kind"] == "narx":
-        lags = Lags(len(outputs), len(inputs), int(spec["lags"]["ny"]), int(spec["lags"]["nu"]))
+        lags = Lags(len(outputs), len(inputs), int(spec["lags"]["ny"]), int(spec["lags"]["nu"]),
+                    int(spec["lags"].get("warmup", 0)))
         scaling = Scaling.from_arrays(arrays, "scaling_")
         if scaling.z_mean.shape != (lags.nz,) or scaling.d_mean.shape != (len(outputs),):
             raise ValueError("the scaling does not fit the lags and interface")

@@ -178,7 +178,7 @@ class DynamicSurrogate(Block):
             return self.outputs_now()
         self._check_step(t, dt)
         u = np.array([inputs[n] for n in self.art.input_names], dtype=np.float64)
-        outside = bool(self.art.envelope.outside(u)[0])
+        outside = self.art.envelope.outside_one(u)
         self._flag = 1.0 if outside else 0.0
         if outside:
             self._extrapolating(t, u)

@@ -2,7 +2,7 @@
 
 With ``y_k`` the outputs at ``t_k`` and ``u_k`` the inputs held over ``[t_k, t_k+1)``::
 
-    y_{k+1} = y_k + f(z_k),   z_k = [y_k, ..., y_{k-ny+1}, u_k, ..., u_{k-nu+1}]
+    y_{k+1} = y_k + f(z_k),   z_k = [y_k, ..., y_{k-ny+1}, u_k, ..., u_{k-nu+1} (, w_k)]
 
 ``f`` is a regressor (:mod:`cosim.surrogates.regressors`) fitted on the standardised
 regressor vector ``zs = (z - z_mean) / z_scale`` and standardised increments
@@ -11,9 +11,18 @@ well conditioned and makes "nothing changes" the easy answer. Before the first s
 history is at rest: every lag of ``y`` is the initial output, every lag of ``u`` the
 first input (training uses the same convention, so start-up transients are learned).
 
+**Warm-up regressor** (``warmup = K`` steps, 0: none). An FMU starts every run from the
+same initial state, which its outputs alone do not reveal (a rack at a uniform 25 °C
+looks like a rack at rest at 25 °C, but warms up quite differently). With ``K > 0`` the
+regressor vector ends with ``w_k = max(0, 1 - k / K)``, the fraction of the first ``K``
+steps still ahead, so the model can learn the start-up transient from the initial state;
+after ``K`` steps it is 0 and the model is a plain NARX. Every training run starts from
+that initial state too (the excitation study runs the node from its start).
+
 The state a block keeps (:meth:`Narx.initial_state`) is one float64 vector
-``[primed, y lags (ny x n_out, newest first), u lags ((nu - 1) x n_in, newest first)]``;
-the compiled kernel advances the same vector.
+``[k, y lags (ny x n_out, newest first), u lags ((nu - 1) x n_in, newest first)]`` with
+``k`` the steps taken (0: the input lags are filled at the first step); the compiled
+kernel advances the same vector.
 """
 
 from __future__ import annotations
@@ -25,21 +34,29 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Lags:
-    """Numbers of output lags ``ny`` (>= 1) and input lags ``nu`` (>= 1)."""
+    """Numbers of output lags ``ny`` (>= 1) and input lags ``nu`` (>= 1), and the
+    warm-up steps ``warmup`` (0: no warm-up regressor)."""
 
     n_out: int
     n_in: int
     ny: int
     nu: int
+    warmup: int = 0
 
     def __post_init__(self) -> None:
-        if self.ny < 1 or self.nu < 1:
-            raise ValueError(f"lags must be >= 1, got ny={self.ny}, nu={self.nu}")
+        if self.ny < 1 or self.nu < 1 or self.warmup < 0:
+            raise ValueError(f"lags must be >= 1 and warmup >= 0, got ny={self.ny}, "
+                             f"nu={self.nu}, warmup={self.warmup}")
 
     @property
     def nz(self) -> int:
         """Length of the regressor vector."""
-        return self.ny * self.n_out + self.nu * self.n_in
+        return self.ny * self.n_out + self.nu * self.n_in + (1 if self.warmup else 0)
+
+    def warm(self, k: float) -> float:
+        """``w_k = max(0, 1 - k / K)`` (as the kernel computes it)."""
+        w = 1.0 - k / float(self.warmup)
+        return w if w > 0.0 else 0.0
 
     @property
     def state_size(self) -> int:
@@ -49,7 +66,8 @@ class Lags:
         """Names of the regressor vector's entries (``T_cpu[k-1]``, ``P_it[k]``)."""
         lag = lambda i: "k" if i == 0 else f"k-{i}"  # noqa: E731
         return ([f"{n}[{lag(i)}]" for i in range(self.ny) for n in outputs]
-                + [f"{n}[{lag(i)}]" for i in range(self.nu) for n in inputs])
+                + [f"{n}[{lag(i)}]" for i in range(self.nu) for n in inputs]
+                + (["warm-up"] if self.warmup else []))
 
 
 def regressor_rows(y: np.ndarray, u: np.ndarray, lags: Lags) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +81,8 @@ def regressor_rows(y: np.ndarray, u: np.ndarray, lags: Lags) -> tuple[np.ndarray
     up = np.vstack([np.repeat(u[:1], lags.nu - 1, axis=0), u])
     cols = [yp[lags.ny - 1 - i: lags.ny - 1 - i + n] for i in range(lags.ny)]
     cols += [up[lags.nu - 1 - i: lags.nu - 1 - i + n] for i in range(lags.nu)]
+    if lags.warmup:
+        cols.append(np.array([[lags.warm(float(k))] for k in range(n)]).reshape(n, 1))
     return np.hstack(cols), y[1:n + 1] - y[:n]
 
 
@@ -105,7 +125,8 @@ class Narx:
         return self.lags.n_out
 
     def describe(self) -> str:
-        return f"NARX ny={self.lags.ny} nu={self.lags.nu}, {self.regressor.describe()}"
+        warm = f" warm-up {self.lags.warmup} steps" if self.lags.warmup else ""
+        return f"NARX ny={self.lags.ny} nu={self.lags.nu}{warm}, {self.regressor.describe()}"
 
     # -- one trajectory at a time (the block) ------------------------------------------------
 
@@ -123,7 +144,10 @@ class Narx:
         lg = self.lags
         ny_end = 1 + lg.ny * lg.n_out
         self._prime(state, u)
-        z = np.concatenate([state[1:ny_end], u, state[ny_end:]])
+        parts = [state[1:ny_end], u, state[ny_end:]]
+        if lg.warmup:
+            parts.append(np.array([lg.warm(state[0])]))
+        z = np.concatenate(parts)
         y_next = self._advance(z[None, :])[0]
         self.push(state, u, y_next)
         return y_next
@@ -132,11 +156,10 @@ class Narx:
         """At the first step: the input lags at rest, at the first input."""
         if state[0] == 0.0:
             state[1 + self.lags.ny * self.lags.n_out:] = np.tile(u, self.lags.nu - 1)
-            state[0] = 1.0
 
     def push(self, state: np.ndarray, u: np.ndarray, y_next: np.ndarray) -> None:
         """Shift the lags by one step: inputs ``u`` held, outputs ``y_next`` reached
-        (the model's own, or another model's after a fallback step)."""
+        (the model's own, or another model's after a fallback step); count the step."""
         lg = self.lags
         self._prime(state, u)
         ny_end = 1 + lg.ny * lg.n_out
@@ -145,6 +168,7 @@ class Narx:
         if lg.nu > 1:
             state[ny_end + lg.n_in:] = state[ny_end:-lg.n_in].copy()
             state[ny_end:ny_end + lg.n_in] = u
+        state[0] = state[0] + 1.0
 
     def _advance(self, z: np.ndarray) -> np.ndarray:
         """``y_{k+1}`` for rows of regressor vectors ``z`` (first ``n_out`` entries: ``y_k``)."""
@@ -166,7 +190,10 @@ class Narx:
         ulags = np.repeat(u[:, :1, :], lg.nu, axis=1)
         for k in range(n):
             ulags = np.concatenate([u[:, k:k + 1], ulags[:, :-1]], axis=1)
-            z = np.concatenate([ylags.reshape(m, -1), ulags.reshape(m, -1)], axis=1)
+            parts = [ylags.reshape(m, -1), ulags.reshape(m, -1)]
+            if lg.warmup:
+                parts.append(np.full((m, 1), lg.warm(float(k))))
+            z = np.concatenate(parts, axis=1)
             y_next = self._advance(z)
             y[:, k + 1] = y_next
             ylags = np.concatenate([y_next[:, None, :], ylags[:, :-1]], axis=1)

@@ -13,7 +13,7 @@ Layout (all float64 unless noted; ``n_in``/``n_out`` inputs/outputs, ``nz`` regr
 length, ``T`` terms, ``D`` degree, ``F`` hull facets, ``H`` hull dimensions)::
 
     ipar (int64): model (1 narx, 2 lss), n_in, n_out, intervals (0/1), hull (0/1), F, H,
-                  then narx: ny, nu, D, T, terms[T x D]  |  lss: order n
+                  then narx: ny, nu, D, T, warm-up steps, terms[T x D]  |  lss: order n
                   then dims[H]
     par:  low[n_in] high[n_in] span[n_in] a[F x H] b[F] half_width[n_out] step
           then narx: z_mean[nz] z_scale[nz] d_mean[n_out] d_scale[n_out] coef[T x n_out]
@@ -68,7 +68,8 @@ def native_form(block) -> NativeBlock:
                             "compiled loop runs linear and polynomial ones)")
         lg, sc = model.lags, model.scaling
         ipar[0] = 1
-        ipar += [lg.ny, lg.nu, reg.degree, len(reg.terms), *reg.terms.ravel().tolist()]
+        ipar += [lg.ny, lg.nu, reg.degree, len(reg.terms), lg.warmup,
+                 *reg.terms.ravel().tolist()]
         par += [*sc.z_mean, *sc.z_scale, *sc.d_mean, *sc.d_scale, *reg.coef.ravel()]
         scratch = lg.nz + (lg.nz + 1) + n_out
     ipar += [int(d) for d in dims]

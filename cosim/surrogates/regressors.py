@@ -72,15 +72,22 @@ class Polynomial:
         return np.array(list(combos), dtype=np.int64).reshape(-1, degree)
 
     def features(self, zs: np.ndarray) -> np.ndarray:
-        ext = np.hstack([zs, np.ones((zs.shape[0], 1))])
-        f = ext[:, self.terms[:, 0]]
+        ext = np.empty((zs.shape[0], zs.shape[1] + 1))
+        ext[:, :-1] = zs
+        ext[:, -1] = 1.0
+        cols = self.__dict__.get("_cols")
+        if cols is None or len(cols) != self.degree:
+            cols = self._cols = [np.ascontiguousarray(self.terms[:, q])
+                                 for q in range(self.degree)]
+        f = ext[:, cols[0]]
         for q in range(1, self.degree):
-            f = f * ext[:, self.terms[:, q]]
+            f = f * ext[:, cols[q]]
         return f
 
     def fit(self, zs: np.ndarray, d: np.ndarray) -> Polynomial:
         import scipy.linalg
         self.terms = self.make_terms(zs.shape[1], self.degree)
+        self.__dict__.pop("_cols", None)
         n_t = len(self.terms)
         gram, rhs = np.zeros((n_t, n_t)), np.zeros((n_t, d.shape[1]))
         for lo in range(0, len(zs), ROW_BLOCK):

@@ -39,7 +39,8 @@ KINDS = (*NARX_KINDS, "lss")
 @dataclass(frozen=True)
 class Candidate:
     """One model to try: ``kind`` (a regressor kind or ``lss``), lags ``ny``/``nu`` (NARX;
-    for ``lss`` ``ny`` is the ARX order ``na``) and the regressor's options."""
+    for ``lss`` ``ny`` is the ARX order ``na``) and options: ``warmup`` (steps of the
+    warm-up regressor, :mod:`.narx`), the rest the regressor's."""
 
     kind: str
     ny: int = 2
@@ -63,12 +64,16 @@ class Candidate:
 
 #: the candidates ``cosim surrogate fit`` tries by default
 DEFAULT_CANDIDATES = (
-    Candidate.make("linear", 1, 1), Candidate.make("linear", 3, 3),
+    Candidate.make("linear", 1, 1), Candidate.make("linear", 3, 3, warmup=30),
     Candidate.make("polynomial", 2, 2, degree=2), Candidate.make("polynomial", 3, 3, degree=2),
-    Candidate.make("polynomial", 4, 4, degree=2), Candidate.make("polynomial", 6, 6, degree=2),
+    Candidate.make("polynomial", 6, 6, degree=2),
+    Candidate.make("polynomial", 6, 6, degree=2, warmup=30),
     Candidate.make("polynomial", 2, 2, degree=3),
+    Candidate.make("polynomial", 2, 2, degree=3, warmup=30),
+    Candidate.make("polynomial", 2, 2, degree=3, warmup=60),
     Candidate.make("lss", 2),
-    Candidate.make("gp", 2, 2), Candidate.make("boosting", 2, 2), Candidate.make("mlp", 2, 2),
+    Candidate.make("gp", 2, 2, warmup=30), Candidate.make("boosting", 2, 2, warmup=30),
+    Candidate.make("mlp", 2, 2, warmup=30),
 )
 
 
@@ -158,7 +163,8 @@ def build(candidate: Candidate, data: Dataset, ids: list[int], seed: int = 0) ->
     if candidate.kind == "lss":
         y, u = _stack(data, ids)
         return lss.fit(y, u, na=candidate.ny, max_nfev=int(opts.get("max_nfev", 20)))
-    lags = Lags(len(data.outputs), len(data.inputs), candidate.ny, candidate.nu)
+    lags = Lags(len(data.outputs), len(data.inputs), candidate.ny, candidate.nu,
+                int(opts.pop("warmup", 0)))
     rows = [regressor_rows(data.y[i], data.u[i], lags) for i in ids]
     z = np.concatenate([r[0] for r in rows])
     d = np.concatenate([r[1] for r in rows])

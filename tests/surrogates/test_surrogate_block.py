@@ -152,7 +152,10 @@ def test_compiled_loop_is_bit_identical_to_python(world, tmp_path):
     lss = artifact_of(data, fit(data, FitOptions(candidates=[Candidate.make(
         "lss", 1, max_nfev=5)], refit=False)))
     lss.save(world["dir"] / "lss.surrogate")
-    for name in ("poly", "linear", "lss"):
+    warm = artifact_of(data, fit(data, FitOptions(candidates=[Candidate.make(
+        "polynomial", 3, 2, degree=2, warmup=20)], refit=False)))
+    warm.save(world["dir"] / "warm.surrogate")
+    for name in ("poly", "linear", "lss", "warm"):
         t = driven(world, f"{name}.surrogate", p_height=0.0, pid=True)
         t.connect("up.y", "rack.P_it")
         (tmp_path / name).mkdir()
