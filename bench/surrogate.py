@@ -111,7 +111,7 @@ def kind_artifacts() -> dict[str, Path]:
                 full.scenarios = [full.scenarios[i] for i in keep]
                 data = full
             fitted = fit(data, FitOptions(candidates=[Candidate.make(kind, ny, nu, **opts)],
-                                          refit=False))
+                                          folds=2))
             artifact_of(data, fitted).save(path)
         out[label] = path
     return out

@@ -1,18 +1,20 @@
-"""Prediction intervals with a stated coverage: split conformal on free-run errors.
+"""Prediction intervals with a stated coverage: conformal, on free-run errors.
 
 The surrogate is used in free run (its own outputs fed back), so its intervals are
-calibrated on free-run errors: the model, fitted without them, is run over the
-*calibration* trajectories from their initial outputs under their inputs, and for each
-output the half-width is the ``ceil((n + 1) * coverage)``-th smallest absolute error
-among the ``n`` calibration points (split conformal prediction; Vovk et al. 2005, Lei et
-al. 2018). The interval at every step is ``[y - w, y + w]``.
+calibrated on free-run errors of trajectories the predicting model never saw (cross-
+conformal over folds of the training trajectories, :func:`cosim.surrogates.training.
+cross_errors`; Vovk 2015, Barber et al. 2021): for each output the half-width is the
+``ceil((n + 1) * coverage)``-th smallest absolute error among the ``n`` calibration
+points. The interval at every step is ``[y - w, y + w]``.
 
 Its coverage holds on average over points drawn like the calibration points: other
-trajectories of the same excitation design, every step of them. Points inside one
-trajectory are correlated, so the coverage measured on a finite test set scatters more
-than a binomial count would; it is measured on held-out *test* trajectories and reported
-next to the nominal value. In a closed loop, or under inputs unlike the excitation
-design, it is a statement about the design, not a guarantee.
+trajectories of the same excitation design, every step of them (cross-conformal
+guarantees at least ``1 - 2 alpha`` in theory and gives about ``1 - alpha`` in
+practice). Points inside one trajectory are correlated, so the coverage measured on a
+finite test set scatters more than a binomial count would; it is measured on held-out
+*test* trajectories and reported next to the nominal value. In a closed loop, or under
+inputs unlike the excitation design, it is a statement about the design, not a
+guarantee.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Intervals:
     half_width: np.ndarray
     n_calibration: int
 
-    method = "split conformal on free-run absolute errors of held-out calibration trajectories"
+    method = ("cross-conformal on free-run absolute errors of the training trajectories, each "
+              "predicted by a model fitted without it")
 
     @classmethod
     def calibrate(cls, errors: np.ndarray, coverage: float) -> Intervals:

@@ -73,10 +73,22 @@ def closed_loop(artifact: str | Path, topology: str | Path | Topology, nodes: li
                   "speedup": ref_wall / sur_wall if ref_wall else None})
     flagged = {n: int(np.sum(sur.df[f"{n}.out_of_envelope"].to_numpy() > 0))
                for n in nodes if f"{n}.out_of_envelope" in sur.df}
-    return {"topology": str(getattr(topo, "source", None) or topo.name), "replaced": nodes,
+    return {"topology": _shown(topo), "replaced": nodes,
             "description": f"{len(ref.df)} rows; every signal both runs record",
             "signals": signals, "speed": speed, "out_of_envelope_steps": flagged,
             "warnings": len(caught)}
+
+
+def _shown(topo: Topology) -> str:
+    """The topology's file relative to the current folder when inside it (reports move)."""
+    source = str(topo.source or topo.name)
+    path = Path(source)
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return source
+    return source
 
 
 def _check_nodes(topo: Topology, nodes: list[str], art: Artifact) -> None:

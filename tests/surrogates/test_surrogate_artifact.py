@@ -74,7 +74,7 @@ def test_round_trip_of_every_other_kind(rack_world, tmp_path, kind):
     small = {"boosting": {"max_iter": 20}, "mlp": {"hidden": [8]}, "gp": {"n_train": 150},
              "lss": {"max_nfev": 3}}[kind]
     fitted = fit(data, FitOptions(candidates=[Candidate.make(kind, 1, 1, **small)],
-                                  refit=False))
+                                  folds=2))
     art = artifact_of(data, fitted)
     path = art.save(tmp_path / f"{kind}.surrogate")
     names = set(zipfile.ZipFile(path).namelist())

@@ -150,10 +150,10 @@ def test_compiled_loop_is_bit_identical_to_python(world, tmp_path):
     from cosim.surrogates.training import Candidate, FitOptions, fit
     data = from_study(world["study"], "rack")
     lss = artifact_of(data, fit(data, FitOptions(candidates=[Candidate.make(
-        "lss", 1, max_nfev=5)], refit=False)))
+        "lss", 1, max_nfev=5)], folds=2)))
     lss.save(world["dir"] / "lss.surrogate")
     warm = artifact_of(data, fit(data, FitOptions(candidates=[Candidate.make(
-        "polynomial", 3, 2, degree=2, warmup=20)], refit=False)))
+        "polynomial", 3, 2, degree=2, warmup=20)], folds=2)))
     warm.save(world["dir"] / "warm.surrogate")
     for name in ("poly", "linear", "lss", "warm"):
         t = driven(world, f"{name}.surrogate", p_height=0.0, pid=True)
