@@ -28,7 +28,7 @@ def test_quickstart_has_the_two_commands_and_ci_runs_the_test_one():
 
 
 @pytest.mark.parametrize("doc", ["README.md", "docs/topologies.md", "docs/flagship.md",
-                                 "docs/units.md",
+                                 "docs/units.md", "docs/surrogates.md",
                                  "docs/telemetry.md", "docs/validation.md",
                                  "docs/uncertainty.md", "docs/sensitivity.md"])
 def test_python_examples_run(doc, fmus, monkeypatch):

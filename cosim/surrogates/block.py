@@ -215,7 +215,8 @@ class DynamicSurrogate(Block):
         if not self._outside_before:
             action = ("the original model answers (fallback)"
                       if self.on_extrapolation == "fallback" else "extrapolating")
-            warnings.warn(f"{self.art.node} surrogate at t={t:g} s: {text}; {action}",
+            warnings.warn(f"surrogate {Path(str(self.artifact)).name} at t={t:g} s: {text}; "
+                          f"{action}",
                           SurrogateExtrapolation, stacklevel=2)
 
     # -- state ---------------------------------------------------------------------------
