@@ -26,6 +26,7 @@ why loading never runs code from it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -133,17 +134,14 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
 
 
 def versions() -> dict[str, str]:
-    import scipy
-    import sklearn
+    """Versions of Python and of the libraries the artifact's numbers came from."""
+    import importlib.metadata as md
 
     from .._version import __version__
-    out = {"cosim": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-           "scikit-learn": sklearn.__version__, "python": platform.python_version()}
-    try:
-        import skops
-        out["skops"] = skops.__version__
-    except ImportError:  # pragma: no cover - skops is a dependency of the extra
-        pass
+    out = {"cosim": __version__, "python": platform.python_version()}
+    for name in ("numpy", "scipy", "scikit-learn", "skops"):
+        with contextlib.suppress(md.PackageNotFoundError):
+            out[name] = md.version(name)
     return out
 
 

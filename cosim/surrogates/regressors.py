@@ -24,11 +24,15 @@ one skops trusts or one of :data:`TRUSTED_TYPES` (never pickle).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import math
 from typing import Any
 
 import numpy as np
+
+from ..errors import ConfigError
 
 #: types outside skops' defaults that the scikit-learn regressors here consist of
 TRUSTED_TYPES = (
@@ -142,6 +146,7 @@ class SklearnRegressor:
         return names[self.kind] + (f" ({extra})" if extra else "")
 
     def fit(self, zs: np.ndarray, d: np.ndarray, seed: int = 0) -> SklearnRegressor:
+        _need("sklearn")
         rng = np.random.default_rng(seed)
         if self.kind == "gp":
             n = int(self.options.setdefault("n_train", 1500))
@@ -184,7 +189,7 @@ class SklearnRegressor:
         return {}
 
     def blob(self) -> bytes:
-        import skops.io as sio
+        sio = _need("skops.io")
         if self.kind == "mlp":
             self.model._optimizer = None  # training state only (warm starts); not stored
         return sio.dumps(self.model)
@@ -205,15 +210,30 @@ def one_thread():
     calls of a free run only lose time to threads (a hundredfold on a busy machine). The
     pools are found once per process (:class:`threadpoolctl.ThreadpoolController`)."""
     if not _CONTROLLER:
-        import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the pools include
-        from threadpoolctl import ThreadpoolController
-        _CONTROLLER.append(ThreadpoolController())
+        try:
+            import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the pools include
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # without scikit-learn: numpy's BLAS only, left alone
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    if _CONTROLLER[0] is None:
+        return contextlib.nullcontext()
     return _CONTROLLER[0].limit(limits=1)
+
+
+def _need(module: str):
+    """Import ``module`` or say which extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConfigError(f"this surrogate needs {module.split('.')[0]}: pip install "
+                          f"cosim[surrogates]") from None
 
 
 def load_skops(blob: bytes) -> Any:
     """A scikit-learn model from skops bytes, refused if it holds an unexpected type."""
-    import skops.io as sio
+    sio = _need("skops.io")
     untrusted = [t for t in sio.get_untrusted_types(data=blob) if t not in TRUSTED_TYPES]
     if untrusted:
         raise ValueError(f"the model holds types cosim does not load: {', '.join(untrusted)}")

@@ -68,3 +68,14 @@ def test_bad_input_exits_2(rack_world, tmp_path, capsys):
     assert main(["surrogate", "fit", str(rack_world["study"]), "--node", "rack", "-o",
                  str(tmp_path / "y.surrogate"), "--kinds", "spline"]) == 2
     assert "unknown surrogate kind 'spline'" in capsys.readouterr().err
+
+
+def test_excitation_runs_on_dask_with_the_same_data(rack_world, tmp_path):
+    from cosim.surrogates.dataset import from_study
+    from cosim.surrogates.excite import excite
+    serial, dask = tmp_path / "serial.h5", tmp_path / "dask.h5"
+    excite(rack_world["spec"], serial, runs=3, horizon=1200.0, workers=0)
+    excite(rack_world["spec"], dask, runs=3, horizon=1200.0, dask_local=1)
+    a, b = from_study(serial, "rack"), from_study(dask, "rack")
+    assert a.provenance["data_sha256"] == b.provenance["data_sha256"]
+    assert len(a) == 3
