@@ -80,6 +80,7 @@ class DynamicSurrogate(Block):
         "intervals": Param(True, description="add <output>_lo and <output>_hi outputs"),
         "source_parameters": Param(None, description="parameters the replaced node had"),
     }
+
     def __init__(self, **params: Any):
         super().__init__(**params)
         if self.on_extrapolation not in MODES:
