@@ -64,7 +64,7 @@ def command_modules() -> list:
 
 
 ORDER = ("run", "check", "inspect", "graph", "compare", "regress", "sweep", "plot", "validate",
-         "sensitivity", "calibrate")
+         "sensitivity", "calibrate", "surrogate")
 
 
 def _version() -> str:

@@ -8,7 +8,9 @@
  *   FMI 2 / FMI 3 co-simulation FMUs  called through the function pointers the Python
  *                                     adapters resolved (float64 ports, by pointer);
  *   built-in blocks                   constant, pid, polynomial surrogate, step, ramp,
- *                                     table (telemetry replay), each replicated here;
+ *                                     table (telemetry replay), dynamic surrogates
+ *                                     (cosim/surrogates: polynomial NARX, linear state
+ *                                     space), each replicated here;
  *   compiled user blocks              a C function of the block's own (cosim.blocks.CStep):
  *                                     int f(t, dt, u, y, state, par);
  *   Python nodes                      everything else: the kernel calls back into Python
@@ -52,7 +54,7 @@ typedef int (*BlockStep)(double, double, const double *, double *, double *, con
 typedef int (*PyTurn)(int64_t, int64_t, int64_t, int64_t);
 
 enum { K_FMI2 = 1, K_FMI3 = 2, K_CONSTANT = 3, K_PID = 4, K_POLY = 5, K_STEP = 6, K_RAMP = 7,
-       K_TABLE = 8, K_CFUNC = 9, K_PYTHON = 10 };
+       K_TABLE = 8, K_CFUNC = 9, K_PYTHON = 10, K_SURROGATE = 11 };
 enum { PH_SET = 1, PH_STEP = 2, PH_GET = 3, PH_ALL = 4 };
 enum { R_DONE = 0, R_CALL = 1, R_NONFINITE = 2, R_PYTHON = 3, R_MONITOR = 4 };
 enum { FMI_WARNING = 1, FMI_DISCARD = 2, FLAGGED = 100, REDO = 1000 };
@@ -265,6 +267,156 @@ static int cfunc_step(const Node *nd, double t, double dt) {
     return REDO;
 }
 
+/* cosim/surrogates (block.py, native.py, envelope.py, narx.py, lss.py): one step of a
+ * dynamic surrogate, with the layout documented in cosim/surrogates/native.py. Every sum
+ * runs left to right as numpy's add.accumulate does in the Python step. */
+typedef struct {
+    int64_t model, n_in, n_out, intervals, hull, n_f, n_h;
+    const int64_t *rest;         /* after the header: the model's integers, then dims */
+    const double *low, *high, *span, *a, *b, *width, *mp; /* mp: the model's numbers */
+    double h; /* the step the surrogate was trained at [s] */
+} SurLayout;
+
+static SurLayout sur_layout(const Node *nd) {
+    SurLayout L;
+    const int64_t *ip = nd->ipar;
+    L.model = ip[0], L.n_in = ip[1], L.n_out = ip[2], L.intervals = ip[3], L.hull = ip[4];
+    L.n_f = ip[5], L.n_h = ip[6], L.rest = ip + 7;
+    L.low = nd->par, L.high = L.low + L.n_in, L.span = L.high + L.n_in;
+    L.a = L.span + L.n_in, L.b = L.a + L.n_f * L.n_h, L.width = L.b + L.n_f;
+    L.h = L.width[L.n_out], L.mp = L.width + L.n_out + 1;
+    return L;
+}
+
+/* Envelope.outside for one sample: the box, then every hull facet */
+static bool sur_outside(const SurLayout *L, const double *u, const int64_t *dims) {
+    for (int64_t j = 0; j < L->n_in; j++)
+        if (!(u[j] >= L->low[j] && u[j] <= L->high[j])) return true;
+    if (!L->hull) return false;
+    bool out = false;
+    for (int64_t f = 0; f < L->n_f; f++) {
+        double s = L->b[f];
+        for (int64_t j = 0; j < L->n_h; j++) {
+            const int64_t d = dims[j];
+            s = s + L->a[f * L->n_h + j] * ((u[d] - L->low[d]) / L->span[d]);
+        }
+        if (!(s <= 1e-9)) out = true; /* cosim.surrogates.envelope.TOLERANCE */
+    }
+    return out;
+}
+
+/* Narx.step with a Polynomial regressor; ms: the model state [k, y lags, u lags] */
+static void sur_narx(const SurLayout *L, double *ms, double *scratch, const double *u,
+                     double *y) {
+    const int64_t ny = L->rest[0], nu = L->rest[1], deg = L->rest[2], n_t = L->rest[3];
+    const int64_t warmup = L->rest[4];
+    const int64_t *terms = L->rest + 5;
+    const int64_t p = L->n_out, q = L->n_in, ny_end = 1 + ny * p;
+    const int64_t nz = ny * p + nu * q + (warmup > 0 ? 1 : 0);
+    const double *zm = L->mp, *zsc = zm + nz, *dm = zsc + nz, *dsc = dm + p, *coef = dsc + p;
+    double *z = scratch, *ext = z + nz, *acc = ext + nz + 1; /* y: not in scratch */
+    if (ms[0] == 0.0) {
+        for (int64_t k = 0; k < nu - 1; k++)
+            for (int64_t j = 0; j < q; j++) ms[ny_end + k * q + j] = u[j];
+    }
+    int64_t i = 0;
+    for (int64_t k = 0; k < ny * p; k++) z[i++] = ms[1 + k];
+    for (int64_t j = 0; j < q; j++) z[i++] = u[j];
+    for (int64_t k = 0; k < (nu - 1) * q; k++) z[i++] = ms[ny_end + k];
+    if (warmup > 0) { /* Lags.warm */
+        double w = 1.0 - ms[0] / (double)warmup;
+        z[i++] = w > 0.0 ? w : 0.0;
+    }
+    for (int64_t j = 0; j < nz; j++) ext[j] = (z[j] - zm[j]) / zsc[j];
+    ext[nz] = 1.0;
+    for (int64_t t = 0; t < n_t; t++) {
+        double f = ext[terms[t * deg]];
+        for (int64_t k = 1; k < deg; k++) f = f * ext[terms[t * deg + k]];
+        for (int64_t o = 0; o < p; o++)
+            acc[o] = t == 0 ? f * coef[o] : acc[o] + f * coef[t * p + o];
+    }
+    for (int64_t o = 0; o < p; o++) y[o] = z[o] + (acc[o] * dsc[o] + dm[o]);
+    /* push: shift the lags, count the step */
+    for (int64_t k = ny_end - 1; k >= 1 + p; k--) ms[k] = ms[k - p];
+    for (int64_t o = 0; o < p; o++) ms[1 + o] = y[o];
+    if (nu > 1) {
+        for (int64_t k = ny_end + (nu - 1) * q - 1; k >= ny_end + q; k--) ms[k] = ms[k - q];
+        for (int64_t j = 0; j < q; j++) ms[ny_end + j] = u[j];
+    }
+    ms[0] = ms[0] + 1.0;
+}
+
+/* Lss.step; ms: [primed, x (n), ys0 (n_out)] */
+static void sur_lss(const SurLayout *L, double *ms, double *scratch, const double *u,
+                    double *y) {
+    const int64_t n = L->rest[0], p = L->n_out, q = L->n_in;
+    const double *um = L->mp, *usc = um + q, *ym = usc + q, *ysc = ym + p, *A = ysc + p;
+    const double *B = A + n * n, *C = B + n * q, *c = C + p * n, *X0y = c + n;
+    const double *X0u = X0y + n * p, *x0c = X0u + n * q;
+    double *us = scratch, *x = us + q, *xs = ms + 1, *ys0 = ms + 1 + n;
+    for (int64_t j = 0; j < q; j++) us[j] = (u[j] - um[j]) / usc[j];
+    if (ms[0] == 0.0) {
+        for (int64_t i = 0; i < n; i++) {
+            double s = x0c[i];
+            for (int64_t j = 0; j < p; j++) s = s + X0y[i * p + j] * ys0[j];
+            for (int64_t j = 0; j < q; j++) s = s + X0u[i * q + j] * us[j];
+            x[i] = s;
+        }
+        for (int64_t i = 0; i < n; i++) xs[i] = x[i];
+        ms[0] = 1.0;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        double s = c[i];
+        for (int64_t j = 0; j < n; j++) s = s + A[i * n + j] * xs[j];
+        for (int64_t j = 0; j < q; j++) s = s + B[i * q + j] * us[j];
+        x[i] = s;
+    }
+    for (int64_t i = 0; i < n; i++) xs[i] = x[i];
+    for (int64_t o = 0; o < p; o++) {
+        double s = 0.0;
+        for (int64_t j = 0; j < n; j++) s = s + C[o * n + j] * xs[j];
+        y[o] = s * ysc[o] + ym[o];
+    }
+}
+
+/* DynamicSurrogate.step (on_extrapolation: warn) from t by dt; bin = inputs, bout =
+ * outputs (y, [y_lo, y_hi] per output, then out_of_envelope); state layout in native.py.
+ * Another step than the trained one: REDO, nothing changed (the block's Python step
+ * raises the error that names the trained step). */
+static int surrogate_step(const Node *nd, double t, double dt) {
+    const SurLayout L = sur_layout(nd);
+    double *s = nd->state, *y = s + 5;
+    if (!(fabs(dt - L.h) <= fmax(1e-9 * fmax(fabs(dt), fabs(L.h)), 1e-9))) return REDO;
+    const int64_t model_ints = L.model == 1 ? 5 + L.rest[2] * L.rest[3] : 1;
+    const int64_t *dims = L.rest + model_ints;
+    const bool outside = sur_outside(&L, nd->bin, dims);
+    s[3] = outside ? 1.0 : 0.0;
+    if (outside) {
+        s[0] = s[0] + 1.0;
+        if (isnan(s[1])) s[1] = t;
+    }
+    s[2] = outside ? 1.0 : 0.0;
+    double *ms = y + L.n_out;
+    if (L.model == 1) {
+        const int64_t size = 1 + L.rest[0] * L.n_out + (L.rest[1] - 1) * L.n_in;
+        sur_narx(&L, ms, ms + size, nd->bin, y);
+    } else {
+        const int64_t n = L.rest[0];
+        double *scratch = ms + 1 + n + L.n_out;
+        sur_lss(&L, ms, scratch, nd->bin, y);
+    }
+    int64_t k = 0;
+    for (int64_t o = 0; o < L.n_out; o++) {
+        nd->bout[k++] = y[o];
+        if (L.intervals) {
+            nd->bout[k++] = y[o] - L.width[o];
+            nd->bout[k++] = y[o] + L.width[o];
+        }
+    }
+    nd->bout[k] = s[3];
+    return 0;
+}
+
 /* --------------------------------------------------------------- one node, one phase */
 
 /* FMI 2 calls inline, everything else out of line: small loop bodies matter here (a
@@ -316,6 +468,7 @@ __attribute__((noinline)) static int other_step(const Node *nd, const Times *tm,
     case K_PYTHON:
         return ((PyTurn)nd->step)(nd->index, nd->whole ? PH_ALL : PH_STEP, tm->now,
                                   tm->limit);
+    case K_SURROGATE: return surrogate_step(nd, t, dt);
     default: return 4;
     }
 }

@@ -19,7 +19,7 @@ from ..clock import to_ticks
 from ..protocol import NativeForm, NotNative
 
 KINDS = {"fmi2": 1, "fmi3": 2, "constant": 3, "pid": 4, "polynomial": 5, "step": 6,
-         "ramp": 7, "table": 8, "cfunc": 9, "python": 10}
+         "ramp": 7, "table": 8, "cfunc": 9, "python": 10, "surrogate": 11}
 MASTERS = ("gauss-seidel", "jacobi")
 #: run settings that change what the loop computes, which the kernel does not implement
 UNSUPPORTED_RUN = {"adaptive": "adaptive steps", "extrapolation": "extrapolation"}

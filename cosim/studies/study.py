@@ -30,7 +30,7 @@ from .schema import Choice, StudySpec
 START_PREFIX = "start."
 PARAMETER_CAUSALITIES = ("parameter", "structuralParameter")
 BASE_VARIANT = "base"
-FILE_PARAMETERS = ("file",)
+FILE_PARAMETERS = ("file", "artifact", "fallback")  # block parameters naming files
 
 
 class StudyError(ConfigError):

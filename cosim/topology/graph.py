@@ -187,6 +187,17 @@ class Topology:
         self._add(name, "block", block, parameters, start, step, description, where)
         return self
 
+    def add_surrogate(self, name: str, path: str | Path, *, parameters: dict | None = None,
+                      start: dict | None = None, description: str = "",
+                      where: str = "") -> Topology:
+        """Add a dynamic surrogate node from a ``.surrogate`` file (relative to
+        ``base_dir``); ``parameters``: ``on_extrapolation``, ``fallback``, ``intervals``
+        (see :mod:`cosim.surrogates.block`)."""
+        params = {"artifact": str(path), **(parameters or {})}
+        self._add(name, "block", SURROGATE_BLOCK, params, start, None, description, where)
+        self.graph.nodes[name]["surrogate"] = True
+        return self
+
     def _add(self, name, kind, source, parameters, start, step, description, where,
              **options):
         spec = NodeSpec(**{kind: source if isinstance(source, str) else "<class>"},
@@ -291,6 +302,9 @@ class Topology:
                 source = os.path.relpath(self.fmu_path(name), relative_to)
             elif data["kind"] == "block" and not isinstance(source, str):
                 source = f"{source.__module__}:{source.__qualname__}"
+            if data.get("surrogate"):
+                nodes[name] = self._surrogate_spec(data, relative_to)
+                continue
             nodes[name] = NodeSpec(**{data["kind"]: str(source)}, parameters=data["parameters"],
                                    start=data["start"], step=data["step"],
                                    description=data["description"],
@@ -304,6 +318,18 @@ class Topology:
         return TopologySpec(name=self.name, description=self.graph.graph["description"],
                             run=self.run, nodes=nodes, clusters=self.clusters,
                             connections=conns, events=self.events, monitors=self.monitors)
+
+    def _surrogate_spec(self, data: dict, relative_to: Path | None) -> NodeSpec:
+        """A surrogate node as written: its file (and fallback FMU) rebased."""
+        params = dict(data["parameters"])
+        for key in ("artifact", "fallback"):
+            value = params.get(key)
+            if relative_to is not None and isinstance(value, str) \
+                    and not Path(value).is_absolute():
+                params[key] = os.path.relpath(self.base_dir / value, relative_to)
+        artifact = params.pop("artifact")
+        return NodeSpec(surrogate=str(artifact), parameters=params, start=data["start"],
+                        step=data["step"], description=data["description"])
 
     def save(self, path: str | Path) -> Path:
         """Write the topology as YAML; FMU paths are rewritten relative to the new file."""
@@ -327,15 +353,22 @@ class Topology:
             p: where("run", "display_units", p) for p in spec.run.display_units}
         for name, node in spec.nodes.items():
             kind = "fmu" if node.fmu is not None else "block"
-            topo.graph.add_node(name, kind=kind, source=node.fmu or node.block,
-                                parameters=dict(node.parameters), start=dict(node.start),
+            params = dict(node.parameters)
+            if node.surrogate is not None:
+                params = {"artifact": node.surrogate, **params}
+            topo.graph.add_node(name, kind=kind,
+                                source=node.fmu or node.block or SURROGATE_BLOCK,
+                                parameters=params, start=dict(node.start),
                                 step=node.step, description=node.description,
                                 where=where("nodes", name), interface=node.interface,
                                 solver=node.solver_options(),
                                 param_where={k: where("nodes", name, "parameters", k)
                                              for k in node.parameters})
+            if node.surrogate is not None:
+                topo.graph.nodes[name]["surrogate"] = True
         topo.graph.graph["clusters"] = {name: (c, where("clusters", name))
                                          for name, c in spec.clusters.items()}
+        topo._replace(spec.replace, where)
         for i, c in enumerate(spec.connections):
             try:
                 topo.connect(c.source, c.target, gain=c.gain, offset=c.offset,
@@ -350,9 +383,32 @@ class Topology:
                                         for i, m in enumerate(spec.monitors)]
         return topo
 
+    def _replace(self, replace: dict[str, str], where) -> None:
+        """``replace: {node: file.surrogate}``: FMU nodes become surrogate nodes, their
+        FMU the fallback and their parameters those the surrogate must have been
+        trained with."""
+        for name, artifact in replace.items():
+            data = self.graph.nodes.get(name) if name in self.graph else None
+            if data is None or data["kind"] != "fmu":
+                what = "no such node" if data is None else f"a {data['kind']} node"
+                self.graph.graph["problems"].append(Problem(
+                    f"replace: {name!r} is {what}; only FMU nodes can be replaced by a "
+                    "surrogate", where("replace", name), name))
+                continue
+            params = {"artifact": artifact, "fallback": str(data["source"])}
+            if data["parameters"]:
+                params["source_parameters"] = dict(data["parameters"])
+            data.update(kind="block", source=SURROGATE_BLOCK, parameters=params,
+                        surrogate=True, where=where("replace", name),
+                        param_where={k: where("replace", name) for k in params})
+
     def __repr__(self) -> str:
         return (f"<Topology {self.name!r}: {self.graph.number_of_nodes()} nodes, "
                 f"{self.graph.number_of_edges()} connections>")
+
+
+#: the block class of ``surrogate:`` nodes (imported when the node is checked or built)
+SURROGATE_BLOCK = "cosim.surrogates.block:DynamicSurrogate"
 
 
 def _compact(conn: dict) -> Any:

@@ -160,7 +160,8 @@ class _SolverKeys(_Strict):
 
 
 class NodeSpec(_SolverKeys):
-    """One subsystem: exactly one of ``fmu`` (a path relative to the file) or ``block``.
+    """One subsystem: exactly one of ``fmu`` (a path relative to the file), ``block`` or
+    ``surrogate`` (a ``.surrogate`` artifact, see :mod:`cosim.surrogates.block`).
 
     ``interface``: which FMI interface an FMU node uses; by default co-simulation when
     the FMU has it, else model exchange. A model-exchange node outside a cluster is
@@ -168,6 +169,7 @@ class NodeSpec(_SolverKeys):
 
     fmu: str | None = None
     block: str | None = None
+    surrogate: str | None = None
     interface: Literal["co-simulation", "model-exchange"] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     start: dict[str, float | int | bool | str] = Field(default_factory=dict)
@@ -176,9 +178,10 @@ class NodeSpec(_SolverKeys):
 
     @model_validator(mode="after")
     def _one_source(self) -> NodeSpec:
-        if (self.fmu is None) == (self.block is None):
-            raise ValueError("a node needs exactly one of 'fmu' (a path) or 'block' "
-                             "(a built-in name or module:Class)")
+        if sum(x is not None for x in (self.fmu, self.block, self.surrogate)) != 1:
+            raise ValueError("a node needs exactly one of 'fmu' (a path), 'block' "
+                             "(a built-in name or module:Class) or 'surrogate' (a "
+                             ".surrogate file)")
         if self.step is not None and not self.step > 0:
             raise ValueError(f"step must be > 0 s, got {self.step}")
         return self
@@ -291,6 +294,8 @@ class TopologySpec(_Strict):
     connections: list[ConnectionSpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
     monitors: list[MonitorSpec] = Field(default_factory=list)
+    #: node -> .surrogate file: the FMU node becomes a surrogate node (its FMU the fallback)
+    replace: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("connections", mode="before")
     @classmethod

@@ -1,0 +1,225 @@
+"""The artifact: round trip bit for bit, every kind; refusal of tampered, foreign and
+mismatched files, with messages saying what is wrong."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from surrogate_helpers import write
+
+import cosim
+from cosim.errors import ConfigError, TopologyError
+from cosim.surrogates.artifact import ArtifactError, load, manifest_digest
+from cosim.surrogates.dataset import from_study
+from cosim.surrogates.training import Candidate, FitOptions, build, fit
+
+
+def predictions(art, data, ids) -> np.ndarray:
+    """Free-run outputs of the artifact's model, one step at a time (as the block does)."""
+    out = []
+    for i in ids:
+        state = art.model.initial_state(data.y[i][0])
+        out.append([art.model.step(state, u) for u in data.u[i]])
+    return np.array(out)
+
+
+def bits(a) -> bytes:
+    return np.ascontiguousarray(a, dtype=np.float64).tobytes()
+
+
+def test_dataset_holds_the_excitation_the_node_saw(rack_world):
+    from cosim.surrogates.excitation import design
+    from cosim.surrogates.excite import Plan, load_spec
+    data = from_study(rack_world["study"], "rack")
+    spec, base = load_spec(rack_world["spec"])
+    plan = Plan(spec, base)
+    assert len(data) == spec.runs
+    assert data.input_names == ["P_it", "T_supply", "m_flow"]
+    assert data.output_names == ["T_cpu", "T_out"]
+    assert data.step == 60.0 and data.inputs[1].unit == "K"
+    assert plan.bounds["T_supply"] == pytest.approx((288.15, 294.15))
+    envelope = plan.excitation_topology().graph.nodes["excitation"]["parameters"]
+    for i, seed in zip(range(3), data.scenarios, strict=False):
+        kind = spec.kinds[(spec.seed + seed) % len(spec.kinds)]
+        from cosim.surrogates.excitation import InputRange
+        rng = [InputRange(n, lo, hi) for n, lo, hi in
+               zip(envelope["names"], envelope["low"], envelope["high"], strict=True)]
+        expected = design(rng, kind, spec.seed + seed, plan.n_steps, 60.0, *spec.hold,
+                          spec.constraints, envelope["nominal"])
+        assert np.array_equal(data.u[i], expected)  # held input = excitation at t_k
+    assert np.all(data.y[0][0] == 298.15)  # the Rack's T0
+    assert len(data.provenance["data_sha256"]) == 64
+
+
+@pytest.mark.parametrize("kind", ["poly", "linear"])
+def test_round_trip_is_bit_identical(rack_world, kind):
+    art = load(rack_world[kind])
+    again = load(rack_world[kind])
+    data = from_study(rack_world["study"], "rack")
+    a, b = predictions(art, data, [0, 5]), predictions(again, data, [0, 5])
+    assert bits(a) == bits(b)
+    assert again.info["digest"] == json.loads(
+        zipfile.ZipFile(rack_world[kind]).read("manifest.json"))["digest"]
+
+
+@pytest.mark.parametrize("kind", ["lss", "boosting", "mlp", "gp"])
+def test_round_trip_of_every_other_kind(rack_world, tmp_path, kind):
+    from cosim.surrogates.api import artifact_of
+    data = from_study(rack_world["study"], "rack")
+    small = {"boosting": {"max_iter": 20}, "mlp": {"hidden": [8]}, "gp": {"n_train": 150},
+             "lss": {"max_nfev": 3}}[kind]
+    fitted = fit(data, FitOptions(candidates=[Candidate.make(kind, 1, 1, **small)],
+                                  folds=2))
+    art = artifact_of(data, fitted)
+    path = art.save(tmp_path / f"{kind}.surrogate")
+    names = set(zipfile.ZipFile(path).namelist())
+    assert ("model.skops" in names) == (kind in ("boosting", "mlp", "gp"))
+    again = load(path)
+    assert bits(predictions(art, data, [1])) == bits(predictions(again, data, [1]))
+    assert again.kind == kind
+
+
+def rewrite(path: Path, target: Path, change) -> Path:
+    """Copy the artifact with ``change(name, data) -> data`` applied to every member."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w") as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, change(info.filename, src.read(info)))
+    return target
+
+
+def test_changed_arrays_are_refused(rack_world, tmp_path):
+    def change(name, data):
+        if name != "arrays.npz":
+            return data
+        with np.load(io.BytesIO(data)) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        arrays["reg_coef"] = arrays["reg_coef"] * (1 + 1e-12)  # a tiny edit
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return buf.getvalue()
+    bad = rewrite(rack_world["poly"], tmp_path / "bad.surrogate", change)
+    with pytest.raises(ArtifactError, match=r"arrays\.npz was changed after the artifact"):
+        load(bad)
+
+
+def test_changed_manifest_is_refused(rack_world, tmp_path):
+    def change(name, data):
+        if name != "manifest.json":
+            return data
+        m = json.loads(data)
+        m["intervals"]["half_width"]["T_cpu"] *= 0.5  # narrower intervals, same digest
+        return json.dumps(m).encode()
+    bad = rewrite(rack_world["poly"], tmp_path / "bad.surrogate", change)
+    with pytest.raises(ArtifactError, match=r"manifest\.json was changed"):
+        load(bad)
+
+
+def test_pickle_in_the_model_member_is_refused_without_running_it(rack_world, tmp_path):
+    import pickle
+
+    class Boom:
+        def __reduce__(self):
+            return (Path.touch, (tmp_path / "pwned",))
+
+    def change(name, data):
+        return data
+    bad = rewrite(rack_world["poly"], tmp_path / "bad.surrogate", change)
+    with zipfile.ZipFile(bad, "a") as zf:
+        zf.writestr("model.pkl", pickle.dumps(Boom()))
+    with pytest.raises(ArtifactError, match=r"unexpected member\(s\) model\.pkl"):
+        load(bad)
+    # a consistent file (hashes recomputed) whose skops member holds a foreign type
+    manifest = json.loads(zipfile.ZipFile(rack_world["poly"]).read("manifest.json"))
+    import hashlib
+
+    import skops.io as sio
+    blob = sio.dumps({"x": Path("/tmp")})
+    manifest["model"]["regressor"] = {"kind": "mlp", "options": {}}
+    manifest["members"]["model.skops"] = hashlib.sha256(blob).hexdigest()
+    manifest["digest"] = manifest_digest(manifest)
+    forged = tmp_path / "forged.surrogate"
+    with zipfile.ZipFile(rack_world["poly"]) as src, zipfile.ZipFile(forged, "w") as dst:
+        dst.writestr("manifest.json", json.dumps(manifest))
+        dst.writestr("arrays.npz", src.read("arrays.npz"))
+        dst.writestr("model.skops", blob)
+    with pytest.raises(ArtifactError, match="types cosim does not load"):
+        load(forged)
+    assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"not a zip", "not a readable zip"),
+    (None, "lacks arrays.npz"),
+])
+def test_foreign_files_are_refused(tmp_path, content, match):
+    path = tmp_path / "x.surrogate"
+    if content is None:
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("manifest.json", "{}")
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ArtifactError, match=match):
+        load(path)
+
+
+def test_other_format_version_is_refused(rack_world, tmp_path):
+    def change(name, data):
+        if name != "manifest.json":
+            return data
+        m = json.loads(data)
+        m["version"] = 99
+        m["digest"] = manifest_digest(m)
+        return json.dumps(m).encode()
+    bad = rewrite(rack_world["poly"], tmp_path / "v99.surrogate", change)
+    with pytest.raises(ArtifactError, match="version 99 is not supported"):
+        load(bad)
+
+
+def test_mismatched_interface_parameters_and_model_are_refused(rack_world, fmus):
+    folder = rack_world["dir"]
+    write(folder / "two_racks.yaml", {
+        "name": "two", "run": {"stop": 600.0, "step": 60.0},
+        "nodes": {"a": {"fmu": str(fmus[("Rack", 2)])},
+                  "b": {"fmu": str(fmus[("Rack", 2)]), "parameters": {"C_cpu": 5.0e5}},
+                  "c": {"fmu": str(fmus[("Cooler", 2)])},
+                  "g": {"fmu": str(fmus[("Gain", 2)])}},
+        "connections": ["c.T_supply -> a.T_supply", "a.throttle -> g.u"]})
+    variant = write(folder / "variant.yaml", {
+        "extends": "two_racks.yaml", "replace": {"a": "poly.surrogate",
+                                                 "b": "poly.surrogate"}})
+    with pytest.raises(TopologyError) as err:
+        cosim.load(variant).check().raise_if_problems()
+    text = str(err.value)
+    assert "a.throttle" in text and "unknown" in text  # the surrogate has no such output
+    assert "trained with other parameters of Rack: C_cpu = 500000.0" in text
+    # the cooler is another model: its interface is not the surrogate's
+    cooler = write(folder / "v2.yaml", {"extends": "two_racks.yaml",
+                                        "replace": {"c": "poly.surrogate"}})
+    with pytest.raises(TopologyError, match="is not the model the surrogate was trained on"):
+        cosim.load(cooler).check().raise_if_problems()
+    # a block or an unknown node cannot be replaced
+    with pytest.raises(TopologyError, match="only FMU nodes can be replaced"):
+        cosim.load(write(folder / "v3.yaml", {"extends": "two_racks.yaml",
+                                               "replace": {"zz": "poly.surrogate"}})
+                   ).check().raise_if_problems()
+
+
+def test_step_other_than_the_trained_one_is_an_error(rack_world):
+    t = cosim.Topology("wrong_step", stop=300.0, step=30.0, base_dir=rack_world["dir"])
+    t.add_surrogate("r", "poly.surrogate")
+    with pytest.raises(cosim.errors.SubsystemError, match="trained at a step of 60 s and "
+                       "cannot step 30 s"):
+        cosim.run(t, fast=False)
+    with pytest.raises(cosim.errors.SubsystemError, match="cannot step 30 s"):
+        cosim.run(t, fast=True)
+
+
+def test_build_refuses_unknown_kind():
+    with pytest.raises(ConfigError, match="unknown surrogate kind 'spline'"):
+        Candidate.make("spline")
+    assert build  # imported for the other tests
