@@ -17,7 +17,7 @@ def register(sub) -> None:
     _validate(cmds)
     s = cmds.add_parser("show", help="what an artifact holds: interface, model, envelope, "
                         "metrics")
-    s.add_argument("artifact")
+    s.add_argument("artifact", help="the .surrogate file")
     s.set_defaults(func=show)
 
 
@@ -42,7 +42,7 @@ def _excite(cmds) -> None:
     _runner_options(p)
     p.add_argument("--resume", action="store_true", help="run only the missing scenarios")
     p.add_argument("--overwrite", action="store_true", help="start again over the output")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=excite)
 
 
@@ -52,7 +52,8 @@ def _fit(cmds) -> None:
                         "free-run error on held-out trajectories, calibrate intervals, test; "
                         "write the artifact and its report beside it.")
     p.add_argument("study", help="study file (.h5) with traces of the node")
-    p.add_argument("--node", required=True)
+    p.add_argument("--node", required=True, help="the node whose inputs and outputs "
+                   "were traced (the excitation file's node)")
     p.add_argument("-o", "--output", required=True, help="artifact to write (.surrogate)")
     p.add_argument("--kinds", help="comma-separated: linear, polynomial, gp, boosting, mlp, "
                    "lss (default: all)")
@@ -60,9 +61,11 @@ def _fit(cmds) -> None:
                    "built-in set per kind)")
     p.add_argument("--degree", type=int, default=2, help="polynomial degree with --lags")
     p.add_argument("--outputs", help="comma-separated outputs to learn (default: all traced)")
-    p.add_argument("--envelope", choices=("hull", "box"), default="hull")
+    p.add_argument("--envelope", choices=("hull", "box"), default="hull",
+                   help="training envelope: convex hull of the inputs, or per-input box")
     p.add_argument("--coverage", type=float, default=0.9, help="interval coverage (0.9)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the train/validation/test split and the fits")
     p.set_defaults(func=fit)
 
 
@@ -72,8 +75,8 @@ def _validate(cmds) -> None:
                         "--replace nodes replaced by ARTIFACT; compare every recorded signal "
                         "(NRMSE over the reference's range), time both runs and one node "
                         "step; add the results to the artifact's report.")
-    p.add_argument("artifact")
-    p.add_argument("topology")
+    p.add_argument("artifact", help="the .surrogate file")
+    p.add_argument("topology", help="topology (.yaml) with the FMU nodes to replace")
     p.add_argument("--replace", required=True, help="comma-separated FMU nodes to replace")
     p.add_argument("--reference", help="a result file of TOPOLOGY to use instead of running it")
     p.add_argument("--max-nrmse", type=float,

@@ -59,21 +59,21 @@ EXAMPLES = {
         cosim calibrate calib.yaml -o calib.h5 --resume
     """,
     "surrogate": """
-        cosim surrogate excite excitation.yaml -o rack_excitation.h5
-        cosim surrogate fit rack_excitation.h5 -o rack.surrogate
-        cosim surrogate validate rack.surrogate topologies/datacenter.yaml
+        cosim surrogate excite topologies/surrogates/rack_excitation.yaml -o rack_excitation.h5
+        cosim surrogate fit rack_excitation.h5 --node rack1 -o rack.surrogate
+        cosim surrogate validate rack.surrogate topologies/datacenter_detailed.yaml --replace rack1
         cosim surrogate show rack.surrogate
     """,
     "surrogate excite": """
-        cosim surrogate excite excitation.yaml -o rack_excitation.h5 --workers 2
+        cosim surrogate excite topologies/surrogates/rack_excitation.yaml -o rack_excitation.h5 --workers 2
     """,
     "surrogate fit": """
-        cosim surrogate fit rack_excitation.h5 -o rack.surrogate
+        cosim surrogate fit rack_excitation.h5 --node rack1 -o rack.surrogate --kinds polynomial
     """,
     "surrogate validate": """
-        cosim surrogate validate rack.surrogate topologies/datacenter.yaml
+        cosim surrogate validate rack.surrogate topologies/datacenter_detailed.yaml --replace rack1,rack2 --max-nrmse 0.02
     """,
     "surrogate show": """
-        cosim surrogate show rack.surrogate
+        cosim surrogate show topologies/surrogates/rack_detailed.surrogate
     """,
 }
