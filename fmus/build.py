@@ -127,8 +127,19 @@ def source_hash(model: str, source_root: Path, headers: Path) -> str:
     return h.hexdigest()
 
 
-def token_from_hash(digest: str) -> str:
-    d = digest
+def model_token(model: str, source_root: Path) -> str:
+    """The FMI 2 ``guid`` / FMI 3 ``instantiationToken``: a hash of what defines the model
+    (its folder, the common C code and the model-description generator), not of how it is
+    built (compiler, flags, build script), so the same model keeps its identity across
+    machines and build-script changes (a surrogate or a calibration records it)."""
+    h = hashlib.sha256(b"cosim-fmus-token-1\0")
+    h.update((MODELS_DIR / "generate.py").read_bytes())
+    h.update((MODELS_DIR / "modelspec.py").read_bytes())
+    for base in (_common_dir(source_root), source_root / model):
+        for f in sorted(p for p in base.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            h.update(f"\0{base.name}/{f.relative_to(base)}\0".encode())
+            h.update(f.read_bytes())
+    d = h.hexdigest()
     return f"{{{d[0:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}}}"
 
 
@@ -224,7 +235,7 @@ def _build_model(model: str, source_root: Path, out_dir: Path, headers: Path,
     targets = {(model, v): out_dir / f"fmi{v}" / f"{model}.fmu" for v in spec.fmi_versions}
     if not force and all(_cache_valid(p, digest) for p in targets.values()):
         return targets
-    token = token_from_hash(digest)
+    token = model_token(model, source_root)
     workdir = Path(tempfile.mkdtemp(prefix=f".{model}-", dir=out_dir))
     try:
         (workdir / "model_config.h").write_text(config_header(spec, token))

@@ -94,6 +94,20 @@ def test_source_change_rebuilds_with_new_token(source_root, tmp_path):
     assert zipfile.ZipFile(second).read("modelDescription.xml") != token
 
 
+def test_token_names_the_model_not_the_build(source_root, tmp_path, monkeypatch):
+    """The guid/instantiationToken follows the model's sources only: another compiler
+    (flags, version) rebuilds the FMU but keeps its identity, which trained surrogates
+    record; a changed model gets a new one (test above)."""
+    import fmus.build as fb
+    first = build(["Gain"], source_root=source_root, out_dir=tmp_path / "a")[("Gain", 2)]
+    monkeypatch.setattr(fb, "CFLAGS", [*fb.CFLAGS, "-O1"])
+    second = build(["Gain"], source_root=source_root, out_dir=tmp_path / "b")[("Gain", 2)]
+    assert fb.source_hash("Gain", source_root, fb.fmi_headers_dir()) != json.loads(
+        (tmp_path / "a" / "fmi2" / "Gain.fmu.json").read_text())["source_hash"]
+    assert zipfile.ZipFile(first).read("modelDescription.xml") == \
+        zipfile.ZipFile(second).read("modelDescription.xml")
+
+
 def test_syntax_error_names_model_and_file(source_root, tmp_path):
     broken = source_root / "Broken"
     shutil.copytree(source_root / "Gain", broken)
