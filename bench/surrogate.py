@@ -153,8 +153,9 @@ def node_costs(repeats: int) -> list[dict]:
 
 
 def _compiled(sim) -> bool:
-    from cosim.fast import loop
-    return loop.explain(sim) is None
+    """The run compiles and the node runs natively in it (not called back in Python)."""
+    from cosim.fast.plan import explain, node_plan
+    return explain(sim) is None and all(p.native for p in node_plan(sim))
 
 
 # -- the Monte Carlo study -------------------------------------------------------------------
