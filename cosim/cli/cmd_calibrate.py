@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
+from . import runner_options
 
 
 def register(sub) -> None:
@@ -28,12 +29,7 @@ def register(sub) -> None:
     p.add_argument("--report", metavar="HTML", help="write an HTML report")
     p.add_argument("--params", metavar="YAML", help="write the estimates as a parameter "
                    "file (default: OUTPUT's name with _params.yaml)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="local worker processes (default: one per core; 0: serially here)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--dask", metavar="ADDRESS", help="an existing Dask cluster")
-    where.add_argument("--dask-local", type=int, metavar="N",
-                       help="start a local Dask cluster of N worker processes (loopback)")
+    runner_options.add(p)
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted calibration (finished simulations reused)")
     p.add_argument("--overwrite", action="store_true", help="start again over OUTPUT")
@@ -43,18 +39,14 @@ def register(sub) -> None:
 
 def handler(args) -> int:
     from ..calibration import calibrate, load_calibration
-    from ..studies.runners import make_runner
-    if args.workers is not None and args.workers < 0:
-        raise ConfigError(f"--workers must be >= 0, got {args.workers}")
-    if args.workers is not None and (args.dask or args.dask_local is not None):
-        raise ConfigError("--workers is for local processes; with Dask the cluster decides")
+    runner_options.check(args)
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
     problem = load_calibration(args.calibration)
     output = Path(args.output) if args.output else Path(f"{problem.name}.h5")
     params = Path(args.params) if args.params else \
         output.with_name(f"{output.stem}_params.yaml")
-    runner = make_runner(workers=args.workers, dask=args.dask, dask_local=args.dask_local)
+    runner = runner_options.runner(args)
     spec = problem.spec
     print(f"{problem.name}: {spec.method.name}, {len(problem.parameters)} parameters, "
           f"{len(problem.observations.signals)} signals, budget {spec.budget} simulations, "

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
+from . import runner_options
 
 
 def register(sub) -> None:
@@ -21,12 +22,7 @@ def register(sub) -> None:
     p.add_argument("study", help="sensitivity file (.yaml)")
     p.add_argument("-o", "--output", help="study file to write (default: NAME.h5 in the "
                    "current folder)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="local worker processes (default: one per core; 0: serially here)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--dask", metavar="ADDRESS", help="an existing Dask cluster")
-    where.add_argument("--dask-local", type=int, metavar="N",
-                       help="start a local Dask cluster of N worker processes")
+    runner_options.add(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted analysis")
     p.add_argument("--overwrite", action="store_true", help="start again over OUTPUT")
     p.add_argument("--plot", metavar="PNG", help="plots: PNG gets the bars; a Morris "
@@ -38,16 +34,14 @@ def register(sub) -> None:
 
 def handler(args) -> int:
     from ..sensitivity import load_plan, sensitivity
-    from ..studies.runners import make_runner
-    if args.workers is not None and args.workers < 0:
-        raise ConfigError(f"--workers must be >= 0, got {args.workers}")
+    runner_options.check(args)
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
     if args.report and Path(args.report).suffix.lower() not in (".html", ".htm", ".json"):
         raise ConfigError(f"--report {args.report}: the file name must end in .html or .json")
     plan = load_plan(args.study)
     output = Path(args.output) if args.output else Path(f"{plan.name}.h5")
-    runner = make_runner(workers=args.workers, dask=args.dask, dask_local=args.dask_local)
+    runner = runner_options.runner(args)
     print(f"{plan.name}: {plan.spec.method}, {len(plan.factors)} factors, "
           f"{len(plan.study)} runs on {runner.describe()} -> {output}", flush=True)
     clock = time.perf_counter()

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
+from . import runner_options
 
 
 def register(sub) -> None:
@@ -21,15 +22,6 @@ def register(sub) -> None:
     s.set_defaults(func=show)
 
 
-def _runner_options(p) -> None:
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="local worker processes (default: one per core; 0: serially)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--dask", metavar="ADDRESS", help="an existing Dask cluster")
-    where.add_argument("--dask-local", type=int, metavar="N",
-                       help="start a local Dask cluster of N worker processes")
-
-
 def _excite(cmds) -> None:
     p = cmds.add_parser("excite", help="run a node under excitation designs into a study file",
                         description="Run the node an excitation file names alone, driven "
@@ -39,7 +31,7 @@ def _excite(cmds) -> None:
     p.add_argument("-o", "--output", help="study file (default: NODE_excitation.h5)")
     p.add_argument("--runs", type=int, help="override the number of runs")
     p.add_argument("--horizon", type=float, help="override the seconds per run")
-    _runner_options(p)
+    runner_options.add(p)
     p.add_argument("--resume", action="store_true", help="run only the missing scenarios")
     p.add_argument("--overwrite", action="store_true", help="start again over the output")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -89,12 +81,12 @@ def _csv(text: str | None) -> list[str] | None:
 
 
 def excite(args) -> int:
-    from ..studies.runners import make_runner
     from ..surrogates.excite import excite as run_excite
     from ..surrogates.excite import load_spec
+    runner_options.check(args)
     spec, base = load_spec(args.spec)
     output = Path(args.output or f"{spec.node}_excitation.h5")
-    runner = make_runner(workers=args.workers, dask=args.dask, dask_local=args.dask_local)
+    runner = runner_options.runner(args)
     runs = args.runs or spec.runs
     print(f"{spec.node}: {runs} excitation runs of {args.horizon or spec.horizon:g} s on "
           f"{runner.describe()} -> {output}", flush=True)

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError
-from .argtypes import nonnegative_int, positive_int, positive_seconds
+from . import runner_options
+from .argtypes import positive_seconds
 
 
 def register(sub) -> None:
@@ -18,15 +19,7 @@ def register(sub) -> None:
     p.add_argument("study", help="study file (.yaml)")
     p.add_argument("-o", "--output", help="study file to write (default: STUDY-NAME.h5 in "
                    "the current folder)")
-    p.add_argument("--workers", type=nonnegative_int, metavar="N",
-                   help="local worker processes (default: one per core; 0: run serially "
-                   "in this process)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--dask", metavar="ADDRESS",
-                       help="run on an existing Dask cluster, e.g. tcp://host:8786 "
-                       "(needs: pip install cosim[dask])")
-    where.add_argument("--dask-local", type=positive_int, metavar="N",
-                       help="start a local Dask cluster of N worker processes (loopback)")
+    runner_options.add(p)
     p.add_argument("--resume", action="store_true",
                    help="keep the scenarios already in the output file, run the missing ones")
     p.add_argument("--overwrite", action="store_true",
@@ -40,16 +33,12 @@ def register(sub) -> None:
 
 def handler(args) -> int:
     from ..studies import load_study, sweep
-    from ..studies.runners import make_runner
-    if args.workers is not None and args.workers < 0:
-        raise ConfigError(f"--workers must be >= 0, got {args.workers}")
-    if args.workers is not None and (args.dask or args.dask_local is not None):
-        raise ConfigError("--workers is for local processes; with Dask the cluster decides")
+    runner_options.check(args)
     if args.resume and args.overwrite:
         raise ConfigError("--resume and --overwrite exclude each other")
     study = load_study(args.study)
     output = Path(args.output) if args.output else Path(f"{study.name}.h5")
-    runner = make_runner(workers=args.workers, dask=args.dask, dask_local=args.dask_local)
+    runner = runner_options.runner(args)
     print(f"{study.name}: {len(study)} scenarios ({_shape(study)}) on {runner.describe()} "
           f"-> {output}", flush=True)
     clock = time.perf_counter()

@@ -229,3 +229,18 @@ def test_verbose_run_lists_every_value(capsys, fmus):
     _, verbose, _ = cli(capsys, *args, "-v")
     assert "... and 2 more" in normal and "mixer.T_cpu_max" not in normal
     assert "... and" not in verbose and "mixer.T_cpu_max" in verbose
+
+
+@pytest.mark.parametrize("command", ["sweep", "sensitivity", "calibrate", "surrogate excite"])
+def test_commands_that_run_studies_share_their_runner_options(command, capsys, tmp_path):
+    """One definition (cosim/cli/runner_options.py): the same options, checked the same way
+    before the input file is read (it does not exist here)."""
+    missing = tmp_path / "missing.yaml"
+    for bad in (["--workers", "-1"], ["--dask-local", "0"]):
+        with pytest.raises(SystemExit) as exit_:  # argparse: one usage error
+            main([*command.split(), str(missing), *bad])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and "usage:" in err and bad[0] in err, (command, err)
+    code, _, err = cli(capsys, *command.split(), missing, "--workers", "2", "--dask-local", "2")
+    assert code == 2 and "--workers is for local processes" in err, (command, err)
+    assert "missing.yaml" not in err
