@@ -35,8 +35,8 @@ from .errors import (
 # cosim`` and ``cosim --help`` do not pay for numpy, pandas, pydantic, networkx, scipy.
 _LAZY = {
     "Block": ".blocks.base", "Param": ".blocks.base", "Port": ".blocks.base",
-    "run": ".execution", "Result": ".results.run_result",
-    "Termination": ".results.run_result",
+    "run": ".execution", "Result": ".result",
+    "Termination": ".result",
     "Simulation": ".simulation", "RunSpec": ".topology.schema",
     "Topology": ".topology.graph", "load": ".topology.loader",
 }

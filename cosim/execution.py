@@ -37,7 +37,7 @@ from .clock import TICKS_PER_SECOND, to_seconds
 from .errors import CosimError, NonFiniteError, SimulationError, SubsystemError
 from .master.base import MacroStep
 from .observers.base import Observer, RowKind
-from .results.run_result import Result, Termination
+from .result import Result, Termination
 
 
 def run(topology, *, output: str | Path | None = None, start: float | None = None,

@@ -38,7 +38,7 @@ from .master.options import AdaptiveOptions, LoopOptions, options_from
 from .observers.base import Observer, RunInfo
 from .output_guard import claimed, topology_inputs
 from .protocol import EventOutcome, NotNative
-from .results.run_result import Result
+from .result import Result
 from .subsystems.factory import make_subsystem
 from .subsystems.tracing import TracingSubsystem
 from .supervisor import beacon

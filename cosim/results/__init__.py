@@ -17,16 +17,21 @@ from typing import Any
 
 __all__ = ["Result", "RunData", "Termination", "plot", "read"]
 
-_LAZY = {"RunData": ".reader", "read": ".reader", "plot": ".plots",
-         "Result": ".run_result", "Termination": ".run_result"}
+_LAZY = ("Result", "RunData", "Termination", "plot", "read")
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    return getattr(importlib.import_module(module, __name__), name)
+    # plain imports (not importlib), so readers and tools see what this package uses
+    if name in ("RunData", "read"):
+        from . import reader
+        return getattr(reader, name)
+    if name == "plot":
+        from .plots import plot
+        return plot
+    if name in ("Result", "Termination"):
+        from .. import result
+        return getattr(result, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -61,7 +61,7 @@ class Result:
             if self.memory is not None and self.memory.info is not None:
                 self._df = self.memory.dataframe()
             elif self.path is not None:
-                from .reader import read
+                from .results.reader import read
                 self._df = read(self.path).df
             else:
                 import pandas as pd
@@ -81,8 +81,8 @@ class Result:
         :func:`cosim.results.plot`)."""
         import pandas as pd
 
-        from .plots import plot
-        from .reader import RunData
+        from .results.plots import plot
+        from .results.reader import RunData
         data = RunData.from_dataframe(self.df, units=self.units, name=self.name,
                                       status=self.status)
         if self.info is not None:
@@ -97,7 +97,7 @@ class Result:
     @property
     def display_units(self) -> dict:
         """``{signal: Display}`` for signals shown in another unit (see RunData)."""
-        from ..units import Display
+        from .units import Display
         raw = self.info.meta.get("display_units", {}) if self.info is not None else {}
         return {name: Display.from_dict(d) for name, d in raw.items()}
 
@@ -107,7 +107,7 @@ class Result:
                 f"{self.wall_time:.3g} s wall>")
 
     def _repr_html_(self) -> str:
-        from ..reprs import fields, page, signals_table
+        from .reprs import fields, page, signals_table
         df, info = self.df, self.info
         return page(fields(f"Result {self.name!r}", [
             ("status", self.status), ("error", self.error),
