@@ -17,11 +17,12 @@ from calibration_support import TRUE_K, TRUE_X0, decay_truth, write, write_csv
 import cosim
 from cosim.calibration import read_calibration
 from cosim.studies.estimates import read_estimates
+from tests.browser import check_page
 
 pytest.importorskip("emcee")
 
 
-def test_posterior_covers_the_truth_and_matches_least_squares(tmp_path, fmu, fmus):
+def test_posterior_covers_the_truth_and_matches_least_squares(tmp_path, fmu, fmus, browser):
     write(tmp_path / "decay.yaml", {
         "name": "decay", "run": {"stop": 5.0, "step": 0.05},
         "nodes": {"d": {"fmu": str(fmu("Decay")), "parameters": {"k": 1.0, "x0": 1.0}}}})
@@ -61,6 +62,7 @@ def test_posterior_covers_the_truth_and_matches_least_squares(tmp_path, fmu, fmu
     page = (tmp_path / "calib.html").read_text()
     assert "posterior samples" in page and "split R-hat" in page
     assert "Least squares (the chain's starting point)" in page
+    check_page(browser, tmp_path / "calib.html", min_images=3)  # the corner plot too
     again = read_calibration(tmp_path / "calib.h5")
     assert len(again.provenance["topology_sha256"]) == 64
     assert list(again.provenance["telemetry"].values())[0] == hashlib.sha256(

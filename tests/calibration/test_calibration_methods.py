@@ -11,6 +11,7 @@ from calibration_support import TRUE_K, TRUE_X0, decay_truth, write, write_csv
 
 import cosim
 from cosim.calibration import read_calibration
+from tests.browser import check_page
 
 
 def test_global_search_from_far_away(decay_case, fmus):
@@ -82,7 +83,7 @@ def test_the_budget_ends_the_search_and_says_so(decay_case, fmus):
     assert np.all(np.isfinite(r.std_error))  # at the best point with a Jacobian
 
 
-def test_profiles_report_and_parameter_files(decay_case, fmus):
+def test_profiles_report_and_parameter_files(decay_case, fmus, browser):
     folder, spec = decay_case
     spec["identifiability"] = {"profile": ["k"], "points": 9, "span": 3}
     spec["telemetry"]["holdout"] = [4.0, 5.0]
@@ -103,6 +104,7 @@ def test_profiles_report_and_parameter_files(decay_case, fmus):
     assert "profile likelihoods" in page and "Every parameter is identifiable" in page
     assert "Held-out fit: <span class='pass'>pass" in page and len(r.holdout) == 1
     assert page.count("<img") >= 6
+    check_page(browser, folder / "calib.html", min_images=6)  # a real browser shows it all
     again = read_calibration(folder / "calib.h5")
     assert again.identifiability.profiles["k"]["ci_low"] == prof["ci_low"]
     # the parameter file is a topology's parameters_from

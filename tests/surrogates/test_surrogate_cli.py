@@ -8,11 +8,12 @@ from pathlib import Path
 from surrogate_helpers import write
 
 from cosim.cli.main import main
+from tests.browser import check_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_excite_fit_show(rack_world, tmp_path, capsys):
+def test_excite_fit_show(rack_world, tmp_path, capsys, browser):
     spec = rack_world["spec"]
     study = tmp_path / "ex.h5"
     assert main(["surrogate", "excite", str(spec), "-o", str(study), "--runs", "6",
@@ -28,13 +29,15 @@ def test_excite_fit_show(rack_world, tmp_path, capsys):
     report = json.loads((tmp_path / "r.surrogate.report.json").read_text())
     assert report["envelope"]["kind"] == "box" and len(report["metrics"]["candidates"]) == 4
     assert "<h2>Candidates</h2>" in (tmp_path / "r.surrogate.report.html").read_text()
+    check_page(browser, tmp_path / "r.surrogate.report.html")  # a real browser shows it
     assert main(["surrogate", "show", str(art)]) == 0
     out = capsys.readouterr().out
     assert "inputs: P_it [W], T_supply [K], m_flow [kg/s]" in out
     assert "intervals (90%): T_cpu ±" in out
 
 
-def test_validate_writes_the_closed_loop_into_the_report(rack_world, tmp_path, capsys):
+def test_validate_writes_the_closed_loop_into_the_report(rack_world, tmp_path, capsys,
+                                                        browser):
     from cosim.surrogates import validate
     validate.MIN_SECONDS = 0.02
     art = tmp_path / "poly.surrogate"
@@ -48,6 +51,7 @@ def test_validate_writes_the_closed_loop_into_the_report(rack_world, tmp_path, c
     assert "rack2.T_cpu" in out and "node step:" in out
     report = json.loads((tmp_path / "poly.surrogate.report.json").read_text())
     assert report["closed_loop"]["replaced"] == ["rack2", "rack3"]
+    check_page(browser, tmp_path / "poly.surrogate.report.html")  # tables, no figures
     # a threshold no run can meet is a verdict: exit 1
     assert main(["surrogate", "validate", str(art), str(topo), "--replace", "rack2",
                  "--max-nrmse", "1e-12"]) == 1
