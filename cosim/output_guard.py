@@ -251,7 +251,8 @@ def topology_inputs(topology: Any, report: Any = None) -> list[Path]:
         for value in data["parameters"].values():
             if isinstance(value, str | os.PathLike) and str(value):
                 candidate = Path(value)
-                candidate = candidate if candidate.is_absolute() else topology.base_dir / candidate
+                candidate = candidate if candidate.is_absolute() else \
+                    topology.node_dir(name) / candidate
                 with contextlib.suppress(OSError, ValueError):
                     if candidate.is_file():
                         files.append(candidate)

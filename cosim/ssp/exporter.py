@@ -278,10 +278,11 @@ def _block_source(state: _State, node: str, data: dict) -> tuple[str, str]:
         return spec, f"cosim:block/{spec}"
     where, _, _ = spec.rpartition(":")
     base = state.topology.base_dir.resolve()
+    home = state.topology.node_dir(node).resolve()
     if where.endswith(".py") or "/" in where:
-        candidate = Path(where) if Path(where).is_absolute() else base / where
+        candidate = Path(where) if Path(where).is_absolute() else home / where
     else:
-        candidate = base / (where.replace(".", "/") + ".py")
+        candidate = home / (where.replace(".", "/") + ".py")
     try:
         relative = candidate.resolve().relative_to(base)
     except ValueError:
@@ -291,15 +292,16 @@ def _block_source(state: _State, node: str, data: dict) -> tuple[str, str]:
                               "folder and is not bundled; the importing side needs it on "
                               "its Python path")
         return spec, f"cosim:block/{spec}"
-    _bundle_c_step(state, spec, relative, candidate)
+    _bundle_c_step(state, node, spec, relative, candidate)
     return spec, _bundle(state, relative, candidate)
 
 
-def _bundle_c_step(state: _State, spec: str, relative: Path, module: Path) -> None:
+def _bundle_c_step(state: _State, node: str, spec: str, relative: Path, module: Path
+                   ) -> None:
     """The C file of the block's compiled step (``CStep``), beside its module."""
-    from ..blocks.registry import resolve_block
+    from ..topology.interfaces import block_class
     try:
-        c_step = getattr(resolve_block(spec, [state.topology.base_dir]), "c_step", None)
+        c_step = getattr(block_class(state.topology, spec, node), "c_step", None)
     except ConfigError:
         return
     source = getattr(c_step, "source", None)
@@ -310,10 +312,12 @@ def _bundle_c_step(state: _State, spec: str, relative: Path, module: Path) -> No
 def _bundled_parameters(state: _State, node: str, data: dict) -> dict:
     """Block parameters; those naming a file in the topology's folder bundle the file."""
     base = state.topology.base_dir.resolve()
+    home = state.topology.node_dir(node).resolve()
+    params = dict(data["parameters"])
     for name, value in data["parameters"].items():
         if not isinstance(value, str) or not value or "\n" in value:
             continue
-        candidate = Path(value) if Path(value).is_absolute() else base / value
+        candidate = Path(value) if Path(value).is_absolute() else home / value
         if not candidate.is_file():
             continue
         try:
@@ -324,7 +328,9 @@ def _bundled_parameters(state: _State, node: str, data: dict) -> dict:
             continue
         if not Path(value).is_absolute():
             _bundle(state, relative, candidate)
-    return dict(data["parameters"])
+            if home != base:  # a node extends took over: its path from the topology's folder
+                params[name] = relative.as_posix()
+    return params
 
 
 # -- the SSV ------------------------------------------------------------------------------

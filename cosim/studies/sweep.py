@@ -190,7 +190,8 @@ def _shipped_topology(topology, record: list[str], assets: _Assets):
         if data["kind"] == "fmu":
             data["source"] = assets.add(topo.fmu_path(name), f"{name} (FMU)")
         else:
-            data["parameters"] = _ship_files(data["parameters"], topo.base_dir, name, assets)
+            data["parameters"] = _ship_files(data["parameters"], topo.node_dir(name), name,
+                                             assets)
     return topo
 
 

@@ -24,7 +24,7 @@ def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
         sub = cls(name, info.fmu, info.interface)
         sub.configure(data["parameters"], data["start"])
         return sub
-    build = block_factory(info.block_class, topology.base_dir)
+    build = block_factory(info.block_class, info.home or topology.base_dir)
     try:
         block = build(**data["parameters"])
     except ConfigError as err:
@@ -49,7 +49,7 @@ def _cluster(topology, name: str, info) -> Subsystem:
             continue
         prefix = plan.prefix(m)
         own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
-        build = block_factory(member.block_class, topology.base_dir)
+        build = block_factory(member.block_class, member.home or topology.base_dir)
         try:
             block = build(**own)
         except ConfigError as err:

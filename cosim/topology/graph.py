@@ -161,6 +161,13 @@ class Topology:
         return next((name for name, spec in self.clusters.items() if node in spec.nodes),
                     None)
 
+    def node_dir(self, node: str) -> Path:
+        """The folder a node's relative paths resolve from: the folder of the file that
+        wrote the node (a base file's, for a node ``extends:`` took over unchanged), else
+        ``base_dir``. A block's data files and ``file.py:Class`` modules are found there."""
+        home = self.graph.nodes[node].get("home")
+        return Path(home) if home is not None else self.base_dir
+
     def fmu_path(self, node: str) -> Path:
         """The FMU file of an FMU node, resolved against ``base_dir``."""
         p = Path(self.graph.nodes[node]["source"])
@@ -293,19 +300,24 @@ class Topology:
 
     # -- files -----------------------------------------------------------------------
 
-    def to_spec(self, relative_to: Path | None = None) -> TopologySpec:
-        """The topology as its file model; FMU paths made relative to ``relative_to``."""
+    def to_spec(self, relative_to: Path | None = None, *, keep_homes: bool = False
+                ) -> TopologySpec:
+        """The topology as its file model; FMU paths made relative to ``relative_to``, and
+        so are the file paths of blocks that have a folder of their own
+        (:meth:`node_dir`), unless ``keep_homes`` (the caller keeps their folders)."""
         nodes = {}
         for name, data in self.graph.nodes(data=True):
-            source = data["source"]
+            source, params = data["source"], data["parameters"]
             if data["kind"] == "fmu" and relative_to is not None:
                 source = os.path.relpath(self.fmu_path(name), relative_to)
             elif data["kind"] == "block" and not isinstance(source, str):
                 source = f"{source.__module__}:{source.__qualname__}"
+            elif data.get("home") is not None and relative_to is not None and not keep_homes:
+                source, params = self._rebased_block(name, source, params, relative_to)
             if data.get("surrogate"):
-                nodes[name] = self._surrogate_spec(data, relative_to)
+                nodes[name] = self._surrogate_spec(name, data, relative_to)
                 continue
-            nodes[name] = NodeSpec(**{data["kind"]: str(source)}, parameters=data["parameters"],
+            nodes[name] = NodeSpec(**{data["kind"]: str(source)}, parameters=params,
                                    start=data["start"], step=data["step"],
                                    description=data["description"],
                                    interface=data.get("interface"),
@@ -319,14 +331,31 @@ class Topology:
                             run=self.run, nodes=nodes, clusters=self.clusters,
                             connections=conns, events=self.events, monitors=self.monitors)
 
-    def _surrogate_spec(self, data: dict, relative_to: Path | None) -> NodeSpec:
+    def _rebased_block(self, name: str, source: str, params: dict, relative_to: Path
+                       ) -> tuple[str, dict]:
+        """A block's ``file.py:Class`` and parameters naming files in its own folder,
+        made relative to ``relative_to`` (a ``module:Class`` is found on the path)."""
+        home = self.node_dir(name)
+
+        def rebase(value: str) -> str:
+            return os.path.relpath(home / value, relative_to)
+
+        where, sep, cls = source.rpartition(":")
+        if sep and (where.endswith(".py") or "/" in where) and not Path(where).is_absolute():
+            source = f"{rebase(where)}:{cls}"
+        params = {k: rebase(v) if isinstance(v, str) and v and "\n" not in v
+                  and not Path(v).is_absolute() and (home / v).is_file() else v
+                  for k, v in params.items()}
+        return source, params
+
+    def _surrogate_spec(self, name: str, data: dict, relative_to: Path | None) -> NodeSpec:
         """A surrogate node as written: its file (and fallback FMU) rebased."""
         params = dict(data["parameters"])
         for key in ("artifact", "fallback"):
             value = params.get(key)
             if relative_to is not None and isinstance(value, str) \
                     and not Path(value).is_absolute():
-                params[key] = os.path.relpath(self.base_dir / value, relative_to)
+                params[key] = os.path.relpath(self.node_dir(name) / value, relative_to)
         artifact = params.pop("artifact")
         return NodeSpec(surrogate=str(artifact), parameters=params, start=data["start"],
                         step=data["step"], description=data["description"])

@@ -8,6 +8,7 @@ its interface.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, CosimError, FMUError, Problem
@@ -28,6 +29,7 @@ class NodeInfo:
     fmu: description.FMUInfo | None = None
     block_class: type | None = None
     fmi_interface: str | None = None
+    home: Path | None = None  # a block's folder for relative paths (Topology.node_dir)
 
     @property
     def model_exchange(self) -> bool:
@@ -88,17 +90,22 @@ def fmi_interface(topology, name: str, info: description.FMUInfo) -> str:
     return asked
 
 
-def block_class(topology, source: Any) -> type:
-    """Resolve a block spec (short name, ``module:Class``, ``file.py:Class``) or class."""
+def block_class(topology, source: Any, node: str | None = None) -> type:
+    """Resolve a block spec (short name, ``module:Class``, ``file.py:Class``) or class;
+    from ``node``'s folder first (:meth:`~cosim.topology.graph.Topology.node_dir`)."""
     from ..blocks.registry import resolve_block
     if isinstance(source, type):
         return source
-    return resolve_block(source, [topology.base_dir])
+    dirs = [topology.base_dir]
+    if node is not None and topology.node_dir(node) != topology.base_dir:
+        dirs.insert(0, topology.node_dir(node))
+    return resolve_block(source, dirs)
 
 
 def _describe_block(topology, name: str, data: dict) -> NodeInfo:
-    cls = block_class(topology, data["source"])
-    block = construct_block(cls, topology.base_dir, data["parameters"])
+    cls = block_class(topology, data["source"], name)
+    home = topology.node_dir(name)
+    block = construct_block(cls, home, data["parameters"])
     try:
         iface = block.interface()
     except CosimError:
@@ -106,7 +113,7 @@ def _describe_block(topology, name: str, data: dict) -> NodeInfo:
     except Exception as err:  # noqa: BLE001 - user code: report it, never a traceback
         raise ConfigError(f"{cls.__name__}.interface() raised {type(err).__name__}: "
                           f"{err}") from err
-    return NodeInfo(name, "block", iface, block_class=cls)
+    return NodeInfo(name, "block", iface, block_class=cls, home=home)
 
 
 def construct_block(cls: type, base_dir, parameters: dict):

@@ -22,8 +22,10 @@ def load(path: str | Path, _seen: tuple = ()) -> Topology:
 
     ``extends: base.yaml`` (relative to the file) starts from another topology: its run
     settings are updated key by key, its nodes and clusters replaced by name, and connections,
-    events and monitors appended. The base's FMU paths are rebased onto this file's
-    folder; Python blocks named ``module:Class`` are imported from this file's folder.
+    events and monitors appended. The base's FMU and surrogate paths are rebased onto this
+    file's folder; a block node taken over unchanged keeps the base's folder for its
+    relative paths (data files, ``file.py:Class`` and ``module:Class`` modules; see
+    :meth:`~cosim.topology.graph.Topology.node_dir`).
     ``parameters_from`` files (relative to the file) are applied under the nodes' own
     ``parameters:`` (see :mod:`cosim.topology.parameters`).
     """
@@ -49,13 +51,17 @@ def from_mapping(data: dict, path: str | Path, where=None, extends_line: int | N
     shown = str(path)
     where = where or (lambda *loc: shown)
     bases: tuple[Path, ...] = ()
+    homes: dict[str, Path] = {}
     if "extends" in data:
-        data, bases = _extend(p, data, shown, extends_line, _seen)
+        data, bases, homes = _extend(p, data, shown, extends_line, _seen)
 
     def build(spec: TopologySpec, where) -> Topology:
         topo = Topology.from_spec(spec, base_dir=p.resolve().parent, source=shown,
                                   where=where)
         topo.graph.graph["extends_files"] = bases  # inputs too (cosim.output_guard)
+        for name, home in homes.items():
+            if name in topo.graph and home != topo.base_dir:
+                topo.graph.nodes[name]["home"] = home
         _parameters_from(topo, p, spec.parameters_from, where)
         return topo
 
@@ -87,8 +93,9 @@ def _parameters_from(topo: Topology, path: Path, files: list[str], where) -> Non
 
 
 def _extend(path: Path, data: dict, shown: str, line, seen: tuple
-            ) -> tuple[dict, tuple[Path, ...]]:
-    """The merged data, and the files it was merged from (the base first)."""
+            ) -> tuple[dict, tuple[Path, ...], dict[str, Path]]:
+    """The merged data, the files it was merged from (the base first), and the folders of
+    the block nodes taken over unchanged (their relative paths resolve from there)."""
     base_path = (path.resolve().parent / str(data["extends"])).resolve()
     if base_path in seen or base_path == path.resolve():
         raise ConfigError(f"'extends' forms a cycle through {base_path.name}", file=shown,
@@ -98,7 +105,8 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple
     except ConfigError as err:
         raise ConfigError(f"in the topology it extends ({data['extends']}): {err}",
                           file=shown, line=line) from None
-    spec = base.to_spec(relative_to=path.resolve().parent).model_dump(by_alias=True)
+    spec = base.to_spec(relative_to=path.resolve().parent, keep_homes=True
+                        ).model_dump(by_alias=True)
     merged = dict(spec)
     merged.pop("extends", None)
     for key, value in data.items():
@@ -112,4 +120,7 @@ def _extend(path: Path, data: dict, shown: str, line, seen: tuple
             merged[key] = list(spec.get(key) or []) + list(value or [])
         else:
             merged[key] = value
-    return merged, (base_path, *base.graph.graph.get("extends_files", ()))
+    restated = set(data.get("nodes") or {})
+    homes = {n: base.node_dir(n) for n, d in base.graph.nodes(data=True)
+             if d["kind"] == "block" and not d.get("surrogate") and n not in restated}
+    return merged, (base_path, *base.graph.graph.get("extends_files", ())), homes

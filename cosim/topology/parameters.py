@@ -184,7 +184,7 @@ def declared_unit(topology, node: str, name: str):
             from ..fmu import description
             var = description.read(topology.fmu_path(node)).interface.get(name)
             return var.unit_spec if var is not None else _unknown(node, name)
-        spec = block_class(topology, data["source"]).parameters.get(name)
+        spec = block_class(topology, data["source"], node).parameters.get(name)
     except UnitError:
         raise
     except CosimError as err:
