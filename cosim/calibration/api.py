@@ -159,7 +159,7 @@ def run_problem(problem: CalibrationProblem, session, journal=None, progress: bo
     if method.name == "bayesian":
         from .mcmc import sample
         z_hat, _ = objective.split(fit.x)
-        chain = sample(objective, z_hat, unc.cov_search, unc.s2, method, spec.seed)
+        chain = sample(objective, z_hat, unc.cov_search, method, spec.seed)
         final = uncertainty.from_samples(chain.samples, unc.level)
         info["least_squares"] = {"value": unc.value, "std_error": unc.std_error,
                                  "ci_low": unc.ci_low, "ci_high": unc.ci_high}

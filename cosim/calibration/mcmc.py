@@ -4,8 +4,11 @@ After least squares, an ensemble of walkers samples the parameters on their sear
 scale ``z`` with emcee's differential-evolution moves (80 % ``DEMove``, 20 %
 ``DESnookerMove``: for near-Gaussian posteriors their autocorrelation times are a few
 steps, several times shorter than the default stretch move's). The likelihood is Gaussian in the whitened
-residuals with the noise model least squares settled on (its scales, ``ρ`` for ar1,
-and the residual variance ``s²``): ``ln L = -Σ e² / (2 s²)``. The prior is each
+residuals ``e`` (``n`` of them) of the noise model least squares settled on (its
+scales, ``ρ`` for ar1), with the common variance ``s²`` unknown: under Jeffreys' prior
+``p(s²) ∝ 1/s²`` it integrates out to ``ln L = -(n/2) ln Σe²``, so the noise level's
+uncertainty is in the posterior (the Bayesian counterpart of least squares' Student
+intervals; ``ρ`` stays at its fitted value). The prior is each
 parameter's ``prior`` when given, times a flat density in ``z`` inside the bounds
 (flat in ``ln value`` for ``scale: log``). Walkers start in a small Gaussian ball
 from the least-squares covariance; each half-ensemble's proposals run as one parallel
@@ -61,7 +64,7 @@ def walkers_for(spec, p: int) -> int:
     return spec.walkers or max(8, 2 * (p + 1) + (2 * (p + 1)) % 2)
 
 
-def sample(objective: Objective, z_hat: np.ndarray, cov_z: np.ndarray, s2: float, spec,
+def sample(objective: Objective, z_hat: np.ndarray, cov_z: np.ndarray, spec,
            seed: int) -> Chain:
     """Run the ensemble from around ``z_hat``; see the module docstring."""
     emcee = _emcee()
@@ -79,7 +82,7 @@ def sample(objective: Objective, z_hat: np.ndarray, cov_z: np.ndarray, s2: float
             evals = objective.evaluate([zs[i] for i in inside], "mcmc")
             for i, e in zip(inside, evals, strict=True):
                 if e.ok and np.isfinite(e.cost):
-                    out[i] = _log_posterior(objective, zs[i], e, s2)
+                    out[i] = _log_posterior(objective, zs[i], e)
         return out
 
     moves = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
@@ -96,9 +99,10 @@ def sample(objective: Objective, z_hat: np.ndarray, cov_z: np.ndarray, s2: float
                  split_rhat(chain[spec.burn:]), spec.steps, spec.burn, spec.thin, walkers)
 
 
-def _log_posterior(objective: Objective, z: np.ndarray, e, s2: float) -> float:
+def _log_posterior(objective: Objective, z: np.ndarray, e) -> float:
     """ln L + ln prior (a density in z): the cost holds the data and the prior
-    residuals; the data part is scaled by ``s²``, the prior part is not."""
+    residuals; the data part has the noise variance integrated out (see the module
+    docstring), the prior part is in the priors' own units."""
     r_prior = objective.prior_residuals(z)
     prior_cost = 0.5 * float(r_prior @ r_prior)
     data_cost = e.cost - prior_cost
@@ -109,7 +113,8 @@ def _log_posterior(objective: Objective, z: np.ndarray, e, s2: float) -> float:
             extra -= np.log(v[i])          # p(value) of a log-normal has 1/value
         if objective.parameters.items[i].scale == "log":
             extra += np.log(v[i])          # |d value / d z| = value
-    return -data_cost / s2 - prior_cost + extra
+    ssr = max(2.0 * data_cost, np.finfo(float).tiny)  # Σe² (0 only without any noise)
+    return -0.5 * objective.noise.n * np.log(ssr) - prior_cost + extra
 
 
 def _ball(z_hat, cov_z, lo, hi, walkers, rng) -> np.ndarray:
