@@ -59,7 +59,7 @@ class Journal:
         self.path = Path(path)
         self.p, self.shape = p, shape
         self.flush_seconds = float(flush_seconds)
-        self._pending: list[tuple[list[Evaluation], bool]] = []
+        self._pending: list[Evaluation] = []
         self._last = time.monotonic()
         self.previous: list[Evaluation] = []
         if self.path.exists():
@@ -72,9 +72,8 @@ class Journal:
         self.file: h5py.File | None = None
         self.rows = self.kept = 0
         self._create(name, identity)
-        if self.previous:
-            for e in self.previous:
-                self._append_rows([e], e.predictions is not None)
+        if self.previous:  # one write per column: kept predictions are the ones present
+            self._append_rows(self.previous)
 
     def _create(self, name: str, identity: str) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
@@ -115,7 +114,7 @@ class Journal:
             batch = [replace(e, predictions=e.predictions) for e in batch]
         else:
             batch = [replace(e, predictions=None) for e in batch]
-        self._pending.append((batch, keep))
+        self._pending.extend(batch)
         if time.monotonic() - self._last >= self.flush_seconds:
             self.flush()
 
@@ -123,26 +122,27 @@ class Journal:
         self._last = time.monotonic()
         pending, self._pending = self._pending, []
         try:
-            for batch, keep in pending:
-                self._append_rows(batch, keep, flush=False)
-            if pending:
+            if pending:  # every pending batch in one write per column (MCMC: many small)
+                self._append_rows(pending, flush=False)
                 self.file.flush()
         except (OSError, ValueError, RuntimeError, TypeError) as err:
             raise ResultsError(f"cannot write evaluations: {err}", path=str(self.path)) \
                 from err
 
-    def _append_rows(self, batch: list[Evaluation], keep: bool, flush: bool = True) -> None:
+    def _append_rows(self, batch: list[Evaluation], flush: bool = True) -> None:
+        """Append ``batch`` (its predictions stored where an evaluation has them: ``append``
+        drops those of batches not kept)."""
         g = self.file["evaluations"]
         old, new = self.rows, self.rows + len(batch)
         rows = []
-        stored = [e for e in batch if keep and e.predictions is not None]
+        stored = [e for e in batch if e.predictions is not None]
         if stored:
             ds = g["predictions"]
             ds.resize((self.kept + len(stored), *self.shape))
             ds[self.kept:self.kept + len(stored)] = np.stack([e.predictions for e in stored])
         k = self.kept
         for e in batch:
-            if keep and e.predictions is not None:
+            if e.predictions is not None:
                 rows.append(k)
                 k += 1
             else:
