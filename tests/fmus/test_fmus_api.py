@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from ctypes import POINTER, c_double, c_uint
 
 import numpy as np
@@ -207,22 +206,21 @@ def test_model_exchange_interface(instance, version):
     assert ball.get("bounces") == 1
 
 
-def test_gain_step_is_cheap(instance):
-    """Overhead benchmarks chain 16-64 Gains x 100k steps: a set/step/get cycle must cost
-    little more than the three foreign calls (generous bound for a loaded machine)."""
+def test_gain_steps_through_the_raw_c_calls(instance):
+    """What the compiled loop does with every FMU: set/doStep/get through the C function
+    pointers, 20,000 times, each output the gain times the input set just before (its
+    cost is measured by ``python -m bench overhead``, not here)."""
     gain = instance("Gain", 2).init(k=2.0)
     set_real, do_step, get_real = (gain.fmu.fmi2SetReal, gain.fmu.fmi2DoStep,
                                    gain.fmu.fmi2GetReal)
     vr_u, vr_y = (c_uint * 1)(gain.vr("u")), (c_uint * 1)(gain.vr("y"))
     u, y = (c_double * 1)(1.0), (c_double * 1)()
     c = gain.fmu.component
-    n = 20000
-    start = time.perf_counter()
-    for i in range(n):
+    wrong = []
+    for i in range(20000):
         u[0] = i
-        set_real(c, vr_u, 1, u)
-        do_step(c, i * 1e-3, 1e-3, 1)
+        assert set_real(c, vr_u, 1, u) == 0 and do_step(c, i * 1e-3, 1e-3, 1) == 0
         get_real(c, vr_y, 1, y)
-    elapsed = time.perf_counter() - start
-    assert y[0] == 2.0 * (n - 1)
-    assert elapsed / n < 50e-6, f"{elapsed / n * 1e6:.1f} us per cycle"
+        if y[0] != 2.0 * i:
+            wrong.append((i, y[0]))
+    assert wrong == []
