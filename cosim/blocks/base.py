@@ -114,7 +114,8 @@ class Block:
 
     _RESERVED = frozenset({"inputs", "outputs", "parameters", "feedthrough", "base_dir",
                            "step", "reset", "initialize", "interface", "save_state",
-                           "restore_state", "resolve_path", "c_step", "native"})
+                           "restore_state", "resolve_path", "c_step", "native",
+                           "fixed_step"})
 
     def __init__(self, *, base_dir: str | Path | None = None, **params: Any):
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -157,6 +158,13 @@ class Block:
             variables.append(Variable(name, PARAMETER, kind, spec.unit, value,
                                       variability="fixed", description=spec.description))
         return Interface.of(variables)
+
+    def fixed_step(self) -> float | None:
+        """The only step [s] this block can take (a model learnt at one step), or None
+        (any step). ``cosim check`` refuses a run that would give it another one: another
+        node step, a run span that is no multiple of it, adaptive steps, events off its
+        grid."""
+        return None
 
     # -- behaviour ---------------------------------------------------------------------
 

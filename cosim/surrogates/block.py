@@ -117,6 +117,10 @@ class DynamicSurrogate(Block):
                               f"{self.art.info.get('source', {}).get('model', 'the model')}: "
                               f"{what}; fit one for these values", field="parameters")
 
+    def fixed_step(self) -> float:
+        """The step the surrogate was trained at [s]: it cannot take another."""
+        return float(self.art.step)
+
     @property
     def feedthrough(self) -> dict[str, list[str]]:
         """No output depends directly on an input (like the FMUs it stands for)."""

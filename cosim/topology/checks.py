@@ -12,6 +12,7 @@ nothing; the run settings. Unconnected inputs are allowed and listed.
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
 
 from ..errors import Problem, TopologyError
@@ -89,6 +90,7 @@ def check(topology) -> CheckReport:
     report = CheckReport(topology, infos, problems)
     interfaces = {n: i.interface for n, i in infos.items()}
     _check_run(topology, report)
+    _check_fixed_steps(topology, infos, report)
     report.clusters, problems = plan_clusters(topology, infos)
     report.problems.extend(problems)
     _check_connections(topology, interfaces, report)
@@ -201,6 +203,44 @@ def _check_run(topology, report: CheckReport) -> None:
     if multirate and run.adaptive is not None:
         report.problems.append(Problem("adaptive steps need one step for all nodes; remove "
                                        "the nodes' own steps or run.adaptive", where))
+
+
+def _check_fixed_steps(topology, infos: dict[str, NodeInfo], report: CheckReport) -> None:
+    """A block that can take one step only (a surrogate) gets that step every time."""
+    run = topology.run
+    for name, info in infos.items():
+        h = getattr(info, "fixed_step", None)
+        if h is None:
+            continue
+        data = topology.graph.nodes[name]
+        where = data.get("where") or topology.source or ""
+        step = data.get("step") or run.step
+        why = None
+        if topology.cluster_of(name) is not None:
+            why = f"cluster {topology.cluster_of(name)} integrates it with variable steps"
+        elif not math.isclose(step, h, rel_tol=1e-9, abs_tol=1e-9):
+            why = f"its step is {step:g} s"
+        elif run.adaptive is not None:
+            why = "run.adaptive changes the steps"
+        elif not _on_grid(run.stop - run.start, h):
+            why = (f"the run from {run.start:g} to {run.stop:g} s ends with a shorter "
+                   f"step (not a multiple of {h:g} s)")
+        elif topology.monitors:
+            why = "a monitor locates its crossings with shorter steps"
+        else:
+            off = [t for e in topology.events for t in (e.at, e.until)
+                   if t is not None and not _on_grid(t - run.start, h)]
+            if off:
+                why = f"a scheduled event at {off[0]:g} s cuts a step short"
+        if why:
+            report.problems.append(Problem(
+                f"it can only step {h:g} s (the step it was trained at), but {why}; run "
+                f"it at {h:g} s", where, name))
+
+
+def _on_grid(span: float, h: float) -> bool:
+    k = round(span / h)
+    return math.isclose(k * h, span, rel_tol=1e-12, abs_tol=1e-9)
 
 
 def _unknown(node: str, var: str, iface: Interface, where: str, role: str) -> Problem:

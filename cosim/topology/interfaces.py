@@ -30,6 +30,7 @@ class NodeInfo:
     block_class: type | None = None
     fmi_interface: str | None = None
     home: Path | None = None  # a block's folder for relative paths (Topology.node_dir)
+    fixed_step: float | None = None  # [s] the only step a block can take (Block.fixed_step)
 
     @property
     def model_exchange(self) -> bool:
@@ -113,7 +114,8 @@ def _describe_block(topology, name: str, data: dict) -> NodeInfo:
     except Exception as err:  # noqa: BLE001 - user code: report it, never a traceback
         raise ConfigError(f"{cls.__name__}.interface() raised {type(err).__name__}: "
                           f"{err}") from err
-    return NodeInfo(name, "block", iface, block_class=cls, home=home)
+    return NodeInfo(name, "block", iface, block_class=cls, home=home,
+                    fixed_step=block.fixed_step())
 
 
 def construct_block(cls: type, base_dir, parameters: dict):

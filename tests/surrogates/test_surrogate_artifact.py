@@ -209,14 +209,47 @@ def test_mismatched_interface_parameters_and_model_are_refused(rack_world, fmus)
                    ).check().raise_if_problems()
 
 
-def test_step_other_than_the_trained_one_is_an_error(rack_world):
-    t = cosim.Topology("wrong_step", stop=300.0, step=30.0, base_dir=rack_world["dir"])
+def test_step_other_than_the_trained_one_is_refused_by_check(rack_world):
+    """cosim check refuses every run that would give the surrogate (trained at 60 s)
+    another step: its own step, a span that ends with a shorter step, adaptive steps,
+    a scheduled event or a monitor off its grid."""
+    def problems(**changes):
+        t = cosim.Topology("steps", stop=changes.pop("stop", 600.0),
+                           step=changes.pop("step", 60.0), base_dir=rack_world["dir"])
+        t.add_surrogate("r", "poly.surrogate")
+        for kind, args in changes.items():
+            getattr(t, kind)(*args[0], **args[1])
+        return [p.message for p in t.check().problems]
+    assert problems() == []
+    assert problems(add_event=((120.0, "r.P_it", 9000.0), {})) == []  # on its grid
+    head = "it can only step 60 s (the step it was trained at), but "
+    assert problems(step=30.0) == [head + "its step is 30 s; run it at 60 s"]
+    assert problems(stop=630.0) == [head + "the run from 0 to 630 s ends with a shorter "
+                                    "step (not a multiple of 60 s); run it at 60 s"]
+    assert problems(add_event=((90.0, "r.P_it", 9000.0), {})) == [
+        head + "a scheduled event at 90 s cuts a step short; run it at 60 s"]
+    assert problems(add_monitor=(("r.T_cpu > 400",), {})) == [
+        head + "a monitor locates its crossings with shorter steps; run it at 60 s"]
+    assert head + "cluster me integrates it with variable steps; run it at 60 s" in \
+        problems(add_cluster=(("me", ["r"]), {}))
+    t = cosim.Topology("adaptive", stop=600.0, step=60.0, base_dir=rack_world["dir"])
+    t.run = t.run.model_copy(update={"adaptive": {"tolerance": 1e-3}})
     t.add_surrogate("r", "poly.surrogate")
+    assert any("run.adaptive changes the steps" in p.message for p in t.check().problems)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_step_cut_at_run_time_is_an_error(rack_world, fmu, fast):
+    """An FMU's own time event (FMI 3 Counter: first at 0.1 s) cuts the macro step, which
+    no check can foresee: the surrogate refuses the short step, on both loops (the
+    compiled one hands the step back to Python, which raises)."""
+    t = cosim.Topology("cut", stop=600.0, step=60.0, base_dir=rack_world["dir"])
+    t.add_surrogate("r", "poly.surrogate")
+    t.add_fmu("c", fmu("Counter", 3))
+    assert t.check().problems == []
     with pytest.raises(cosim.errors.SubsystemError, match="trained at a step of 60 s and "
-                       "cannot step 30 s"):
-        cosim.run(t, fast=False)
-    with pytest.raises(cosim.errors.SubsystemError, match="cannot step 30 s"):
-        cosim.run(t, fast=True)
+                       "cannot step 0.1 s"):
+        cosim.run(t, fast=fast)
 
 
 def test_build_refuses_unknown_kind():
