@@ -115,7 +115,7 @@ class Block:
     _RESERVED = frozenset({"inputs", "outputs", "parameters", "feedthrough", "base_dir",
                            "step", "reset", "initialize", "interface", "save_state",
                            "restore_state", "resolve_path", "c_step", "native",
-                           "fixed_step"})
+                           "fixed_step", "time_range"})
 
     def __init__(self, *, base_dir: str | Path | None = None, **params: Any):
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
@@ -164,6 +164,11 @@ class Block:
         (any step). ``cosim check`` refuses a run that would give it another one: another
         node step, a run span that is no multiple of it, adaptive steps, events off its
         grid."""
+        return None
+
+    def time_range(self) -> tuple[float, float] | None:
+        """The times [s] the block can be asked about, (first, last), or None (any):
+        ``cosim check`` refuses a run from start to stop outside them."""
         return None
 
     # -- behaviour ---------------------------------------------------------------------

@@ -225,6 +225,12 @@ class TimeTable(Block):
                    for j, name in enumerate(table.names)}
         return {}, outputs
 
+    def time_range(self) -> tuple[float, float] | None:
+        """With ``extrapolation: error``, the table's first and last time [s]."""
+        if self.extrapolation != "error":
+            return None
+        return float(self.table.times[0]), float(self.table.times[-1])
+
     def reset(self, t0: float) -> None:
         self.table  # noqa: B018 - read and validate the file now, not in the first step
 

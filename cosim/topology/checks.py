@@ -91,6 +91,7 @@ def check(topology) -> CheckReport:
     interfaces = {n: i.interface for n, i in infos.items()}
     _check_run(topology, report)
     _check_fixed_steps(topology, infos, report)
+    _check_time_ranges(topology, infos, report)
     report.clusters, problems = plan_clusters(topology, infos)
     report.problems.extend(problems)
     _check_connections(topology, interfaces, report)
@@ -236,6 +237,21 @@ def _check_fixed_steps(topology, infos: dict[str, NodeInfo], report: CheckReport
             report.problems.append(Problem(
                 f"it can only step {h:g} s (the step it was trained at), but {why}; run "
                 f"it at {h:g} s", where, name))
+
+
+def _check_time_ranges(topology, infos: dict[str, NodeInfo], report: CheckReport) -> None:
+    """A block that answers only for some times (a table with extrapolation: error) must
+    cover the whole run."""
+    run = topology.run
+    for name, info in infos.items():
+        span = getattr(info, "time_range", None)
+        if span is None or (span[0] <= run.start and run.stop <= span[1]):
+            continue
+        data = topology.graph.nodes[name]
+        report.problems.append(Problem(
+            f"it answers from {span[0]:g} to {span[1]:g} s only (extrapolation: error), but "
+            f"the run goes from {run.start:g} to {run.stop:g} s", data.get("where") or
+            topology.source or "", name))
 
 
 def _on_grid(span: float, h: float) -> bool:

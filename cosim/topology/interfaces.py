@@ -31,6 +31,7 @@ class NodeInfo:
     fmi_interface: str | None = None
     home: Path | None = None  # a block's folder for relative paths (Topology.node_dir)
     fixed_step: float | None = None  # [s] the only step a block can take (Block.fixed_step)
+    time_range: tuple[float, float] | None = None  # [s] the times it can run (Block.time_range)
 
     @property
     def model_exchange(self) -> bool:
@@ -115,7 +116,7 @@ def _describe_block(topology, name: str, data: dict) -> NodeInfo:
         raise ConfigError(f"{cls.__name__}.interface() raised {type(err).__name__}: "
                           f"{err}") from err
     return NodeInfo(name, "block", iface, block_class=cls, home=home,
-                    fixed_step=block.fixed_step())
+                    fixed_step=block.fixed_step(), time_range=block.time_range())
 
 
 def construct_block(cls: type, base_dir, parameters: dict):

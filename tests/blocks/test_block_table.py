@@ -291,3 +291,20 @@ def test_property_interpolation(tmp_path_factory, steps, values, fractions):
         assert lo - 1e-6 <= y <= hi + 1e-6  # within the bracketing samples
         assert y_at(previous, t, "x") == data[i]
         assert y_at(nearest, t, "x") in (data[i], data[j])
+
+
+@pytest.mark.parametrize(("start", "stop", "extrapolation", "refused"), [
+    (0.0, 10.0, "error", False), (1.0, 4.0, "error", False),
+    (0.0, 10.5, "error", True), (-1.0, 5.0, "error", True), (0.0, 50.0, "hold", False)])
+def test_check_refuses_a_run_outside_a_table_that_cannot_extrapolate(
+        csv_file, start, stop, extrapolation, refused):
+    """cosim check says what the run would meet: a table with extrapolation 'error'
+    (times 0 to 10 s) must cover the run from start to stop."""
+    import cosim
+    topo = cosim.Topology("span", start=start, stop=stop, step=0.5, base_dir=csv_file.parent)
+    topo.add_block("load", "table", parameters={"file": csv_file.name,
+                                                "extrapolation": extrapolation})
+    problems = [p.message for p in topo.check().problems]
+    expected = [f"it answers from 0 to 10 s only (extrapolation: error), but the run goes "
+                f"from {start:g} to {stop:g} s"] if refused else []
+    assert problems == expected

@@ -71,10 +71,16 @@ def test_table_in_minutes_with_few_rows(fmu, tmp_path):
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_table_outside_its_range_with_extrapolation_error(algorithm, fmu, tmp_path):
+def test_table_outside_its_range_with_extrapolation_error(algorithm, fmu, tmp_path,
+                                                          monkeypatch):
     file = _csv(tmp_path, _rows())
     topo = _table_topology(fmu, file, extrapolation="error")
     topo.run.start = 0.06
+    problems = [p.message for p in topo.check().problems]
+    assert len(problems) == 1 and "(extrapolation: error), but the run goes from 0.06" \
+        in problems[0]  # cosim check refuses it; behind it, the step itself still does:
+    from cosim.blocks.table import TimeTable
+    monkeypatch.setattr(TimeTable, "time_range", lambda self: None)
     found = []
     for fast in (False, True):
         with pytest.raises(SubsystemError) as caught:
