@@ -103,7 +103,11 @@ def failing_study(tmp_path, hazard_topology):
                     "y_max": {"signal": "f.y", "stat": "max"}}})
 
 
-def check_failures(df: pd.DataFrame, killed_attempts: int = 2) -> None:
+def check_failures(df: pd.DataFrame, killed_attempts: int = 2, chunked: bool = False
+                   ) -> None:
+    """``chunked``: the runner sends scenarios in chunks (Dask), and every scenario of
+    the chunk whose worker died gets one more attempt, alone (dask_runner.py): one that
+    shared the killer's chunk shows 2 attempts, whatever its own outcome."""
     by = df.set_index("variant")
     ok = by.loc[["ok1", "ok2", "ok3"]]
     assert (ok["status"] == "completed").all() and (ok["error"] == "").all()
@@ -117,7 +121,8 @@ def check_failures(df: pd.DataFrame, killed_attempts: int = 2) -> None:
     assert "passes fail_at" in by.at["fmu_error", "error"]
     assert by.at["killed", "error"].startswith("WorkerDied:")
     assert by.at["killed", "attempts"] == killed_attempts
-    assert (by.loc[["ok1", "ok2", "ok3", "raises", "nan", "fmu_error"], "attempts"] == 1).all()
+    others = by.loc[["ok1", "ok2", "ok3", "raises", "nan", "fmu_error"], "attempts"]
+    assert others.isin([1, 2] if chunked else [1]).all(), others
 
 
 def test_failures_are_isolated_on_the_process_pool(tmp_path, failing_study, fmus):
@@ -129,7 +134,7 @@ def test_failures_are_isolated_on_the_process_pool(tmp_path, failing_study, fmus
 
 def test_failures_are_isolated_on_dask(tmp_path, failing_study, dask_cluster, fmus):
     df = cs.sweep(failing_study, tmp_path / "dask.h5", dask=dask_cluster.scheduler_address)
-    check_failures(df)
+    check_failures(df, chunked=True)
     assert "Dask worker process died" in df.set_index("variant").at["killed", "error"]
 
 
