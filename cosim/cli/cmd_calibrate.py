@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import ConfigError
 from . import runner_options
 
 
@@ -40,8 +39,7 @@ def register(sub) -> None:
 def handler(args) -> int:
     from ..calibration import calibrate, load_calibration
     runner_options.check(args)
-    if args.resume and args.overwrite:
-        raise ConfigError("--resume and --overwrite exclude each other")
+    runner_options.check_restart(args)
     problem = load_calibration(args.calibration)
     output = Path(args.output) if args.output else Path(f"{problem.name}.h5")
     params = Path(args.params) if args.params else \

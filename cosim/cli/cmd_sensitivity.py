@@ -35,8 +35,7 @@ def register(sub) -> None:
 def handler(args) -> int:
     from ..sensitivity import load_plan, sensitivity
     runner_options.check(args)
-    if args.resume and args.overwrite:
-        raise ConfigError("--resume and --overwrite exclude each other")
+    runner_options.check_restart(args)
     if args.report and Path(args.report).suffix.lower() not in (".html", ".htm", ".json"):
         raise ConfigError(f"--report {args.report}: the file name must end in .html or .json")
     plan = load_plan(args.study)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..errors import ConfigError
 from . import runner_options
 from .argtypes import positive_seconds
 
@@ -34,8 +33,7 @@ def register(sub) -> None:
 def handler(args) -> int:
     from ..studies import load_study, sweep
     runner_options.check(args)
-    if args.resume and args.overwrite:
-        raise ConfigError("--resume and --overwrite exclude each other")
+    runner_options.check_restart(args)
     study = load_study(args.study)
     output = Path(args.output) if args.output else Path(f"{study.name}.h5")
     runner = runner_options.runner(args)

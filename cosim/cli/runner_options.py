@@ -30,6 +30,12 @@ def check(args: argparse.Namespace) -> None:
         raise ConfigError("--workers is for local processes; with Dask the cluster decides")
 
 
+def check_restart(args: argparse.Namespace) -> None:
+    """Refuse ``--resume`` with ``--overwrite`` (commands that write a resumable file)."""
+    if args.resume and args.overwrite:
+        raise ConfigError("--resume and --overwrite exclude each other")
+
+
 def runner(args: argparse.Namespace):
     """The study runner the options ask for (:func:`cosim.studies.runners.make_runner`)."""
     from ..studies.runners import make_runner
