@@ -29,10 +29,11 @@ import argparse
 import json
 import math
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
+
+from .repeat import per_call
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N, STOP, STEP, RTOL = 16, 10.0, 0.01, 1e-6
@@ -184,14 +185,7 @@ class FmpyRhs:
 
 def per_run(body, seconds: float) -> float:
     """Seconds per call of ``body()``, over at least ``seconds`` of wall time."""
-    n = 0
-    clock = time.perf_counter()
-    while True:
-        body()
-        n += 1
-        elapsed = time.perf_counter() - clock
-        if elapsed >= seconds:
-            return elapsed / n
+    return per_call(lambda _: body(), seconds)
 
 
 def main(argv: list[str]) -> int:

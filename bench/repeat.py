@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -68,6 +69,20 @@ class Result:
     cpu_ratio: Spread = field(default_factory=Spread)  # the same in CPU time
     cpu_ns: Spread = field(default_factory=Spread)     # per subsystem-step, CPU time
     base_cpu_ns: Spread = field(default_factory=Spread)
+
+
+def per_call(body: Callable[[int], object], seconds: float, batch: int = 1) -> float:
+    """Seconds per call of ``body(i)`` (i = 0, 1, ...), called ``batch`` calls at a time
+    until at least ``seconds`` of wall time have passed."""
+    n = 0
+    clock = time.perf_counter()
+    while True:
+        for _ in range(batch):
+            body(n)
+            n += 1
+        elapsed = time.perf_counter() - clock
+        if elapsed >= seconds:
+            return elapsed / n
 
 
 def calibrate(t: Timed, min_seconds: float, first: int = 2000) -> int:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
+
+from .repeat import per_call
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -25,20 +26,6 @@ def topology():
     topo = cosim.Topology("decay-10", stop=0.1, step=0.01)
     topo.add_fmu("d", fmu_path("Decay", 2), parameters={"k": 1.0, "x0": 1.0})
     return topo
-
-
-def per_run(body, seconds: float) -> float:
-    """Seconds per call of ``body(i)``, over at least ``seconds`` of wall time."""
-    n, i = 0, 0
-    clock = time.perf_counter()
-    while True:
-        for _ in range(20):
-            body(i)
-            i += 1
-        n += 20
-        elapsed = time.perf_counter() - clock
-        if elapsed >= seconds:
-            return elapsed / n
 
 
 def main(argv: list[str]) -> int:
@@ -60,8 +47,8 @@ def main(argv: list[str]) -> int:
 
         rows = []
         for _ in range(args.repeat):
-            a = per_run(reused, args.seconds)
-            b = per_run(fresh, args.seconds)
+            a = per_call(reused, args.seconds, batch=20)
+            b = per_call(fresh, args.seconds, batch=20)
             rows.append((a, b, b / a))
     reuse_ms = [1e3 * r[0] for r in rows]
     fresh_ms = [1e3 * r[1] for r in rows]
