@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import itertools
-import math
 from typing import Any
 
 import numpy as np
@@ -258,7 +257,3 @@ def restore(params: dict[str, Any], arrays: dict[str, np.ndarray], blob: bytes |
     if kind in SKLEARN_KINDS:
         return SklearnRegressor.restore(params, arrays, blob)
     raise ValueError(f"unknown regressor kind {kind!r}")
-
-
-def n_terms(nz: int, degree: int) -> int:
-    return math.comb(nz + degree, degree)
