@@ -181,7 +181,6 @@ class CSVSource(FrameSource):
         frame.index = time_index
         super().__init__(frame, label=str(p))
         self.path = p
-        self._parameters = None
         self._dtype_kind = {}
 
 
