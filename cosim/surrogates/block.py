@@ -101,7 +101,7 @@ class DynamicSurrogate(Block):
         self.excursions = 0          # steps outside the envelope, this run
         self.first_excursion: float | None = None
         self.fallback_steps = 0
-        self._reset_state(0.0)
+        self._reset_state()
 
     # -- declaration -------------------------------------------------------------------
 
@@ -146,15 +146,14 @@ class DynamicSurrogate(Block):
 
     # -- behaviour -----------------------------------------------------------------------
 
-    def _reset_state(self, t0: float) -> None:
+    def _reset_state(self) -> None:
         self._state = self.art.model.initial_state(self._y0)
         self._y = self._y0.copy()
         self._flag = 0.0
         self._outside_before = False
-        self._t0 = t0
 
     def reset(self, t0: float) -> None:
-        self._reset_state(t0)
+        self._reset_state()
         self.excursions, self.first_excursion, self.fallback_steps = 0, None, 0
         if self.on_extrapolation == "fallback":
             self._fallback().start(t0)
