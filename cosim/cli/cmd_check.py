@@ -21,9 +21,10 @@ def check(args) -> int:
     topo = load(args.topology)
     report = topo.check()
     report.raise_if_problems()
+    step_loop = _step_loop(topo)  # before "OK": what cannot be built cannot run
     _summary(args.topology, topo, report)
     _loose_ends(topo, report)
-    for line in _step_loop(topo):
+    for line in step_loop:
         print(f"  {line}")
     return 0
 
@@ -90,14 +91,16 @@ def _clusters(topo, report) -> None:
 
 
 def _step_loop(topo) -> list[str]:
-    """How a run would step (the FMUs are instantiated to ask them, not run)."""
-    from ..errors import CosimError
+    """How a run would step (the FMUs are instantiated to ask them, not run); a
+    simulation that cannot be built is a check error, as the run would fail there."""
+    from ..errors import ConfigError, CosimError
     from ..simulation import Simulation
     try:
         with Simulation(topo) as sim:
             return sim.step_loop()
     except CosimError as err:
-        return [f"step loop: not known (building the simulation failed: {err})"]
+        raise ConfigError(f"the topology passes its checks, but the simulation cannot be "
+                          f"built: {err}", file=str(topo.source or "")) from None
 
 
 def _shown(report) -> str:

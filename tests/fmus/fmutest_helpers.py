@@ -36,6 +36,7 @@ ALL_MODELS: dict[str, tuple[int, ...]] = {
     "Clocked": (3,),
     "Minimal": VERSIONS,
     "RackDetailed": VERSIONS,
+    "Labeled": VERSIONS,
 }
 ALL_BUILDS = [(m, v) for m, versions in ALL_MODELS.items() for v in versions]
 

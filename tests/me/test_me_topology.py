@@ -69,6 +69,23 @@ def test_every_cluster_problem_at_once_with_file_and_line(tmp_path, capsys, fmu)
         assert f"{p}:{line}: {text}" in err, (line, text, err)
 
 
+def test_check_refuses_what_the_simulation_cannot_build(tmp_path, capsys, fmu):
+    """Labeled has a String output: as co-simulation it runs and records it; as model
+    exchange, strings cannot cross the cluster, and `cosim check` says so (exit 2, the
+    node and the port) instead of OK, as the run would fail there."""
+    for interface in ("co-simulation", "model-exchange"):
+        (tmp_path / f"{interface}.yaml").write_text(
+            f"name: labeled\nrun: {{stop: 1, step: 0.1}}\n"
+            f"nodes:\n  d: {{fmu: {fmu('Labeled')}, interface: {interface}}}\n")
+    code, out, _ = cli(capsys, "check", tmp_path / "co-simulation.yaml")
+    assert code == 0 and "co-simulation.yaml: OK" in out
+    assert cosim.run(tmp_path / "co-simulation.yaml").df["d.label"].iloc[-1] == "decay k=1"
+    code, out, err = cli(capsys, "check", tmp_path / "model-exchange.yaml")
+    assert code == 2 and "OK" not in out
+    assert "the simulation cannot be built: d: string, binary and 64-bit integer ports " \
+           "cannot cross a model-exchange cluster: ['label']" in err
+
+
 def test_schema_refuses_unknown_solvers_and_interfaces(tmp_path, fmu):
     p = write(tmp_path, fmu, "nodes:\n  a: {{fmu: {osc}, solver: rk4, interface: me}}\n"
               "clusters:\n  c: {{nodes: [], rtol: -1}}\n")
