@@ -26,7 +26,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from ..errors import ResultsError
@@ -110,27 +109,20 @@ def compute(time: np.ndarray, traces: dict[str, np.ndarray], levels, noise: dict
 
 def write(path: str | Path, bands: Bands) -> None:
     """Write (or replace) ``/bands`` in a finished study file."""
-    from ..results.layout import LIBVER
-    p = Path(path)
-    try:
-        with h5py.File(p, "r+", libver=LIBVER) as f:
-            if "bands" in f:
-                del f["bands"]
-            g = f.create_group("bands", track_order=True)
-            g.attrs.update({"levels": bands.levels, "n_members": np.int64(bands.n_members),
-                            "n_failed": np.int64(bands.n_failed), "seed": np.int64(bands.seed),
-                            "signals": json.dumps(bands.signals),
-                            "noise": json.dumps(bands.noise)})
-            g.create_dataset("time", data=bands.time).attrs["units"] = "s"
-            for s in bands.signals:
-                sg = g.create_group(s)
-                sg.attrs.update({"units": bands.units.get(s) or "",
-                                 "noise_sigma": bands.noise.get(s, 0.0)})
-                for name, data in (("quantiles", bands.quantiles[s]), ("mean", bands.mean[s]),
-                                   ("std", bands.std[s])):
-                    sg.create_dataset(name, data=data, compression="gzip", shuffle=True)
-    except (OSError, ValueError, RuntimeError) as err:
-        raise ResultsError(f"cannot write the prediction bands: {err}", path=str(p)) from err
+    from .store import replaced_group
+    with replaced_group(Path(path), "bands", "the prediction bands") as g:
+        g.attrs.update({"levels": bands.levels, "n_members": np.int64(bands.n_members),
+                        "n_failed": np.int64(bands.n_failed), "seed": np.int64(bands.seed),
+                        "signals": json.dumps(bands.signals),
+                        "noise": json.dumps(bands.noise)})
+        g.create_dataset("time", data=bands.time).attrs["units"] = "s"
+        for s in bands.signals:
+            sg = g.create_group(s)
+            sg.attrs.update({"units": bands.units.get(s) or "",
+                             "noise_sigma": bands.noise.get(s, 0.0)})
+            for name, data in (("quantiles", bands.quantiles[s]), ("mean", bands.mean[s]),
+                               ("std", bands.std[s])):
+                sg.create_dataset(name, data=data, compression="gzip", shuffle=True)
 
 
 def read_bands(path: str | Path) -> Bands:
