@@ -59,7 +59,9 @@ class Bands:
         if signal not in self._members:
             if self.path is None:
                 raise ResultsError(f"no members of {signal!r} kept in memory")
-            traces = _completed_traces(self.path, [signal], self.time.size)[signal]
+            from .store import open_file
+            with open_file(self.path) as f:
+                traces = _completed_traces(f, self.path, [signal], self.time.size)[signal]
             i = self.signals.index(signal)
             self._members[signal] = _with_noise(traces, self.noise.get(signal, 0.0),
                                                 self.seed, i)
@@ -148,28 +150,27 @@ def read_bands(path: str | Path) -> Bands:
     return bands
 
 
-def _completed_traces(path: Path, signals: list[str], n: int | None = None
+def _completed_traces(f, path: Path, signals: list[str], n: int
                       ) -> dict[str, np.ndarray]:
-    """``{signal: (m, n)}`` traces of the completed scenarios, in scenario order."""
-    from .store import _result_rows, open_file
-    with open_file(path) as f:
-        rows = _result_rows(f)
-        done = {int(i) for i, s in zip(rows["scenario"], rows["status"], strict=True)
-                if s == "completed"}
-        g = f.get("traces")
-        if g is None:
-            raise ResultsError("the study file keeps no traces", path=str(path))
-        ids = g["scenario"][()]
-        counts = g["rows"][()]
-        length = n if n is not None else int(counts.max(initial=0))
-        pick = [j for j in np.argsort(ids, kind="stable")
-                if int(ids[j]) in done and int(counts[j]) == length]
-        out = {}
-        for s in signals:
-            if s not in g:
-                raise ResultsError(f"no traces of {s!r} in the study file", path=str(path))
-            data = g[s][()] if pick else np.zeros((0, length))
-            out[s] = data[pick, :length] if pick else data
+    """``{signal: (m, n)}`` traces of the completed scenarios of the open study file
+    ``f`` (at ``path``) that have ``n`` rows, in scenario order."""
+    from .store import _result_rows
+    rows = _result_rows(f)
+    done = {int(i) for i, s in zip(rows["scenario"], rows["status"], strict=True)
+            if s == "completed"}
+    g = f.get("traces")
+    if g is None:
+        raise ResultsError("the study file keeps no traces", path=str(path))
+    ids = g["scenario"][()]
+    counts = g["rows"][()]
+    pick = [j for j in np.argsort(ids, kind="stable")
+            if int(ids[j]) in done and int(counts[j]) == n]
+    out = {}
+    for s in signals:
+        if s not in g:
+            raise ResultsError(f"no traces of {s!r} in the study file", path=str(path))
+        data = g[s][()] if pick else np.zeros((0, n))
+        out[s] = data[pick, :n] if pick else data
     return out
 
 
@@ -185,7 +186,7 @@ def bands_from_file(path: str | Path, signals: list[str], levels, noise: dict[st
         j = int(np.argmax(counts))
         time = g["time"][j, :n]
         total = int(f.attrs.get("n_scenarios", len(counts)))
-    traces = _completed_traces(p, signals, n)
+        traces = _completed_traces(f, p, signals, n)
     m = next(iter(traces.values())).shape[0] if traces else 0
     return compute(time, traces, levels, noise, seed, units, n_failed=total - m)
 
