@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, CosimError, Problem
+from ..fmu.archive import sha256
 from ..telemetry import Telemetry, load_telemetry, spec_from
 from ..topology import Topology, yamlio
 from ..topology import load as load_topology
@@ -62,14 +63,7 @@ class CalibrationProblem:
         return replace(self, observations=self.observations.with_measured(measured))
 
     def telemetry_hashes(self) -> dict[str, str]:
-        out = {}
-        for p in self.telemetry.files:
-            digest = hashlib.sha256()
-            with open(p, "rb") as f:
-                for block in iter(lambda f=f: f.read(1 << 20), b""):
-                    digest.update(block)
-            out[str(p)] = digest.hexdigest()
-        return out
+        return {str(p): sha256(p) for p in self.telemetry.files}
 
     def topology_json(self) -> Any:
         try:

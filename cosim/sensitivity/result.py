@@ -170,30 +170,23 @@ def _read_table(g: h5py.Group) -> pd.DataFrame:
 
 def write_record(path: str | Path, result: SensitivityResult) -> None:
     """Write (or replace) ``/sensitivity`` in the study file."""
-    from ..results.layout import LIBVER
-    p = Path(path)
-    try:
-        with h5py.File(p, "r+", libver=LIBVER) as f:
-            if "sensitivity" in f:
-                del f["sensitivity"]
-            g = f.create_group("sensitivity", track_order=True)
-            g.attrs.update({"method": result.method, "factors": json.dumps(result.factors),
-                            "keys": json.dumps(result.keys),
-                            "outputs": json.dumps(result.outputs),
-                            "options": json.dumps(result.options),
-                            "n_runs": np.int64(result.n_runs),
-                            "convergence": json.dumps(result.convergence),
-                            "notes": json.dumps(result.notes)})
-            _write_table(g, "indices", result.indices.reset_index())
-            if result.second_order:
-                s2 = g.create_group("s2")
-                for out, (v, c) in result.second_order.items():
-                    s2.create_dataset(out, data=v.to_numpy(dtype=np.float64))
-                    s2.create_dataset(f"{out}_conf", data=c.to_numpy(dtype=np.float64))
-            if result.time_resolved is not None and not result.time_resolved.empty:
-                _write_table(g, "time_resolved", result.time_resolved)
-    except (OSError, ValueError, RuntimeError) as err:
-        raise ResultsError(f"cannot write the sensitivity record: {err}", path=str(p)) from err
+    from ..studies.store import replaced_group
+    with replaced_group(Path(path), "sensitivity", "the sensitivity record") as g:
+        g.attrs.update({"method": result.method, "factors": json.dumps(result.factors),
+                        "keys": json.dumps(result.keys),
+                        "outputs": json.dumps(result.outputs),
+                        "options": json.dumps(result.options),
+                        "n_runs": np.int64(result.n_runs),
+                        "convergence": json.dumps(result.convergence),
+                        "notes": json.dumps(result.notes)})
+        _write_table(g, "indices", result.indices.reset_index())
+        if result.second_order:
+            s2 = g.create_group("s2")
+            for out, (v, c) in result.second_order.items():
+                s2.create_dataset(out, data=v.to_numpy(dtype=np.float64))
+                s2.create_dataset(f"{out}_conf", data=c.to_numpy(dtype=np.float64))
+        if result.time_resolved is not None and not result.time_resolved.empty:
+            _write_table(g, "time_resolved", result.time_resolved)
 
 
 def read_sensitivity(path: str | Path) -> SensitivityResult:

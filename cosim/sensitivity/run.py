@@ -43,15 +43,15 @@ class Plan:
         if not self.topology_path.is_file():
             raise StudyError([Problem(f"topology: file not found: {self.topology_path}",
                                       self.where("topology"))])
-        self.factors = self._factors()
+        topology = load_topology(self.topology_path)  # read once: factors and windows
+        self.factors = self._factors(list(topology.graph.nodes))
         self.problem = problem(self.factors)
         self.unit = unit_sample(spec, self.problem)
         self.values = values(self.factors, self.unit, spec.method)
-        self.windows = self._windows()
+        self.windows = self._windows(topology.run)
         self.study = self._study(text)
 
-    def _factors(self) -> list[Factor]:
-        nodes = list(load_topology(self.topology_path).graph.nodes)
+    def _factors(self, nodes: list[str]) -> list[Factor]:
         factors, problems, seen = [], [], {}
         for name, dist in self.spec.factors.items():
             keys = expand(name, nodes)
@@ -69,11 +69,10 @@ class Plan:
             raise StudyError(problems)
         return factors
 
-    def _windows(self) -> list[tuple[float, float]]:
+    def _windows(self, run) -> list[tuple[float, float]]:
         tr = self.spec.time_resolved
         if tr is None:
             return []
-        run = load_topology(self.topology_path).run
         start = self.spec.run.start if self.spec.run.start is not None else run.start
         stop = self.spec.run.stop if self.spec.run.stop is not None else run.stop
         n = max(1, math.ceil(round((stop - start) / tr.window, 9)))

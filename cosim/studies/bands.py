@@ -26,7 +26,6 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import h5py
 import numpy as np
 
 from ..errors import ResultsError
@@ -60,7 +59,9 @@ class Bands:
         if signal not in self._members:
             if self.path is None:
                 raise ResultsError(f"no members of {signal!r} kept in memory")
-            traces = _completed_traces(self.path, [signal], self.time.size)[signal]
+            from .store import open_file
+            with open_file(self.path) as f:
+                traces = _completed_traces(f, self.path, [signal], self.time.size)[signal]
             i = self.signals.index(signal)
             self._members[signal] = _with_noise(traces, self.noise.get(signal, 0.0),
                                                 self.seed, i)
@@ -110,27 +111,20 @@ def compute(time: np.ndarray, traces: dict[str, np.ndarray], levels, noise: dict
 
 def write(path: str | Path, bands: Bands) -> None:
     """Write (or replace) ``/bands`` in a finished study file."""
-    from ..results.layout import LIBVER
-    p = Path(path)
-    try:
-        with h5py.File(p, "r+", libver=LIBVER) as f:
-            if "bands" in f:
-                del f["bands"]
-            g = f.create_group("bands", track_order=True)
-            g.attrs.update({"levels": bands.levels, "n_members": np.int64(bands.n_members),
-                            "n_failed": np.int64(bands.n_failed), "seed": np.int64(bands.seed),
-                            "signals": json.dumps(bands.signals),
-                            "noise": json.dumps(bands.noise)})
-            g.create_dataset("time", data=bands.time).attrs["units"] = "s"
-            for s in bands.signals:
-                sg = g.create_group(s)
-                sg.attrs.update({"units": bands.units.get(s) or "",
-                                 "noise_sigma": bands.noise.get(s, 0.0)})
-                for name, data in (("quantiles", bands.quantiles[s]), ("mean", bands.mean[s]),
-                                   ("std", bands.std[s])):
-                    sg.create_dataset(name, data=data, compression="gzip", shuffle=True)
-    except (OSError, ValueError, RuntimeError) as err:
-        raise ResultsError(f"cannot write the prediction bands: {err}", path=str(p)) from err
+    from .store import replaced_group
+    with replaced_group(Path(path), "bands", "the prediction bands") as g:
+        g.attrs.update({"levels": bands.levels, "n_members": np.int64(bands.n_members),
+                        "n_failed": np.int64(bands.n_failed), "seed": np.int64(bands.seed),
+                        "signals": json.dumps(bands.signals),
+                        "noise": json.dumps(bands.noise)})
+        g.create_dataset("time", data=bands.time).attrs["units"] = "s"
+        for s in bands.signals:
+            sg = g.create_group(s)
+            sg.attrs.update({"units": bands.units.get(s) or "",
+                             "noise_sigma": bands.noise.get(s, 0.0)})
+            for name, data in (("quantiles", bands.quantiles[s]), ("mean", bands.mean[s]),
+                               ("std", bands.std[s])):
+                sg.create_dataset(name, data=data, compression="gzip", shuffle=True)
 
 
 def read_bands(path: str | Path) -> Bands:
@@ -156,28 +150,27 @@ def read_bands(path: str | Path) -> Bands:
     return bands
 
 
-def _completed_traces(path: Path, signals: list[str], n: int | None = None
+def _completed_traces(f, path: Path, signals: list[str], n: int
                       ) -> dict[str, np.ndarray]:
-    """``{signal: (m, n)}`` traces of the completed scenarios, in scenario order."""
-    from .store import _result_rows, open_file
-    with open_file(path) as f:
-        rows = _result_rows(f)
-        done = {int(i) for i, s in zip(rows["scenario"], rows["status"], strict=True)
-                if s == "completed"}
-        g = f.get("traces")
-        if g is None:
-            raise ResultsError("the study file keeps no traces", path=str(path))
-        ids = g["scenario"][()]
-        counts = g["rows"][()]
-        length = n if n is not None else int(counts.max(initial=0))
-        pick = [j for j in np.argsort(ids, kind="stable")
-                if int(ids[j]) in done and int(counts[j]) == length]
-        out = {}
-        for s in signals:
-            if s not in g:
-                raise ResultsError(f"no traces of {s!r} in the study file", path=str(path))
-            data = g[s][()] if pick else np.zeros((0, length))
-            out[s] = data[pick, :length] if pick else data
+    """``{signal: (m, n)}`` traces of the completed scenarios of the open study file
+    ``f`` (at ``path``) that have ``n`` rows, in scenario order."""
+    from .store import _result_rows
+    rows = _result_rows(f)
+    done = {int(i) for i, s in zip(rows["scenario"], rows["status"], strict=True)
+            if s == "completed"}
+    g = f.get("traces")
+    if g is None:
+        raise ResultsError("the study file keeps no traces", path=str(path))
+    ids = g["scenario"][()]
+    counts = g["rows"][()]
+    pick = [j for j in np.argsort(ids, kind="stable")
+            if int(ids[j]) in done and int(counts[j]) == n]
+    out = {}
+    for s in signals:
+        if s not in g:
+            raise ResultsError(f"no traces of {s!r} in the study file", path=str(path))
+        data = g[s][()] if pick else np.zeros((0, n))
+        out[s] = data[pick, :n] if pick else data
     return out
 
 
@@ -193,7 +186,7 @@ def bands_from_file(path: str | Path, signals: list[str], levels, noise: dict[st
         j = int(np.argmax(counts))
         time = g["time"][j, :n]
         total = int(f.attrs.get("n_scenarios", len(counts)))
-    traces = _completed_traces(p, signals, n)
+        traces = _completed_traces(f, p, signals, n)
     m = next(iter(traces.values())).shape[0] if traces else 0
     return compute(time, traces, levels, noise, seed, units, n_failed=total - m)
 

@@ -40,7 +40,7 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -378,6 +378,20 @@ def open_file(path: str | Path) -> h5py.File:
         return h5py.File(p, "r", swmr=True)
     except OSError as err:
         raise ResultsError(f"cannot open in SWMR mode ({err})", path=str(p)) from err
+
+
+@contextlib.contextmanager
+def replaced_group(path: Path, name: str, what: str) -> Iterator[h5py.Group]:
+    """A new, empty group ``/name`` in the finished file ``path`` (replacing any old one),
+    for a record written after the study (bands, sensitivity indices); any failure is a
+    ResultsError "cannot write ``what``" naming the file."""
+    try:
+        with h5py.File(path, "r+", libver=LIBVER) as f:
+            if name in f:
+                del f[name]
+            yield f.create_group(name, track_order=True)
+    except (OSError, ValueError, RuntimeError) as err:
+        raise ResultsError(f"cannot write {what}: {err}", path=str(path)) from err
 
 
 def _check(f: h5py.File, p: Path) -> None:

@@ -203,7 +203,7 @@ def timeout_message(seconds: float | None, killed: bool = False) -> str:
 def _run_task(prepared: Prepared, task: Task, worker: str, clock: float) -> Outcome:
     from ..execution import run
     job = prepared.job
-    result = None
+    result = numbers = None
     try:
         params = _resolve_refs(task.parameters, prepared.paths)
         start = _resolve_refs(task.start, prepared.paths)
@@ -212,14 +212,16 @@ def _run_task(prepared: Prepared, task: Task, worker: str, clock: float) -> Outc
             result = run(topo, progress=False, keep_in_memory=True)
         else:
             result = prepared.simulation_for(params, start).run()
-        outputs = _outputs(job.outputs, result)
+        numbers = _numbers(result)  # once: for the outputs and the trace
+        outputs = _outputs(job.outputs, *numbers)
         outcome = Outcome(task.id, COMPLETED, outputs=outputs)
     except (Exception, SystemExit) as err:  # noqa: BLE001 - a failing scenario is data
-        result = getattr(err, "result", None)
+        result, numbers = getattr(err, "result", None), None
         outcome = Outcome(task.id, FAILED, error=describe(err),
                           outputs={o.name: float("nan") for o in job.outputs})
     if task.trace and result is not None:
-        outcome.trace = _trace(result, job.trace_signals)
+        outcome.trace = _trace(*(numbers if numbers is not None else _numbers(result)),
+                               job.trace_signals)
     outcome.wall_time = time.perf_counter() - clock
     outcome.worker = worker
     return outcome
@@ -241,15 +243,13 @@ def _numbers(result) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         c: df[c].to_numpy(dtype=np.float64) for c in df.columns if df[c].dtype != object}
 
 
-def _outputs(outputs: list, result) -> dict[str, float]:
-    t, columns = _numbers(result)
+def _outputs(outputs: list, t: np.ndarray, columns: dict[str, np.ndarray]
+             ) -> dict[str, float]:
     return {o.name: o.compute(t, [columns[s] for s in o.signals]) for o in outputs}
 
 
-def _trace(result, signals: list[str]) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
-    if result is None:
-        return None
-    t, columns = _numbers(result)
+def _trace(t: np.ndarray, columns: dict[str, np.ndarray], signals: list[str]
+           ) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
     if not len(t):
         return None
     return t.copy(), {s: columns[s].copy() for s in signals if s in columns}
