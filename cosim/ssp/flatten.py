@@ -56,8 +56,6 @@ ALLOWED = {
     ("element", "calculatedParameter", "system", "calculatedParameter"),
     ("element", "calculatedParameter", "system", "output"),
 }
-#: connector kinds that are parameters: their connections carry values at load time
-PARAMETER_KINDS = ("parameter", "structuralParameter")
 
 
 @dataclass
@@ -115,9 +113,6 @@ class Flat:
 
     def components(self) -> list[Owner]:
         return [o for o in self.owners.values() if not o.is_system]
-
-    def connector(self, port: Port) -> Connector | None:
-        return self.owners[port[0]].connectors.get(port[1])
 
 
 def node_name(path: tuple[str, ...]) -> str:
