@@ -26,7 +26,7 @@ from ..units import UnitError
 from ..variables import BOOLEAN, INTEGER, REAL, STRING
 from . import archive, flatten, parse
 from .bindings import Binder
-from .flatten import Flat, Owner, Port
+from .flatten import Flat, Owner, Port, article
 from .links import Link, compose
 from .model import INTEGER_TYPES, REAL_TYPES, Connector, Description
 
@@ -195,12 +195,12 @@ class Builder:
             where = path.edges[0].connection.where
             if source.kind not in ("output", "unspecified"):
                 self.problems.append(Problem(
-                    f"{'.'.join(path.source[0])}.{source.name} is {_a(source.kind)}: cosim "
+                    f"{'.'.join(path.source[0])}.{source.name} is {article(source.kind)}: cosim "
                     "connects outputs to inputs (parameters are set by bindings)", where))
                 continue
             if target.kind not in ("input", "unspecified"):
                 self.problems.append(Problem(
-                    f"{'.'.join(path.target[0])}.{target.name} is {_a(target.kind)}, not an "
+                    f"{'.'.join(path.target[0])}.{target.name} is {article(target.kind)}, not an "
                     "input", path.edges[-1].connection.where))
                 continue
             link, problem = compose(path, self.unit_of, self.enum_of)
@@ -320,10 +320,6 @@ def _same_type(ssp_type: str, var) -> bool:
     if ssp_type == "Enumeration" or var.fmi_type == "Enumeration":
         return ssp_type == var.fmi_type == "Enumeration"
     return _TYPE_KIND.get(ssp_type) == var.kind
-
-
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def load(path: str | Path, limits: archive.Limits | None = None) -> Topology:
