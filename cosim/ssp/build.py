@@ -44,6 +44,7 @@ class Builder:
         self.problems: list[Problem] = list(desc.problems)
         self.notes: list[str] = list(desc.notes)
         self.fmus: dict[tuple[str, ...], fmu_description.FMUInfo] = {}
+        self.fmi_variables: dict[tuple[str, ...], dict] = {}  # owner path -> name -> fmpy var
         self.files: dict[tuple[str, ...], Path] = {}
 
     # -- what each port is ---------------------------------------------------------------
@@ -71,9 +72,8 @@ class Builder:
 
     def enum_of(self, port: Port) -> dict[str, int] | None:
         owner = self.flat.owners[port[0]]
-        info = self.fmus.get(port[0])
-        if info is not None:
-            var = next((v for v in info.description.modelVariables if v.name == port[1]), None)
+        if port[0] in self.fmus:
+            var = self.fmi_variables[port[0]].get(port[1])
             declared = getattr(var, "declaredType", None) if var is not None else None
             items = getattr(declared, "items", None)
             return {i.name: int(i.value) for i in items} if items else None
@@ -82,11 +82,9 @@ class Builder:
             else None
 
     def variable_of(self, owner: Owner, name: str):
-        info = self.fmus.get(owner.path)
-        if info is None or owner.interface is None or name not in owner.interface:
+        if owner.path not in self.fmus or owner.interface is None or name not in owner.interface:
             return None
-        fmi_var = next((v for v in info.description.modelVariables if v.name == name), None)
-        return owner.interface[name], fmi_var
+        return owner.interface[name], self.fmi_variables[owner.path].get(name)
 
     def connector_of(self, owner: Owner, name: str) -> Connector | None:
         if name in owner.connectors:
@@ -141,6 +139,8 @@ class Builder:
             self.problems.append(Problem(f"component {comp.name!r}: {text}", comp.where))
             return
         self.fmus[owner.path], self.files[owner.path] = info, path
+        self.fmi_variables[owner.path] = {  # by name (the first of a name wins)
+            v.name: v for v in reversed(info.description.modelVariables)}
         owner.interface = info.interface
 
     def _in_package(self, name: str) -> str:
