@@ -267,8 +267,11 @@ class Builder:
         base = pkg.root / COSIM_FILES if (pkg.root / COSIM_FILES).is_dir() else pkg.root
         topo = Topology(desc.name or pkg.path.stem, description=desc.cosim.get("description", ""),
                         base_dir=base, source=str(pkg.path), run=run)
+        by_node: dict[str, list] = {}
+        for (node, var), a in assignments.items():
+            by_node.setdefault(node, []).append((var, a))
         for owner in self.flat.components():
-            self._node(topo, owner, assignments)
+            self._node(topo, owner, by_node.get(owner.node, []))
         for path, link in links:
             c = path.edges[-1].connection
             extra = {k: c.cosim[k] for k in ("delayed", "extrapolation") if k in c.cosim}
@@ -289,16 +292,16 @@ class Builder:
                                    "root": str(pkg.root)}
         return topo
 
-    def _node(self, topo: Topology, owner: Owner, assignments) -> None:
+    def _node(self, topo: Topology, owner: Owner, assignments: list) -> None:
+        """Add ``owner``'s node with its ``(variable, Assignment)`` pairs."""
         comp = owner.element
         parameters, start, located = {}, {}, {}
         block = comp.block or {}
         parameters.update(block.get("parameters", {}))
         start.update(block.get("start", {}))
-        for (node, var), a in assignments.items():
-            if node == owner.node:
-                (start if a.start else parameters)[var] = a.value
-                located[var] = a.where
+        for var, a in assignments:
+            (start if a.start else parameters)[var] = a.value
+            located[var] = a.where
         if comp.type == parse.BLOCK_TYPE:
             topo.add_block(owner.node, block.get("block", ""), parameters=parameters,
                            start=start, step=comp.step, where=comp.where,
