@@ -302,6 +302,11 @@ def convert(values, from_unit: str | UnitDef, to_unit: str | UnitDef, *,
             relative: bool = False):
     """``values`` (a float or numpy array; never modified) in ``to_unit``."""
     scale, offset = conversion(from_unit, to_unit, relative=relative)
+    return _affine(values, scale, offset)
+
+
+def _affine(values, scale: float, offset: float):
+    """``scale * values + offset``: a float for a number, else a new float array."""
     if isinstance(values, (int, float)) and not isinstance(values, bool):
         return scale * float(values) + offset
     return scale * np.asarray(values, dtype=float) + offset
@@ -341,9 +346,7 @@ class Display:
 
     def apply(self, values):
         """``values`` (float or array, never modified) in the display unit."""
-        if isinstance(values, (int, float)) and not isinstance(values, bool):
-            return self.scale * float(values) + self.offset
-        return self.scale * np.asarray(values, dtype=float) + self.offset
+        return _affine(values, self.scale, self.offset)
 
     def to_dict(self) -> dict[str, Any]:
         return {"unit": self.unit, "scale": self.scale, "offset": self.offset}

@@ -18,7 +18,6 @@ that died, are removed by the next extraction.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import posixpath
 import re
@@ -32,6 +31,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError
+from ..fmu.archive import sha256
 from .xmlio import Source
 
 SSD_NAME = "SystemStructure.ssd"
@@ -194,7 +194,7 @@ def extract(path: Path, limits: Limits) -> Path:
     """The folder holding the checked, extracted archive ``path`` (shared, see module)."""
     shown = str(path)
     try:
-        digest = _sha256(path)
+        digest = sha256(path)
     except OSError as err:
         raise ConfigError(f"cannot read: {err}", file=shown) from None
     top = cache_root()
@@ -252,11 +252,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -29,7 +29,7 @@ from .. import units
 from ..errors import Problem
 from ..units import UnitError
 from ..variables import BOOLEAN, INTEGER, REAL, STRING
-from .flatten import Flat, Owner, Port, downstream
+from .flatten import Flat, Owner, downstream
 from .links import EnumOf, UnitOf, compose
 from .model import REAL_TYPES, Binding, MappingEntry, Value
 
@@ -51,7 +51,6 @@ class Assignment:
 class _Target:
     owner: Owner
     name: str  # a component's variable, or a system's connector
-    port: bool = False
 
 
 class Binder:
@@ -103,7 +102,7 @@ class Binder:
         if not owner.is_system:
             known = owner.interface is None or name in owner.interface
             return [_Target(owner, name)] if known else []
-        found = [_Target(owner, name, port=True)] if name in owner.connectors else []
+        found = [_Target(owner, name)] if name in owner.connectors else []
         for child in owner.element.elements:
             prefix = child.name + "."
             if name.startswith(prefix):
@@ -116,18 +115,15 @@ class Binder:
     def assign(self, target: _Target, value: Value, entry: MappingEntry | None,
                set_units: dict) -> None:
         try:
-            if target.port:
+            if target.owner.is_system:  # a system's connector
                 self._through_port(target, value, entry, set_units)
             else:
-                x = self._mapped(value, entry, set_units, self._unit((target.owner.path,
-                                                                      target.name)))
+                x = self._mapped(value, entry, set_units, self.unit_of((target.owner.path,
+                                                                        target.name)))
                 self._set(target.owner, target.name, x, value)
         except (ValueError, UnitError) as err:
             where = entry.where if entry is not None else value.where
             self.problems.append(Problem(f"parameter {value.name!r}: {err}", where))
-
-    def _unit(self, port: Port):
-        return self.unit_of(port)
 
     def _mapped(self, value: Value, entry: MappingEntry | None, set_units: dict, target_unit):
         """The value in the target's unit (``target_unit``: (spec or None, relative)),
@@ -151,7 +147,7 @@ class Binder:
 
     def _through_port(self, target: _Target, value: Value, entry, set_units) -> None:
         port = (target.owner.path, target.name)
-        x = self._mapped(value, entry, set_units, self._unit(port))
+        x = self._mapped(value, entry, set_units, self.unit_of(port))
         paths = downstream(self.flat, port)
         if not paths:
             self.notes.append(f"{value.where}: parameter {value.name!r} sets connector "

@@ -26,7 +26,7 @@ from ..units import UnitError
 from ..variables import BOOLEAN, INTEGER, REAL, STRING
 from . import archive, flatten, parse
 from .bindings import Binder
-from .flatten import Flat, Owner, Port
+from .flatten import Flat, Owner, Port, article
 from .links import Link, compose
 from .model import INTEGER_TYPES, REAL_TYPES, Connector, Description
 
@@ -44,6 +44,7 @@ class Builder:
         self.problems: list[Problem] = list(desc.problems)
         self.notes: list[str] = list(desc.notes)
         self.fmus: dict[tuple[str, ...], fmu_description.FMUInfo] = {}
+        self.fmi_variables: dict[tuple[str, ...], dict] = {}  # owner path -> name -> fmpy var
         self.files: dict[tuple[str, ...], Path] = {}
 
     # -- what each port is ---------------------------------------------------------------
@@ -71,9 +72,8 @@ class Builder:
 
     def enum_of(self, port: Port) -> dict[str, int] | None:
         owner = self.flat.owners[port[0]]
-        info = self.fmus.get(port[0])
-        if info is not None:
-            var = next((v for v in info.description.modelVariables if v.name == port[1]), None)
+        if port[0] in self.fmus:
+            var = self.fmi_variables[port[0]].get(port[1])
             declared = getattr(var, "declaredType", None) if var is not None else None
             items = getattr(declared, "items", None)
             return {i.name: int(i.value) for i in items} if items else None
@@ -82,11 +82,9 @@ class Builder:
             else None
 
     def variable_of(self, owner: Owner, name: str):
-        info = self.fmus.get(owner.path)
-        if info is None or owner.interface is None or name not in owner.interface:
+        if owner.path not in self.fmus or owner.interface is None or name not in owner.interface:
             return None
-        fmi_var = next((v for v in info.description.modelVariables if v.name == name), None)
-        return owner.interface[name], fmi_var
+        return owner.interface[name], self.fmi_variables[owner.path].get(name)
 
     def connector_of(self, owner: Owner, name: str) -> Connector | None:
         if name in owner.connectors:
@@ -141,6 +139,8 @@ class Builder:
             self.problems.append(Problem(f"component {comp.name!r}: {text}", comp.where))
             return
         self.fmus[owner.path], self.files[owner.path] = info, path
+        self.fmi_variables[owner.path] = {  # by name (the first of a name wins)
+            v.name: v for v in reversed(info.description.modelVariables)}
         owner.interface = info.interface
 
     def _in_package(self, name: str) -> str:
@@ -195,12 +195,12 @@ class Builder:
             where = path.edges[0].connection.where
             if source.kind not in ("output", "unspecified"):
                 self.problems.append(Problem(
-                    f"{'.'.join(path.source[0])}.{source.name} is {_a(source.kind)}: cosim "
+                    f"{'.'.join(path.source[0])}.{source.name} is {article(source.kind)}: cosim "
                     "connects outputs to inputs (parameters are set by bindings)", where))
                 continue
             if target.kind not in ("input", "unspecified"):
                 self.problems.append(Problem(
-                    f"{'.'.join(path.target[0])}.{target.name} is {_a(target.kind)}, not an "
+                    f"{'.'.join(path.target[0])}.{target.name} is {article(target.kind)}, not an "
                     "input", path.edges[-1].connection.where))
                 continue
             link, problem = compose(path, self.unit_of, self.enum_of)
@@ -267,8 +267,11 @@ class Builder:
         base = pkg.root / COSIM_FILES if (pkg.root / COSIM_FILES).is_dir() else pkg.root
         topo = Topology(desc.name or pkg.path.stem, description=desc.cosim.get("description", ""),
                         base_dir=base, source=str(pkg.path), run=run)
+        by_node: dict[str, list] = {}
+        for (node, var), a in assignments.items():
+            by_node.setdefault(node, []).append((var, a))
         for owner in self.flat.components():
-            self._node(topo, owner, assignments)
+            self._node(topo, owner, by_node.get(owner.node, []))
         for path, link in links:
             c = path.edges[-1].connection
             extra = {k: c.cosim[k] for k in ("delayed", "extrapolation") if k in c.cosim}
@@ -289,16 +292,16 @@ class Builder:
                                    "root": str(pkg.root)}
         return topo
 
-    def _node(self, topo: Topology, owner: Owner, assignments) -> None:
+    def _node(self, topo: Topology, owner: Owner, assignments: list) -> None:
+        """Add ``owner``'s node with its ``(variable, Assignment)`` pairs."""
         comp = owner.element
         parameters, start, located = {}, {}, {}
         block = comp.block or {}
         parameters.update(block.get("parameters", {}))
         start.update(block.get("start", {}))
-        for (node, var), a in assignments.items():
-            if node == owner.node:
-                (start if a.start else parameters)[var] = a.value
-                located[var] = a.where
+        for var, a in assignments:
+            (start if a.start else parameters)[var] = a.value
+            located[var] = a.where
         if comp.type == parse.BLOCK_TYPE:
             topo.add_block(owner.node, block.get("block", ""), parameters=parameters,
                            start=start, step=comp.step, where=comp.where,
@@ -320,10 +323,6 @@ def _same_type(ssp_type: str, var) -> bool:
     if ssp_type == "Enumeration" or var.fmi_type == "Enumeration":
         return ssp_type == var.fmi_type == "Enumeration"
     return _TYPE_KIND.get(ssp_type) == var.kind
-
-
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def load(path: str | Path, limits: archive.Limits | None = None) -> Topology:

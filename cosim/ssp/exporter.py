@@ -45,6 +45,8 @@ from .build import COSIM_FILES
 from .parse import BLOCK_TYPE, FMU_TYPE
 
 SSV_NAME = "resources/parameters.ssv"
+#: the SSP 1.0 type of each cosim variable kind (connectors and SSV values)
+_SSP_TYPE = {REAL: "Real", INTEGER: "Integer", BOOLEAN: "Boolean", STRING: "String"}
 
 
 @dataclass
@@ -184,7 +186,8 @@ def _connectors(state: _State, comp, node: str) -> None:
     iface = state.report.nodes[node].interface
     driven = {c.target_var for c in state.topology.connections() if c.target_node == node}
     ports = [v for v in iface.outputs] + [v for v in iface.inputs if v.name in driven]
-    ports.sort(key=lambda v: list(iface.variables).index(v.name))
+    order = {name: k for k, name in enumerate(iface.variables)}
+    ports.sort(key=lambda v: order[v.name])
     if not ports:
         return
     holder = w.element(comp, w.SSD, "Connectors")
@@ -206,8 +209,7 @@ def _ssp_type(state: _State, node: str, v) -> tuple[str | None, str | None]:
         return "Enumeration", declared.name
     if v.fmi_type not in (None, "Real", "Float64", "Integer", "Int32", "Boolean", "String"):
         return None, None
-    return {REAL: "Real", INTEGER: "Integer", BOOLEAN: "Boolean",
-            STRING: "String"}[v.kind], None
+    return _SSP_TYPE[v.kind], None
 
 
 def _unit(state: _State, node: str, v) -> str | None:
@@ -346,8 +348,7 @@ def _parameter_values(state: _State) -> list[tuple[str, str, Any, str | None]]:
         iface = state.report.nodes[node].interface
         for var, value in [*data["parameters"].items(), *data["start"].items()]:
             v = iface[var]
-            kind = {REAL: "Real", INTEGER: "Integer", BOOLEAN: "Boolean",
-                    STRING: "String"}[v.kind]
+            kind = _SSP_TYPE[v.kind]
             values.append((f"{node}.{var}", kind, value,
                            _unit(state, node, v) if kind == "Real" else None))
     return values

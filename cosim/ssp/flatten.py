@@ -56,8 +56,8 @@ ALLOWED = {
     ("element", "calculatedParameter", "system", "calculatedParameter"),
     ("element", "calculatedParameter", "system", "output"),
 }
-#: connector kinds that are parameters: their connections carry values at load time
-PARAMETER_KINDS = ("parameter", "structuralParameter")
+#: every connector kind the table names (what an ``unspecified`` connector may be)
+_KINDS = {k for _, k, _, _ in ALLOWED} | {k for _, _, _, k in ALLOWED}
 
 
 @dataclass
@@ -116,9 +116,6 @@ class Flat:
     def components(self) -> list[Owner]:
         return [o for o in self.owners.values() if not o.is_system]
 
-    def connector(self, port: Port) -> Connector | None:
-        return self.owners[port[0]].connectors.get(port[1])
-
 
 def node_name(path: tuple[str, ...]) -> str:
     """The cosim node name of the component at ``path`` (see the module docstring)."""
@@ -173,8 +170,8 @@ def edges(flat: Flat, connector_of) -> None:
                     flat.incoming.setdefault(edge.target, []).append(edge)
 
 
-def _end(flat: Flat, path, element: str | None, name: str, c: Connection, connector_of):
-    """``(port, role, connector)`` of one end of connection ``c`` in system ``path``."""
+def _end(flat: Flat, path, element: str | None, name: str, connector_of):
+    """``(port, role, connector)`` of one end of a connection in system ``path``."""
     system = flat.owners[path]
     if element is None:
         conn = system.connectors.get(name)
@@ -205,9 +202,8 @@ def _names(connectors: dict) -> str:
 
 def _edge(flat: Flat, path, c: Connection, connector_of) -> Edge | None:
     try:
-        a_port, a_role, a = _end(flat, path, c.start_element, c.start_connector, c,
-                                 connector_of)
-        b_port, b_role, b = _end(flat, path, c.end_element, c.end_connector, c, connector_of)
+        a_port, a_role, a = _end(flat, path, c.start_element, c.start_connector, connector_of)
+        b_port, b_role, b = _end(flat, path, c.end_element, c.end_connector, connector_of)
     except _Bad as err:
         flat.problems.append(Problem(f"connection {_show(c)}: {err}", c.where))
         return None
@@ -216,20 +212,20 @@ def _edge(flat: Flat, path, c: Connection, connector_of) -> Edge | None:
     if _allowed(b_role, b.kind, a_role, a.kind):
         return Edge(b_port, a_port, c)
     flat.problems.append(Problem(
-        f"connection {_show(c)}: SSP does not allow a connection between {_a(a.kind)} of "
-        f"{'the system' if a_role == 'system' else 'an element'} and {_a(b.kind)} of "
+        f"connection {_show(c)}: SSP does not allow a connection between {article(a.kind)} of "
+        f"{'the system' if a_role == 'system' else 'an element'} and {article(b.kind)} of "
         f"{'the system' if b_role == 'system' else 'an element'}", c.where))
     return None
 
 
-def _a(kind: str) -> str:
+def article(kind: str) -> str:
+    """``kind`` with its indefinite article (``an input``, ``a parameter``)."""
     return f"an {kind}" if kind[:1] in "aeiou" else f"a {kind}"
 
 
 def _allowed(src_role: str, src_kind: str, dst_role: str, dst_kind: str) -> bool:
-    kinds = {k for _, k, _, _ in ALLOWED} | {k for _, _, _, k in ALLOWED}
-    sources = kinds if src_kind == "unspecified" else {src_kind}
-    targets = kinds if dst_kind == "unspecified" else {dst_kind}
+    sources = _KINDS if src_kind == "unspecified" else {src_kind}
+    targets = _KINDS if dst_kind == "unspecified" else {dst_kind}
     return any((src_role, s, dst_role, t) in ALLOWED for s in sources for t in targets)
 
 

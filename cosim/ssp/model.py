@@ -11,11 +11,6 @@ from typing import Any
 
 from ..units import UnitDef
 
-#: connector kinds that carry signals into an element, and out of one
-INPUT_KINDS = ("input",)
-OUTPUT_KINDS = ("output", "local", "constant", "calculatedParameter")
-PARAMETER_KINDS = ("parameter", "structuralParameter")
-
 #: SSP types (connectors, parameters) by the cosim kind they carry
 REAL_TYPES = ("Real", "Float64", "Float32")
 INTEGER_TYPES = ("Integer", "Int8", "UInt8", "Int16", "UInt16", "Int32", "UInt32", "Int64",

@@ -75,7 +75,3 @@ def errors(element, kind: str) -> list[tuple[int | None, str]]:
         path = getattr(err, "path", None)
         out.append((line, f"{reason}" + (f" (at {path})" if path else "")))
     return out
-
-
-def is_valid(element, kind: str) -> bool:
-    return not errors(element, kind)

@@ -74,10 +74,6 @@ class Affine:
     def of(cls, scale: float | Fraction, offset: float | Fraction) -> Affine:
         return cls(Fraction(scale), Fraction(offset))
 
-    @property
-    def identity(self) -> bool:
-        return self.a == 1 and self.b == 0
-
 
 def linear(t: Transformation) -> Affine:
     return Affine.of(t.factor, t.offset)

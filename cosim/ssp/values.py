@@ -120,9 +120,8 @@ def _text(t) -> str | None:
 def _convert(kind: str, text: str | None):
     if text is None:
         raise ValueError("no value")
-    if kind in REAL_TYPES:
-        return float(text.strip()) if text.strip() not in ("INF", "-INF", "NaN") \
-            else float(text.strip().replace("INF", "inf"))
+    if kind in REAL_TYPES:  # float reads xs:double's INF, -INF and NaN as they are
+        return float(text.strip())
     if kind in INTEGER_TYPES:
         return int(text.strip())
     if kind == "Boolean":

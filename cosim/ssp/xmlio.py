@@ -113,16 +113,12 @@ def child(element, namespace_: str, name: str):
 
 
 def attr_float(element, name: str, default: float | None = None) -> float | None:
-    """A double attribute (xs:double: ``INF``, ``-INF``, ``NaN`` too); ValueError if bad."""
+    """A double attribute (xs:double: ``INF``, ``-INF``, ``NaN`` too, which Python's
+    float reads as they are); ValueError if bad."""
     text = element.get(name)
     if text is None:
         return default
-    text = text.strip()
-    special = {"INF": float("inf"), "+INF": float("inf"), "-INF": float("-inf"),
-               "NaN": float("nan")}
-    if text in special:
-        return special[text]
-    return float(text)
+    return float(text.strip())
 
 
 def attr_bool(element, name: str, default: bool = False) -> bool:

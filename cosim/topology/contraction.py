@@ -56,8 +56,7 @@ class SystemView:
 
     def port(self, node: str, variable: str) -> tuple[str, str]:
         """``(system node, variable)`` of the user's ``node.variable``."""
-        target, prefix = self.place.get(node, (node, ""))
-        return target, prefix + variable
+        return _placed(self.place, node, variable)
 
     def key(self, key: str) -> str:
         """``"mass1.k"`` -> ``"mechanics.mass1.k"`` (keys of parameters and values)."""
@@ -66,6 +65,12 @@ class SystemView:
 
     def keys(self, values: dict[str, Any]) -> dict[str, Any]:
         return {self.key(k): v for k, v in values.items()}
+
+
+def _placed(place: dict[str, tuple[str, str]], node: str, variable: str) -> tuple[str, str]:
+    """``(system node, variable)`` of ``node.variable`` given where each member went."""
+    target, prefix = place.get(node, (node, ""))
+    return target, prefix + variable
 
 
 def system_view(topology: Topology, report: CheckReport) -> SystemView:
@@ -162,10 +167,8 @@ def _connections(view: Topology, topology: Topology, report: CheckReport, place
         src, dst = place.get(c.source_node), place.get(c.target_node)
         if src is not None and dst is not None and src[0] == dst[0]:
             continue  # inside a cluster
-        s_node, s_var = (src[0], src[1] + c.source_var) if src else (c.source_node,
-                                                                      c.source_var)
-        d_node, d_var = (dst[0], dst[1] + c.target_var) if dst else (c.target_node,
-                                                                      c.target_var)
+        s_node, s_var = _placed(place, c.source_node, c.source_var)
+        d_node, d_var = _placed(place, c.target_node, c.target_var)
         view.connect(f"{s_node}.{s_var}", f"{d_node}.{d_var}", gain=c.gain, offset=c.offset,
                      delayed=c.delayed, check_units=c.check_units,
                      extrapolation=c.extrapolation, where=c.where)
@@ -176,8 +179,7 @@ def _connections(view: Topology, topology: Topology, report: CheckReport, place
 def _events(view: Topology, topology: Topology, place) -> None:
     def rename(port: str) -> str:
         node, _, var = port.partition(".")
-        target, prefix = place.get(node, (node, ""))
-        return f"{target}.{prefix}{var}"
+        return ".".join(_placed(place, node, var))
 
     events = []
     for spec, where in topology.graph.graph["events"]:

@@ -417,7 +417,7 @@ class Topology:
         FMU the fallback and their parameters those the surrogate must have been
         trained with."""
         for name, artifact in replace.items():
-            data = self.graph.nodes.get(name) if name in self.graph else None
+            data = self.graph.nodes.get(name)
             if data is None or data["kind"] != "fmu":
                 what = "no such node" if data is None else f"a {data['kind']} node"
                 self.graph.graph["problems"].append(Problem(

@@ -123,7 +123,7 @@ def recorded(topology, interfaces: dict[str, Interface], kinds: dict[str, str]
                                  f"{', '.join(v.name for v in locals_)}")
             chosen += _keep(node, outputs, notes)
         return chosen, [], notes
-    problems, chosen = [], []
+    problems, chosen, seen = [], [], set()
     for pattern in patterns:
         exact = not any(ch in pattern for ch in "*?")
         hits = [(node, v) for node in topology.nodes if node in interfaces
@@ -135,7 +135,8 @@ def recorded(topology, interfaces: dict[str, Interface], kinds: dict[str, str]
                                     "or an input in full)", where))
         for node, var in hits:
             for pair in _keep(node, [var], notes):
-                if pair not in chosen:
+                if pair not in seen:
+                    seen.add(pair)
                     chosen.append(pair)
     return chosen, problems, notes
 
