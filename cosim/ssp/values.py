@@ -26,6 +26,9 @@ def read_units(element, source: xmlio.Source) -> tuple[dict[str, UnitDef], list[
     problems: list[Problem] = []
     for u in xmlio.children(element, xmlio.SSC, "Unit"):
         name, where = u.get("name", ""), source.at(u)
+        if name in units:  # the schema's uniqueness rule: the file means one of them
+            problems.append(Problem(f"unit {name!r} is defined twice", where))
+            continue
         base = xmlio.child(u, xmlio.SSC, "BaseUnit")
         try:
             if base is None:
@@ -36,8 +39,6 @@ def read_units(element, source: xmlio.Source) -> tuple[dict[str, UnitDef], list[
                                   Fraction(base.get("offset", "0").strip()))
         except ValueError as err:
             problems.append(Problem(f"{xmlio.describe(u)}: {err}", where))
-        if list(units).count(name) > 1:
-            problems.append(Problem(f"unit {name!r} is defined twice", where))
     return units, problems
 
 

@@ -51,6 +51,13 @@ CORPUS = {
                'kind="output"><ssc:Real unit="zorkmid/s"/></ssd:Connector>'
                '</ssd:Connectors>'),
         ["connector 'speed': unknown unit 'zorkmid/s'"], 'name="speed"'),
+    "unit defined twice": (
+        system(gain("a", Y)).replace(
+            "</ssd:SystemStructureDescription>",
+            '<ssd:Units><ssc:Unit name="km"><ssc:BaseUnit m="1" factor="1000"/></ssc:Unit>\n'
+            '<ssc:Unit name="km"><ssc:BaseUnit m="1" factor="1"/></ssc:Unit></ssd:Units>\n'
+            "</ssd:SystemStructureDescription>"),
+        ["unit 'km' is defined twice"], '<ssc:Unit name="km"><ssc:BaseUnit m="1" factor="1"/>'),
     "mismatched types": (
         system(gain("a", Y) + gain("b", '<ssd:Connector name="u" kind="input">'
                                         '<ssc:Boolean/></ssd:Connector>'),
