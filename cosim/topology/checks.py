@@ -210,15 +210,15 @@ def _check_fixed_steps(topology, infos: dict[str, NodeInfo], report: CheckReport
     """A block that can take one step only (a surrogate) gets that step every time."""
     run = topology.run
     for name, info in infos.items():
-        h = getattr(info, "fixed_step", None)
+        h = info.fixed_step
         if h is None:
             continue
         data = topology.graph.nodes[name]
         where = data.get("where") or topology.source or ""
         step = data.get("step") or run.step
-        why = None
-        if topology.cluster_of(name) is not None:
-            why = f"cluster {topology.cluster_of(name)} integrates it with variable steps"
+        why, cluster = None, topology.cluster_of(name)
+        if cluster is not None:
+            why = f"cluster {cluster} integrates it with variable steps"
         elif not math.isclose(step, h, rel_tol=1e-9, abs_tol=1e-9):
             why = f"its step is {step:g} s"
         elif run.adaptive is not None:
@@ -244,7 +244,7 @@ def _check_time_ranges(topology, infos: dict[str, NodeInfo], report: CheckReport
     cover the whole run."""
     run = topology.run
     for name, info in infos.items():
-        span = getattr(info, "time_range", None)
+        span = info.time_range
         if span is None or (span[0] <= run.start and run.stop <= span[1]):
             continue
         data = topology.graph.nodes[name]

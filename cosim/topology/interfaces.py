@@ -98,10 +98,8 @@ def block_class(topology, source: Any, node: str | None = None) -> type:
     from ..blocks.registry import resolve_block
     if isinstance(source, type):
         return source
-    dirs = [topology.base_dir]
-    if node is not None and topology.node_dir(node) != topology.base_dir:
-        dirs.insert(0, topology.node_dir(node))
-    return resolve_block(source, dirs)
+    first = topology.node_dir(node) if node is not None else topology.base_dir
+    return resolve_block(source, list(dict.fromkeys([first, topology.base_dir])))
 
 
 def _describe_block(topology, name: str, data: dict) -> NodeInfo:
