@@ -9,16 +9,18 @@ of every other kind fitted on 60 trajectories of the cached excitation study
 (out/surrogates/rack_excitation.h5, made by topologies/surrogates/make_rack_surrogate.py),
 cached in out/surrogates/bench/.
 
-Study: topologies/surrogates/mc_detailed.yaml (the flagship with RackDetailed, 20 Latin
-hypercube samples of 24 h) and mc_surrogate.yaml (the same with the surrogates), both on
-``--workers`` local processes. The RackDetailed study takes most of an hour on two
-cores: its study file (out/surrogates/mc_detailed.h5) is reused when complete and its
-wall time read from the file (``--rerun-detailed`` runs it again); the surrogate study
-runs ``--study-repeats`` times. Compares the peak CPU temperature quantiles (paired by
-scenario) with the surrogate's stated T_cpu error (its 90 % interval half-width) and
-draws docs/surrogates_mc.png.
+Studies: topologies/surrogates/mc_detailed.yaml (the flagship with RackDetailed, 20 Latin
+hypercube samples of 24 h) and mc_surrogate.yaml (the same with the surrogates), on
+``--workers`` local processes. Speed: the first ``--scenarios`` samples of each, run
+alternately ``--study-repeats`` times in memory, the ratio taken per repetition.
+Accuracy: the 20-sample studies; the RackDetailed one (about 10 minutes on two idle
+cores) is reused from out/surrogates/mc_detailed.h5 when complete (``--rerun-detailed``
+runs it again). Compares the peak CPU temperature quantiles (paired by scenario) with
+the surrogate's stated T_cpu error (its 90 % interval half-width) and draws
+docs/surrogates_mc.png.
 
-    python -m bench surrogate [--repeats 5] [--workers 2] [--study-repeats 3] [--no-study]
+    python -m bench surrogate [--repeats 5] [--workers 2] [--study-repeats 5]
+                              [--scenarios 4] [--no-study] [--rerun-detailed]
 """
 
 from __future__ import annotations
@@ -172,25 +174,52 @@ def study_wall(path: Path) -> float | None:
     return (t1 - t0).total_seconds()
 
 
-def monte_carlo(workers: int, repeats: int, rerun: bool) -> dict:
+STUDIES = ROOT / "topologies" / "surrogates"
+
+
+def _first(name: str, k: int):
+    """The study ``name`` (mc_detailed / mc_surrogate) with its first ``k`` samples."""
+    import yaml
+
+    import cosim.studies as cs
+    data = yaml.safe_load((STUDIES / f"{name}.yaml").read_text())
+    data["samples"]["n"] = k
+    return cs.study_from_spec(data, base_dir=STUDIES)
+
+
+def study_speed(workers: int, repeats: int, scenarios: int) -> dict:
+    """Interleaved: the RackDetailed study, then the surrogate study, ``repeats`` times,
+    each on the first ``scenarios`` samples, in memory; ratio per repetition."""
+    import cosim.studies as cs
+    detailed, surrogate = _first("mc_detailed", scenarios), _first("mc_surrogate", scenarios)
+    walls: dict[str, list[float]] = {"detailed": [], "surrogate": []}
+    for _ in range(repeats):
+        for key, study in (("detailed", detailed), ("surrogate", surrogate)):
+            clock = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                df = cs.sweep(study, workers=workers)
+            walls[key].append(time.perf_counter() - clock)
+            assert (df["status"] == "completed").all(), df["error"]
+    ratios = [d / s for d, s in zip(walls["detailed"], walls["surrogate"], strict=True)]
+    return {"scenarios": scenarios, "repeats": repeats, "detailed_wall_s": walls["detailed"],
+            "surrogate_wall_s": walls["surrogate"], "speedup_median": statistics.median(ratios),
+            "speedup_min": min(ratios), "speedup_max": max(ratios)}
+
+
+def monte_carlo(workers: int, rerun: bool) -> dict:
+    """The 20-scenario studies compared (peak CPU quantiles); the RackDetailed one is
+    reused from its file when complete."""
     import cosim.studies as cs
     from cosim.surrogates.artifact import load
     detailed_file = OUT / "mc_detailed.h5"
-    wall_d = None if rerun or not detailed_file.exists() else study_wall(detailed_file)
-    cached = wall_d is not None
-    if not cached:
-        clock = time.perf_counter()
-        cs.sweep(ROOT / "topologies/surrogates/mc_detailed.yaml", detailed_file,
-                 workers=workers, overwrite=True, progress=True)
-        wall_d = time.perf_counter() - clock
-    walls = []
-    for i in range(repeats):
-        clock = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cs.sweep(ROOT / "topologies/surrogates/mc_surrogate.yaml", OUT / "mc_surrogate.h5",
-                     workers=workers, overwrite=True, progress=i == 0)
-        walls.append(time.perf_counter() - clock)
+    if rerun or not detailed_file.exists() or study_wall(detailed_file) is None:
+        cs.sweep(STUDIES / "mc_detailed.yaml", detailed_file, workers=workers,
+                 overwrite=True, progress=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs.sweep(STUDIES / "mc_surrogate.yaml", OUT / "mc_surrogate.h5", workers=workers,
+                 overwrite=True)
     det = cs.read_study(detailed_file)
     sur = cs.read_study(OUT / "mc_surrogate.h5")
     art = load(ARTIFACT)
@@ -199,10 +228,7 @@ def monte_carlo(workers: int, repeats: int, rerun: bool) -> dict:
     qs = [0.05, 0.25, 0.5, 0.75, 0.95]
     qa, qb = np.quantile(a, qs), np.quantile(b, qs)
     _figure(a, b, qs, qa, qb, stated)
-    return {"workers": workers, "scenarios": len(det), "detailed_wall_s": wall_d,
-            "detailed_cached": cached, "surrogate_wall_s": walls,
-            "speedup_median": wall_d / statistics.median(walls),
-            "speedup_min": wall_d / max(walls), "speedup_max": wall_d / min(walls),
+    return {"workers": workers, "scenarios": len(det),
             "completed": [int((det.status == "completed").sum()),
                           int((sur.status == "completed").sum())],
             "quantiles": qs, "peak_cpu_detailed_degC": qa.tolist(),
@@ -248,7 +274,10 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="python -m bench surrogate")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--study-repeats", type=int, default=3)
+    p.add_argument("--study-repeats", type=int, default=5,
+                   help="interleaved repetitions of the timed studies")
+    p.add_argument("--scenarios", type=int, default=4,
+                   help="scenarios of each timed study (the first of the 20)")
     p.add_argument("--no-study", action="store_true")
     p.add_argument("--rerun-detailed", action="store_true")
     args = p.parse_args(argv)
@@ -265,15 +294,19 @@ def main(argv: list[str]) -> int:
         print(f"  {r['node']:<34}{r['loop']:<10}{r['us_per_step']:>12.2f}   "
               f"{r['rackdetailed_over_this']:>10.0f}x ({r['ratio_min']:.0f}-{r['ratio_max']:.0f})")
     if not args.no_study:
-        mc = monte_carlo(args.workers, args.study_repeats, args.rerun_detailed)
+        speed = study_speed(args.workers, args.study_repeats, args.scenarios)
+        result["study_speed"] = speed
+        print(f"Monte Carlo speed: {speed['scenarios']} scenarios of 24 h on {args.workers} "
+              f"workers, {speed['repeats']} interleaved repetitions (medians, min-max):")
+        for key, name in (("detailed_wall_s", "RackDetailed"), ("surrogate_wall_s",
+                                                                "surrogates")):
+            w = speed[key]
+            print(f"  {name:<13}{statistics.median(w):10.2f} s ({min(w):.2f}-{max(w):.2f})")
+        print(f"  speed-up     {speed['speedup_median']:10.1f} x ({speed['speedup_min']:.1f}-"
+              f"{speed['speedup_max']:.1f}, per repetition)")
+        mc = monte_carlo(args.workers, args.rerun_detailed)
         result["study"] = mc
-        cached = " (cached study file)" if mc["detailed_cached"] else ""
-        print(f"Monte Carlo, {mc['scenarios']} scenarios of 24 h on {mc['workers']} workers:")
-        print(f"  RackDetailed  {mc['detailed_wall_s']:10.1f} s{cached}")
-        print(f"  surrogates    {statistics.median(mc['surrogate_wall_s']):10.1f} s (median of "
-              f"{len(mc['surrogate_wall_s'])})")
-        print(f"  speed-up      {mc['speedup_median']:10.1f} x (min {mc['speedup_min']:.1f}, "
-              f"max {mc['speedup_max']:.1f})")
+        print(f"Monte Carlo accuracy, {mc['scenarios']} scenarios of 24 h:")
         print("  peak CPU quantiles [degC]   " + "  ".join(f"{q:>6.0%}" for q in mc["quantiles"]))
         for key, name in (("peak_cpu_detailed_degC", "RackDetailed"),
                           ("peak_cpu_surrogate_degC", "surrogates")):
