@@ -11,9 +11,9 @@ here). Life cycle, as the cluster drives it (FMI 2.0 ch. 3.2, FMI 3.0 ch. 3.2)::
     exit_initialization()                 -> Event Mode
     enter_event_mode(), update_discrete() ...  the event iteration (also the initial one)
     enter_continuous_time_mode()
-    per right-hand-side evaluation:
-        set_time(t), set_states(), <outputs and inputs of the cluster's connections>,
-        get_derivatives() [, get_indicators()]
+    per right-hand-side evaluation (the closures of hot_calls()):
+        place(t) (time and states), <outputs and inputs of the cluster's connections>,
+        derivatives() [, indicators()]
     completed_integrator_step()           where the FMU needs it
     save_state() / restore_state(s)       FMU state get/set (canGetAndSetFMUState)
 
@@ -153,25 +153,9 @@ class MEMember:
 
         return place, derivatives, indicators
 
-    def set_time(self, t: float) -> None:
-        self.time = t
-        self._checked(self._set_time, t)
-
-    def set_states(self) -> None:
-        if self.nx:
-            self._checked(self._set_x, self._px, self.nx)
-
     def get_states(self) -> None:
         if self.nx:
             self._checked(self._get_x, self._px, self.nx)
-
-    def get_derivatives(self) -> None:
-        if self.nx:
-            self._checked(self._get_dx, self._pdx, self.nx)
-
-    def get_indicators(self) -> None:
-        if self.nz:
-            self._checked(self._get_z, self._pz, self.nz)
 
     def nominals(self) -> np.ndarray:
         if self.nx:
@@ -351,10 +335,6 @@ class ME3Member(MEMember, FMI3Subsystem):
     @staticmethod
     def _args(g) -> tuple:
         return g.vr, g.n_vr, g.ptr, g.n
-
-    def exit_initialization(self):
-        self.guarded("fmi3ExitInitializationMode", self.fmu.exitInitializationMode,
-                     time=self.time)
 
     def update_discrete(self) -> tuple[bool, bool, bool, float | None]:
         """One ``fmi3UpdateDiscreteStates``: (needs another, terminate, states changed,
