@@ -38,12 +38,11 @@ from ..errors import FMUError, SubsystemError
 from ..fmu import cache
 from ..integrators.base import RecoverableRhs
 from ..protocol import Capabilities
-from .base import Subsystem
 from .fmi2 import _CTYPES as _CTYPES2
 from .fmi2 import _GETTERS, _SETTERS, FMI2Subsystem, _kind, _register_log, _shared_callbacks
 from .fmi3 import _CTYPES as _CTYPES3
 from .fmi3 import FMI3Subsystem, _c_type_name
-from .fmu_common import FMULog, TolerantLoading
+from .fmu_common import TolerantLoading
 
 WARNING, DISCARD = 1, 2
 
@@ -67,24 +66,17 @@ class MEMember:
     fmu: Any
 
     def __init__(self, name: str, info):
-        Subsystem.__init__(self, name, info.interface)
-        self.info = info
-        self.log = FMULog()
-        self.folder = None
-        self.fmu = None
-        self.instantiated = False
-        self._in: list = []
-        self._out: list = []
-        self._obj_get: list = []
-        self._obj_set: list = []
-        self._has_objects = False  # members exchange numbers only
+        super().__init__(name, info)  # the adapter's fields (FMUSubsystem)
         md, me = info.description, info.model_exchange
         self.nx = int(md.numberOfContinuousStates or 0)
         self.nz = int(md.numberOfEventIndicators or 0)
         self.needs_completed_step = bool(getattr(me, "needsCompletedIntegratorStep", False))
-        can = bool(getattr(me, "canGetAndSetFMUstate", False))
-        self.capabilities = Capabilities(can_roll_back=can, has_event_mode=True)
         self.events_used = False  # the CS adapters' event mode flag: not for members
+
+    @staticmethod
+    def _capabilities(info) -> Capabilities:
+        can = bool(getattr(info.model_exchange, "canGetAndSetFMUstate", False))
+        return Capabilities(can_roll_back=can, has_event_mode=True)
 
     def load(self, make_fmu) -> None:
         private = bool(getattr(self.info.model_exchange, "canBeInstantiatedOnlyOncePerProcess",
