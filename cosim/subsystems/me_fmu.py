@@ -39,7 +39,7 @@ from ..fmu import cache
 from ..integrators.base import RecoverableRhs
 from ..protocol import Capabilities
 from .fmi2 import _CTYPES as _CTYPES2
-from .fmi2 import _GETTERS, _SETTERS, FMI2Subsystem, _kind, _register_log, _shared_callbacks
+from .fmi2 import _GETTERS, _SETTERS, FMI2Subsystem, _kind
 from .fmi3 import _CTYPES as _CTYPES3
 from .fmi3 import FMI3Subsystem, _c_type_name
 from .fmu_common import TolerantLoading
@@ -227,17 +227,8 @@ class ME2Member(MEMember, FMI2Subsystem):
     GETTERS, SETTERS = _GETTERS, _SETTERS
 
     def instantiate(self) -> None:
-        md = self.info.description
-        self.load(lambda folder: FMU2ModelTolerant(
-            guid=md.guid, unzipDirectory=folder,
-            modelIdentifier=md.modelExchange.modelIdentifier,
-            instanceName=_register_log(self.name, self.log)))
-        try:
-            self.fmu.instantiate(callbacks=_shared_callbacks(), loggingOn=False)
-        except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
-            raise SubsystemError(f"fmi2Instantiate (model exchange) failed: {err} "
-                                 f"{self.log.last()}".strip(), node=self.name) from None
-        self.instantiated = True
+        self._instantiate(FMU2ModelTolerant, self.info.description.modelExchange,
+                          "fmi2Instantiate (model exchange)")
         self._bind_calls()
 
     def _bind_calls(self) -> None:
@@ -284,21 +275,8 @@ class ME3Member(MEMember, FMI3Subsystem):
     SETTERS = {k: f"fmi3Set{k}" for k in _CTYPES3}
 
     def instantiate(self) -> None:
-        md = self.info.description
-
-        def log_message(env, status, category, message):
-            self.log.add(status, category, message)
-
-        self._logger_ref = log_message
-        self.load(lambda folder: FMU3ModelTolerant(
-            guid=md.instantiationToken, unzipDirectory=folder,
-            modelIdentifier=md.modelExchange.modelIdentifier, instanceName=self.name))
-        try:
-            self.fmu.instantiate(visible=False, loggingOn=False, logMessage=log_message)
-        except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
-            raise SubsystemError(f"fmi3InstantiateModelExchange failed: {err} "
-                                 f"{self.log.last()}".strip(), node=self.name) from None
-        self.instantiated = True
+        self._instantiate(FMU3ModelTolerant, self.info.description.modelExchange,
+                          "fmi3InstantiateModelExchange")
         # the FMU's own counts: array states count their elements (the description
         # lists variables)
         self.nx = self.guarded("fmi3GetNumberOfContinuousStates",
