@@ -18,6 +18,8 @@ row-major, and named ``y[2]`` or ``A[1,2]`` (1-based, as FMI's structured names)
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -82,10 +84,7 @@ class Variable:
     @property
     def size(self) -> int:
         """Number of values: 1 for a scalar, the product of the shape for an array."""
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
     @property
     def channel(self) -> str | None:
@@ -98,10 +97,7 @@ class Variable:
 
     def element_names(self) -> list[str]:
         """``[name]`` for a scalar; ``name[1]``, ``name[2]``, ... (row-major) for arrays."""
-        if not self.shape:
-            return [self.name]
-        return [f"{self.name}[{','.join(str(i + 1) for i in index)}]"
-                for index in _indices(self.shape)]
+        return element_names(self.name, self.shape) if self.shape else [self.name]
 
     def flat_index(self, index: tuple[int, ...]) -> int:
         """Position of the element ``index`` (1-based) in the flattened array; raises
@@ -126,11 +122,11 @@ class Variable:
         return self.kind in (INTEGER, BOOLEAN) or self.variability in ("discrete", "constant")
 
 
-def _indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    out: list[tuple[int, ...]] = [()]
-    for d in shape:
-        out = [prefix + (i,) for prefix in out for i in range(d)]
-    return out
+def element_names(name: str, shape: tuple[int, ...]) -> list[str]:
+    """Names of an array's elements, row-major and 1-based: ``name[1]``, ``name[2]``,
+    ... or ``name[1,1]``, ``name[1,2]``, ..."""
+    return [f"{name}[{','.join(str(i + 1) for i in index)}]"
+            for index in itertools.product(*(range(d) for d in shape))]
 
 
 def split_element(port: str) -> tuple[str, tuple[int, ...] | None]:

@@ -84,7 +84,10 @@ def extract(path: str | Path, sha256: str, *, private: bool = False) -> Path:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        (_private.append(folder) if private else _shared.__setitem__(sha256, folder))
+        if private:
+            _private.append(folder)
+        else:
+            _shared[sha256] = folder
         return folder
 
 

@@ -267,8 +267,7 @@ def resized(interface: Interface, parameters: dict) -> Interface:
     values than their start (``parameters``: the node's parameter values)."""
     sizes = {v.name: _int(parameters.get(v.name, v.start)) for v in interface.variables.values()
              if v.causality == "structuralParameter"}
-    if not sizes or not any(v.name in parameters for v in interface.variables.values()
-                            if v.causality == "structuralParameter"):
+    if not any(name in parameters for name in sizes):
         return interface
     return Interface({name: replace(v, shape=shape_of(v.dimensions, sizes))
                       if v.dimensions else v for name, v in interface.variables.items()})

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -98,6 +98,11 @@ class SolverOptions:
     def abs_tol(self) -> float:
         return self.rtol * 1e-2 if self.atol is None else self.atol
 
+    def scaled_atol(self, nominals: np.ndarray) -> np.ndarray:
+        """The absolute tolerance of each state, scaled by its nominal value (states
+        without a positive nominal keep the plain tolerance)."""
+        return self.abs_tol * np.abs(np.where(nominals > 0, nominals, 1.0))
+
     def as_dict(self) -> dict:
         return {"solver": self.solver, "rtol": self.rtol, "atol": self.abs_tol,
                 "max_step": self.max_step}
@@ -110,7 +115,6 @@ class Stats:
     steps: int = 0
     resets: int = 0
     roots: int = 0
-    extra: dict = field(default_factory=dict)
 
 
 StepDone = Callable[[float, np.ndarray], bool]

@@ -115,7 +115,7 @@ class CVodeIntegrator(Integrator):
     def _set_tolerances(self, nominals: np.ndarray | None) -> None:
         atol = np.full(self.nv, self.options.abs_tol)
         if nominals is not None and self.problem.n:
-            atol[:self.problem.n] *= np.abs(np.where(nominals > 0, nominals, 1.0))
+            atol[:self.problem.n] = self.options.scaled_atol(nominals)
         ctypes.memmove(self.abstol_data, atol.ctypes.data, self.nv * _SIZE)
         self._check(self.f.CVodeSVtolerances(self.mem, self.options.rtol, self.abstol),
                     "CVodeSVtolerances")

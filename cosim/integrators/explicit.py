@@ -71,7 +71,7 @@ class ExplicitIntegrator(Integrator):
         self.x[:self.n] = x0
         self.t = t0
         if nominals is not None and self.n:
-            self.atol = self.options.abs_tol * np.abs(np.where(nominals > 0, nominals, 1.0))
+            self.atol = self.options.scaled_atol(nominals)
         self.solver = None
         if self.problem.nz:
             self.problem.indicators(t0, self.x[:self.n], self.z)

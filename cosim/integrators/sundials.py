@@ -64,10 +64,8 @@ _PROTOTYPES = {
     "CVodeSetMaxStep": ("cvode", c_int, [c_void_p, realtype]),
     "CVodeSetMaxNumSteps": ("cvode", c_int, [c_void_p, c_long]),
     "CVodeSetStopTime": ("cvode", c_int, [c_void_p, realtype]),
-    "CVodeClearStopTime": ("cvode", c_int, [c_void_p]),
     "CVodeSetNoInactiveRootWarn": ("cvode", c_int, [c_void_p]),
     "CVode": ("cvode", c_int, [c_void_p, realtype, c_void_p, POINTER(realtype), c_int]),
-    "CVodeGetRootInfo": ("cvode", c_int, [c_void_p, POINTER(c_int)]),
     "CVodeGetNumSteps": ("cvode", c_int, [c_void_p, POINTER(c_long)]),
     "CVodeFree": ("cvode", None, [POINTER(c_void_p)]),
 }

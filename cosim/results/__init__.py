@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Result", "RunData", "Termination", "plot", "read"]
-
-_LAZY = ("Result", "RunData", "Termination", "plot", "read")
+__all__ = ["Result", "RunData", "Termination", "plot", "read"]  # imported lazily
 
 
 def __getattr__(name: str) -> Any:
@@ -35,4 +33,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(__all__))

@@ -21,7 +21,6 @@ shuffle filters only.
 
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -188,13 +187,6 @@ def numeric_series_names(f: h5py.File) -> list[str]:
     """The scalar numeric signals (what the regression tube compares)."""
     return [name for name in series_names(f)
             if f[name].ndim == 1 and f[name].dtype.kind in "fiub"]
-
-
-def element_names(name: str, shape: tuple[int, ...]) -> list[str]:
-    """Column names of an array signal's elements, row-major and 1-based:
-    ``name[1]``, ``name[2]``, ... or ``name[1,1]``, ``name[1,2]``, ..."""
-    return [f"{name}[{','.join(str(i + 1) for i in index)}]"
-            for index in itertools.product(*(range(d) for d in shape))]
 
 
 # -- opening ---------------------------------------------------------------------------------

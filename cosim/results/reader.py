@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..errors import ResultsError
 from ..units import Display
+from ..variables import element_names
 from .layout import (
     EVENTS,
     META,
@@ -29,7 +30,6 @@ from .layout import (
     TIME,
     attrs_of,
     check_layout,
-    element_names,
     open_result,
     py,
     read_group,

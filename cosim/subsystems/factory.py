@@ -24,13 +24,19 @@ def make_subsystem(topology, name: str, info: NodeInfo) -> Subsystem:
         sub = cls(name, info.fmu, info.interface)
         sub.configure(data["parameters"], data["start"])
         return sub
-    build = block_factory(info.block_class, info.home or topology.base_dir)
-    try:
-        block = build(**data["parameters"])
-    except ConfigError as err:
-        raise ConfigError(f"node {name}: {err}", file=data.get("where") or None) from None
+    block, build = _block(topology, name, info, data["parameters"], data.get("where"))
     return BlockSubsystem(name, block, data["start"], factory=build,
                           parameters=data["parameters"])
+
+
+def _block(topology, name: str, info, parameters: dict, where: str | None):
+    """Node ``name``'s block built from ``parameters``, and the factory that built it
+    (what the constructor raises: one ConfigError naming the node)."""
+    build = block_factory(info.block_class, info.home or topology.base_dir)
+    try:
+        return build(**parameters), build
+    except ConfigError as err:
+        raise ConfigError(f"node {name}: {err}", file=where or None) from None
 
 
 def _cluster(topology, name: str, info) -> Subsystem:
@@ -49,11 +55,7 @@ def _cluster(topology, name: str, info) -> Subsystem:
             continue
         prefix = plan.prefix(m)
         own = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
-        build = block_factory(member.block_class, member.home or topology.base_dir)
-        try:
-            block = build(**own)
-        except ConfigError as err:
-            raise ConfigError(f"node {m}: {err}", file=plan.where or None) from None
+        block, build = _block(topology, m, member, own, plan.where)
         members[m] = BlockMember(m, block, factory=build, parameters=own)
     return ClusterSubsystem(name, info.interface, members,
                             {m: plan.prefix(m) for m in plan.members}, info.internal,

@@ -97,20 +97,26 @@ class FMI2Subsystem(FMUSubsystem):
     FLOAT_KEY, NATIVE_KIND = REAL, "fmi2"
 
     def instantiate(self) -> None:
+        self._instantiate(FMU2SlaveTolerant, self.info.description.coSimulation,
+                          "fmi2Instantiate")
+        self._status = ctypes.c_int()
+        self._last_time = ctypes.c_double()
+        self._bind_calls()
+
+    def _instantiate(self, cls, interface, call: str) -> None:
+        """Load the library with fmpy's ``cls`` for ``interface`` (the model
+        description's co-simulation or model-exchange element) and instantiate;
+        ``call`` names the instantiation in messages."""
         md = self.info.description
-        self.load(lambda folder: FMU2SlaveTolerant(
-            guid=md.guid, unzipDirectory=folder,
-            modelIdentifier=md.coSimulation.modelIdentifier,
+        self.load(lambda folder: cls(
+            guid=md.guid, unzipDirectory=folder, modelIdentifier=interface.modelIdentifier,
             instanceName=_register_log(self.name, self.log)))
         try:
             self.fmu.instantiate(callbacks=_shared_callbacks(), loggingOn=False)
         except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
-            raise SubsystemError(f"fmi2Instantiate failed: {err} {self.log.last()}".strip(),
+            raise SubsystemError(f"{call} failed: {err} {self.log.last()}".strip(),
                                  node=self.name) from None
         self.instantiated = True
-        self._status = ctypes.c_int()
-        self._last_time = ctypes.c_double()
-        self._bind_calls()
 
     def initialize(self, start: float, stop: float | None) -> None:
         self.time = start

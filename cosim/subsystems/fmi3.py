@@ -70,26 +70,33 @@ class FMI3Subsystem(FMUSubsystem):
     early_return = False
 
     def instantiate(self) -> None:
+        self.events_used = self.event_mode and self.capabilities.has_event_mode
+        early = self.events_used and self.early_return and self.capabilities.may_return_early
+        self._instantiate(FMU3SlaveTolerant, self.info.description.coSimulation,
+                          "fmi3InstantiateCoSimulation", eventModeUsed=self.events_used,
+                          earlyReturnAllowed=early)
+        self._bind_calls()
+
+    def _instantiate(self, cls, interface, call: str, **flags: bool) -> None:
+        """Load the library with fmpy's ``cls`` for ``interface`` (the model
+        description's co-simulation or model-exchange element) and instantiate with
+        ``flags``; ``call`` names the instantiation in messages."""
         md = self.info.description
-        self.load(lambda folder: FMU3SlaveTolerant(
+        self.load(lambda folder: cls(
             guid=md.instantiationToken, unzipDirectory=folder,
-            modelIdentifier=md.coSimulation.modelIdentifier, instanceName=self.name))
+            modelIdentifier=interface.modelIdentifier, instanceName=self.name))
 
         def log_message(env, status, category, message):
             self.log.add(status, category, message)
 
         self._logger_ref = log_message
-        self.events_used = self.event_mode and self.capabilities.has_event_mode
-        early = self.events_used and self.early_return and self.capabilities.may_return_early
         try:
-            self.fmu.instantiate(visible=False, loggingOn=False,
-                                 eventModeUsed=self.events_used, earlyReturnAllowed=early,
-                                 logMessage=log_message)
+            self.fmu.instantiate(visible=False, loggingOn=False, logMessage=log_message,
+                                 **flags)
         except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
-            raise SubsystemError(f"fmi3InstantiateCoSimulation failed: {err} "
-                                 f"{self.log.last()}".strip(), node=self.name) from None
+            raise SubsystemError(f"{call} failed: {err} {self.log.last()}".strip(),
+                                 node=self.name) from None
         self.instantiated = True
-        self._bind_calls()
 
     def initialize(self, start: float, stop: float | None) -> None:
         self.time = start

@@ -174,10 +174,15 @@ class FMUSubsystem(Subsystem):
         self._obj_get: list = []
         self._obj_set: list = []
         self._has_objects = False
+        self.capabilities = self._capabilities(info)
+
+    @staticmethod
+    def _capabilities(info: FMUInfo) -> Capabilities:
+        """What the master may ask of the FMU, from its co-simulation flags."""
         cs = info.co_simulation
         can_roll_back = bool(getattr(cs, "canGetAndSetFMUstate", False)
                              or getattr(cs, "canGetAndSetFMUState", False))
-        self.capabilities = Capabilities(
+        return Capabilities(
             can_roll_back=can_roll_back,
             can_vary_step=bool(cs.canHandleVariableCommunicationStepSize),
             has_event_mode=bool(getattr(cs, "hasEventMode", False)),

@@ -26,8 +26,7 @@ class BlockMember(BlockSubsystem):
     def set_states(self) -> None:
         pass
 
-    get_states = get_derivatives = get_indicators = enter_event_mode = set_states
-    enter_continuous_time_mode = set_states
+    get_states = enter_event_mode = enter_continuous_time_mode = set_states
 
     def bind_vectors(self, *args) -> None:
         pass

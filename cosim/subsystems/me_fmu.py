@@ -11,9 +11,9 @@ here). Life cycle, as the cluster drives it (FMI 2.0 ch. 3.2, FMI 3.0 ch. 3.2)::
     exit_initialization()                 -> Event Mode
     enter_event_mode(), update_discrete() ...  the event iteration (also the initial one)
     enter_continuous_time_mode()
-    per right-hand-side evaluation:
-        set_time(t), set_states(), <outputs and inputs of the cluster's connections>,
-        get_derivatives() [, get_indicators()]
+    per right-hand-side evaluation (the closures of hot_calls()):
+        place(t) (time and states), <outputs and inputs of the cluster's connections>,
+        derivatives() [, indicators()]
     completed_integrator_step()           where the FMU needs it
     save_state() / restore_state(s)       FMU state get/set (canGetAndSetFMUState)
 
@@ -38,12 +38,11 @@ from ..errors import FMUError, SubsystemError
 from ..fmu import cache
 from ..integrators.base import RecoverableRhs
 from ..protocol import Capabilities
-from .base import Subsystem
 from .fmi2 import _CTYPES as _CTYPES2
-from .fmi2 import _GETTERS, _SETTERS, FMI2Subsystem, _kind, _register_log, _shared_callbacks
+from .fmi2 import _GETTERS, _SETTERS, FMI2Subsystem, _kind
 from .fmi3 import _CTYPES as _CTYPES3
 from .fmi3 import FMI3Subsystem, _c_type_name
-from .fmu_common import FMULog, TolerantLoading
+from .fmu_common import TolerantLoading
 
 WARNING, DISCARD = 1, 2
 
@@ -67,24 +66,17 @@ class MEMember:
     fmu: Any
 
     def __init__(self, name: str, info):
-        Subsystem.__init__(self, name, info.interface)
-        self.info = info
-        self.log = FMULog()
-        self.folder = None
-        self.fmu = None
-        self.instantiated = False
-        self._in: list = []
-        self._out: list = []
-        self._obj_get: list = []
-        self._obj_set: list = []
-        self._has_objects = False  # members exchange numbers only
+        super().__init__(name, info)  # the adapter's fields (FMUSubsystem)
         md, me = info.description, info.model_exchange
         self.nx = int(md.numberOfContinuousStates or 0)
         self.nz = int(md.numberOfEventIndicators or 0)
         self.needs_completed_step = bool(getattr(me, "needsCompletedIntegratorStep", False))
-        can = bool(getattr(me, "canGetAndSetFMUstate", False))
-        self.capabilities = Capabilities(can_roll_back=can, has_event_mode=True)
         self.events_used = False  # the CS adapters' event mode flag: not for members
+
+    @staticmethod
+    def _capabilities(info) -> Capabilities:
+        can = bool(getattr(info.model_exchange, "canGetAndSetFMUstate", False))
+        return Capabilities(can_roll_back=can, has_event_mode=True)
 
     def load(self, make_fmu) -> None:
         private = bool(getattr(self.info.model_exchange, "canBeInstantiatedOnlyOncePerProcess",
@@ -153,25 +145,9 @@ class MEMember:
 
         return place, derivatives, indicators
 
-    def set_time(self, t: float) -> None:
-        self.time = t
-        self._checked(self._set_time, t)
-
-    def set_states(self) -> None:
-        if self.nx:
-            self._checked(self._set_x, self._px, self.nx)
-
     def get_states(self) -> None:
         if self.nx:
             self._checked(self._get_x, self._px, self.nx)
-
-    def get_derivatives(self) -> None:
-        if self.nx:
-            self._checked(self._get_dx, self._pdx, self.nx)
-
-    def get_indicators(self) -> None:
-        if self.nz:
-            self._checked(self._get_z, self._pz, self.nz)
 
     def nominals(self) -> np.ndarray:
         if self.nx:
@@ -251,17 +227,8 @@ class ME2Member(MEMember, FMI2Subsystem):
     GETTERS, SETTERS = _GETTERS, _SETTERS
 
     def instantiate(self) -> None:
-        md = self.info.description
-        self.load(lambda folder: FMU2ModelTolerant(
-            guid=md.guid, unzipDirectory=folder,
-            modelIdentifier=md.modelExchange.modelIdentifier,
-            instanceName=_register_log(self.name, self.log)))
-        try:
-            self.fmu.instantiate(callbacks=_shared_callbacks(), loggingOn=False)
-        except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
-            raise SubsystemError(f"fmi2Instantiate (model exchange) failed: {err} "
-                                 f"{self.log.last()}".strip(), node=self.name) from None
-        self.instantiated = True
+        self._instantiate(FMU2ModelTolerant, self.info.description.modelExchange,
+                          "fmi2Instantiate (model exchange)")
         self._bind_calls()
 
     def _bind_calls(self) -> None:
@@ -308,21 +275,8 @@ class ME3Member(MEMember, FMI3Subsystem):
     SETTERS = {k: f"fmi3Set{k}" for k in _CTYPES3}
 
     def instantiate(self) -> None:
-        md = self.info.description
-
-        def log_message(env, status, category, message):
-            self.log.add(status, category, message)
-
-        self._logger_ref = log_message
-        self.load(lambda folder: FMU3ModelTolerant(
-            guid=md.instantiationToken, unzipDirectory=folder,
-            modelIdentifier=md.modelExchange.modelIdentifier, instanceName=self.name))
-        try:
-            self.fmu.instantiate(visible=False, loggingOn=False, logMessage=log_message)
-        except Exception as err:  # noqa: BLE001 - fmpy raises a bare Exception
-            raise SubsystemError(f"fmi3InstantiateModelExchange failed: {err} "
-                                 f"{self.log.last()}".strip(), node=self.name) from None
-        self.instantiated = True
+        self._instantiate(FMU3ModelTolerant, self.info.description.modelExchange,
+                          "fmi3InstantiateModelExchange")
         # the FMU's own counts: array states count their elements (the description
         # lists variables)
         self.nx = self.guarded("fmi3GetNumberOfContinuousStates",
@@ -351,10 +305,6 @@ class ME3Member(MEMember, FMI3Subsystem):
     @staticmethod
     def _args(g) -> tuple:
         return g.vr, g.n_vr, g.ptr, g.n
-
-    def exit_initialization(self):
-        self.guarded("fmi3ExitInitializationMode", self.fmu.exitInitializationMode,
-                     time=self.time)
 
     def update_discrete(self) -> tuple[bool, bool, bool, float | None]:
         """One ``fmi3UpdateDiscreteStates``: (needs another, terminate, states changed,

@@ -127,7 +127,7 @@ class ClusterLayout:
         self.U = np.zeros(sum(len(v) for v in self.inputs_of.values()))
         self.Y = np.zeros(sum(len(v) for v in self.outputs_of.values()))
         self.u_index, self.y_index = {}, {}
-        self._ext_views, self.slices = {}, {}
+        self._ext_views = {}
         ui = yi = 0
         for m, member in self.members.items():
             ins, outs = self.inputs_of[m], self.outputs_of[m]
@@ -136,7 +136,6 @@ class ClusterLayout:
             self.y_index.update({f"{m}.{v}": yi + k for k, v in enumerate(outs)})
             n_internal = len(ins) - len(self._ext_names[m])
             self._ext_views[m] = u[n_internal:]
-            self.slices[m] = (ui, yi)
             member.bind(ins, outs, u, y)
             ui += len(ins)
             yi += len(outs)
