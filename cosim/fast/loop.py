@@ -32,7 +32,7 @@ import numpy as np
 from ..clock import to_seconds
 from ..protocol import STEP_OK, NativeForm, NotNative
 from ..supervisor import beacon
-from .plan import KINDS, exact_times, forms
+from .plan import KINDS, exact_times, forms, plan_of
 
 R_DONE, R_CALL, R_NONFINITE, R_PYTHON, R_MONITOR = 0, 1, 2, 3, 4
 PH_SET, PH_STEP, PH_GET, PH_ALL = 1, 2, 3, 4
@@ -148,9 +148,7 @@ class CompiledLoop:
 
     def plans(self) -> list:
         """How each node takes part (:class:`~cosim.fast.plan.NodePlan`)."""
-        from .plan import NodePlan, node_reason
-        return [NodePlan(name, form.kind) if form is not None else
-                NodePlan(name, "python", node_reason(reason, name))
+        return [plan_of(name, form if form is not None else reason)
                 for name, form, reason in zip(self.system.names, self.forms, self.reasons,
                                               strict=True)]
 
@@ -348,9 +346,10 @@ class CompiledLoop:
     def set_times(self, last: int) -> None:
         """Native nodes' times after step ``last`` (Python nodes keep their own)."""
         start, end = (to_seconds(x) for x in self.span(last))
+        reached = start + (end - start)  # t + dt, as the nodes compute their time
         for sub, form in zip(self.system.subsystems, self.forms, strict=True):
             if form is not None:
-                sub.time = start + (end - start)
+                sub.time = reached
 
     # -- a macro step the kernel left to Python ---------------------------------------------
 
@@ -370,9 +369,7 @@ class CompiledLoop:
         dt = to_seconds(end) - t
         self.write_back()  # the Python side takes over: block states back
         if r.code == R_NONFINITE:
-            for sub, form in zip(system.subsystems, self.forms, strict=True):
-                if form is not None:
-                    sub.time = t + dt
+            self.set_times(r.step)
             execution.reached = end
             execution.check_finite(to_seconds(end))
             raise RuntimeError(f"compiled loop: non-finite output at t={to_seconds(end):g} s "
