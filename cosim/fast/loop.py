@@ -302,19 +302,11 @@ class CompiledLoop:
         ctx.t0, ctx.t1, ctx.h = t0, t_b, h
         ctx.stop_on_flags, ctx.n_mon = 0, 0
         observers = list(execution.observers)
-        record = bool(observers)
         n, n_to = (t_a - t0) // h + 1, -(-(t_b - t0) // h)
         t = t_a
         try:
             while n <= n_to:
-                want = min(self.chunk, n_to - n + 1)
-                done, elapsed = self.call(t, n, n + want - 1, record)
-                if done:
-                    t = self.span(n + done - 1)[1]
-                    execution.reached = t
-                    self.set_times(n + done - 1)
-                    if record:
-                        self.hand_over(observers, done)
+                t, done, elapsed = self.chunk_of_steps(execution, t, n, n_to, observers)
                 n += done
                 if report.code != R_DONE:
                     end, result = self.finish_step(execution)
@@ -330,6 +322,22 @@ class CompiledLoop:
         finally:
             self.write_back()
         return None
+
+    def chunk_of_steps(self, execution, t: int, n: int, n_to: int, observers: list,
+                       recorded_by_caller: int | None = None) -> tuple[int, int, float]:
+        """Kernel steps ``n``.. (a chunk at most, up to ``n_to``) from ``t`` [ticks], their
+        rows handed to ``observers`` (but for the row at ``recorded_by_caller``);
+        returns (time reached [ticks], steps done, seconds)."""
+        want = min(self.chunk, n_to - n + 1)
+        done, elapsed = self.call(t, n, n + want - 1, bool(observers))
+        if done:
+            t = self.span(n + done - 1)[1]
+            execution.reached = t
+            self.set_times(n + done - 1)
+            rows = done - 1 if t == recorded_by_caller else done
+            if observers and rows:
+                self.hand_over(observers, rows)
+        return t, done, elapsed
 
     def tune(self, done: int, elapsed: float, seconds: float = CHUNK_SECONDS) -> None:
         if done and elapsed > 0:

@@ -84,22 +84,14 @@ class Segments:
         ctx.t0, ctx.t1, ctx.h, ctx.stop_on_flags = t0, end, h, 1
         self._monitors(on=True)
         observers = list(ex.observers)
-        record = bool(observers)
         n, n_to = (t - t0) // h + 1, -(-(end - t0) // h)
         saved = None
         try:
             while n <= n_to:
                 if self.rollback:
                     saved = self._checkpoint(saved, t, n)
-                want = min(c.chunk, n_to - n + 1)
-                done, elapsed = c.call(t, n, n + want - 1, record)
-                if done:
-                    t = c.span(n + done - 1)[1]
-                    ex.reached = t
-                    c.set_times(n + done - 1)
-                    rows = done - 1 if t == end else done  # the event loop records `end`
-                    if record and rows:
-                        c.hand_over(observers, rows)
+                # the event loop records `end` (its instant)
+                t, done, elapsed = c.chunk_of_steps(ex, t, n, n_to, observers, end)
                 n += done
                 if report.code != R_DONE:
                     return self._stopped(saved)
