@@ -138,7 +138,7 @@ class CompiledLoop:
         # where the kernel says which node it calls (a supervisor reads it after a crash)
         self.where = beacon.kernel_slots()
         self.ctx.where = self.where.ctypes.data
-        self.refresh()
+        self._plan_forms()
 
     # -- the nodes' forms ----------------------------------------------------------------
 
@@ -152,21 +152,23 @@ class CompiledLoop:
                 for name, form, reason in zip(self.system.names, self.forms, self.reasons,
                                               strict=True)]
 
+    def _plan_forms(self) -> None:
+        """Every node's native form (None: a Python node, with its reason), into the
+        kernel's node table."""
+        self.forms: list[NativeForm | None] = []
+        self.reasons: list[str | None] = []
+        for form in forms(self.system):
+            native = isinstance(form, NativeForm)
+            self.forms.append(form if native else None)
+            self.reasons.append(None if native else form)
+        self._keys = [sub.native_key() for sub in self.system.subsystems]
+        for i, form in enumerate(self.forms):
+            self._fill(self._c_nodes[i], form, i)
+        self._pick_function()
+
     def refresh(self) -> None:
         """Take the native forms that may have changed since the last run: those of
         nodes that say so (blocks: their state; FMUs: only when re-instantiated)."""
-        if not hasattr(self, "forms"):
-            self.forms: list[NativeForm | None] = []
-            self.reasons: list[str | None] = []
-            for form in forms(self.system):
-                native = isinstance(form, NativeForm)
-                self.forms.append(form if native else None)
-                self.reasons.append(None if native else form)
-            self._keys = [sub.native_key() for sub in self.system.subsystems]
-            for i, form in enumerate(self.forms):
-                self._fill(self._c_nodes[i], form, i)
-            self._pick_function()
-            return
         for i, sub in enumerate(self.system.subsystems):
             if self.forms[i] is None:
                 continue
