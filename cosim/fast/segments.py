@@ -82,7 +82,7 @@ class Segments:
         c.refresh()
         ctx, report = c.ctx, c.report
         ctx.t0, ctx.t1, ctx.h, ctx.stop_on_flags = t0, end, h, 1
-        self._monitors(on=True)
+        self._monitors()
         observers = list(ex.observers)
         n, n_to = (t - t0) // h + 1, -(-(end - t0) // h)
         saved = None
@@ -106,9 +106,10 @@ class Segments:
         self.loop._arrive(end, None, [])
         return end
 
-    def _monitors(self, on: bool) -> None:
+    def _monitors(self) -> None:
+        """The kernel watches this run's monitors (the plain compiled loop sets none)."""
         ctx = self.compiled.ctx
-        ctx.n_mon = self.n_mon if on else 0
+        ctx.n_mon = self.n_mon
         ctx.mon_index, ctx.mon_op = self.mon_index.ctypes.data, self.mon_op.ctypes.data
         ctx.mon_threshold = self.mon_threshold.ctypes.data
         ctx.mon_was = self.mon_was.ctypes.data
