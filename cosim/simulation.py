@@ -183,35 +183,21 @@ class Simulation:
                     problems += check_values(node, info, {}, vals, "")
         return problems
 
-    def _node_values(self, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Parameters and start values of system node ``name`` (a cluster: its
-        members', named as the cluster names them)."""
-        data = self.view.topology.graph.nodes[name]
-        params, starts = dict(data["parameters"]), dict(data["start"])
-        for key, value in self.view.keys(self._parameters).items():
-            node, _, var = key.partition(".")
-            if node == name:
-                params[var] = value
-        for key, value in self.view.keys(self._start_values).items():
-            node, _, var = key.partition(".")
-            if node == name:
-                starts[var] = value
-        return params, starts
-
-    def _user_values(self, name: str) -> dict[str, Any]:
-        """Parameters of the user's node ``name``, overrides applied."""
-        data = self.topology.graph.nodes[name]
-        params = dict(data["parameters"])
-        for key, value in self._parameters.items():
-            node, _, var = key.partition(".")
-            if node == name:
-                params[var] = value
-        return params
+    def _node_values(self) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+        """Parameters and start values of every system node (a cluster: its members',
+        named as the cluster names them), overrides applied."""
+        graph = self.view.topology.graph
+        params = _by_node(self.view.keys(self._parameters))
+        starts = _by_node(self.view.keys(self._start_values))
+        return {name: ({**graph.nodes[name]["parameters"], **params.get(name, {})},
+                       {**graph.nodes[name]["start"], **starts.get(name, {})})
+                for name in self.system.names}
 
     def parameters(self) -> dict[str, Any]:
         """The parameter values the next run applies, ``{"node.parameter": value}``."""
+        graph, overrides = self.topology.graph, _by_node(self._parameters)
         return {f"{n}.{k}": v for n in self.report.order
-                for k, v in self._user_values(n).items()}
+                for k, v in {**graph.nodes[n]["parameters"], **overrides.get(n, {})}.items()}
 
     # -- running --------------------------------------------------------------------------
 
@@ -284,8 +270,9 @@ class Simulation:
             for sub in self.system.subsystems:
                 sub.reset()
         self.system.clear()
+        values = self._node_values()
         for name, sub in zip(self.system.names, self.system.subsystems, strict=True):
-            sub.configure(*self._node_values(name))
+            sub.configure(*values[name])
         self.now = self._start
         self.t0 = self._start
 
@@ -430,6 +417,15 @@ def _source_name(source: Any) -> str:
     if isinstance(source, str):
         return source
     return f"{getattr(source, '__module__', '')}:{getattr(source, '__qualname__', source)}"
+
+
+def _by_node(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{"node.variable": value}`` grouped as ``{node: {variable: value}}`` (in order)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        node, _, var = key.partition(".")
+        grouped.setdefault(node, {})[var] = value
+    return grouped
 
 
 def _apply_run_settings(topo: Topology, **settings: Any) -> None:

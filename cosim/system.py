@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .clock import TICKS_PER_SECOND
-from .protocol import NativeForm, StepOutcome
+from .protocol import StepOutcome
 from .subsystems.base import Subsystem
 from .topology.checks import CheckReport
 from .variables import NUMBER, OBJECT, Signal, split_element
@@ -347,10 +347,6 @@ class CoupledSystem:
                       self.out_hi, self.c_lo, self.c_hi, self.record_index, self.plain,
                       self.has_delayed)
 
-    def native_forms(self) -> list[NativeForm]:
-        """Every node's compiled form (raises NotNative naming the first node without)."""
-        return [sub.native_form() for sub in self.subsystems]
-
     # -- stepping one node -------------------------------------------------------------
 
     def set_inputs(self, i: int) -> None:
@@ -372,13 +368,6 @@ class CoupledSystem:
         outcome = sub.step(now, limit)
         sub.get_outputs()
         return outcome
-
-    def init_node(self, i: int) -> None:
-        """Initialization: node ``i``'s inputs from the current outputs, then its outputs."""
-        self.current = i
-        self.exchange_into(i)
-        self.subsystems[i].set_inputs()
-        self.subsystems[i].get_outputs()
 
     def propagate(self, changed: np.ndarray) -> np.ndarray:
         """Re-evaluate direct-feedthrough outputs downstream of the outputs ``changed`` (a

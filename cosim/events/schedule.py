@@ -47,10 +47,9 @@ class Schedule:
                 to_ticks(spec.until) if spec.until is not None else None,
                 spec.name or f"{spec.set} = {spec.value}"))
             data = topology.graph.nodes[node]
-            params = data["parameters"] if values is None else {
-                k.partition(".")[2]: v for k, v in values.items()
-                if k.partition(".")[0] == node}
-            start = params.get(var, data["start"].get(var, interfaces[node][var].start))
+            default = data["start"].get(var, interfaces[node][var].start)
+            start = data["parameters"].get(var, default) if values is None else \
+                values.get(spec.set, default)
             self.current.setdefault((node, var), float(start or 0.0))
         self.items.sort(key=lambda e: e.at)  # stable: file order at equal times
 

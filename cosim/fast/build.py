@@ -69,7 +69,7 @@ def _compiler_identity(cc: str) -> str:
 _identities: dict[str, str] = {}
 
 
-def _target(cc: str, source: Path, stem: str = "kernel") -> Path:
+def _target(cc: str, source: Path) -> Path:
     if cc not in _identities:
         _identities[cc] = _compiler_identity(cc)
     key = hashlib.sha256()
@@ -77,7 +77,7 @@ def _target(cc: str, source: Path, stem: str = "kernel") -> Path:
                  platform.machine().encode(), sys.platform.encode()):
         key.update(part)
         key.update(b"\0")
-    return cache_dir() / f"{stem}-{key.hexdigest()[:20]}.so"
+    return cache_dir() / f"{source.stem}-{key.hexdigest()[:20]}.so"
 
 
 def _compile(cc: str, source: Path, target: Path) -> float:
@@ -109,13 +109,19 @@ def library(source: Path) -> Path:
     """A shared object built from the C file ``source`` with the kernel's flags (no
     fused multiply-add: bit-identical to Python's arithmetic), compiled once into the
     cache; raises :class:`KernelUnavailable` (no compiler, a compile error)."""
+    return _built(source)[0]
+
+
+def _built(source: Path) -> tuple[Path, float | None]:
+    """(the shared object of ``source`` in the cache, seconds its compilation took now or
+    None when it was there already)."""
     cc = compiler()
     if cc is None:
         raise KernelUnavailable("no C compiler found (set COSIM_CC, or install gcc)")
-    target = _target(cc, source, stem=source.stem)
-    if not target.is_file():
-        _compile(cc, source, target)
-    return target
+    target = _target(cc, source)
+    if target.is_file():
+        return target, None
+    return target, _compile(cc, source, target)
 
 
 def _load(path: Path) -> ctypes.CDLL:
@@ -142,12 +148,9 @@ def kernel() -> ctypes.CDLL:
         if _failure is not None:
             raise KernelUnavailable(_failure)
         try:
-            cc = compiler()
-            if cc is None:
-                raise KernelUnavailable("no C compiler found (set COSIM_CC, or install gcc)")
-            target = _target(cc, SOURCE)
-            if not target.is_file():
-                compile_seconds = _compile(cc, SOURCE, target)
+            target, seconds = _built(SOURCE)
+            if seconds is not None:
+                compile_seconds = seconds
             _kernel = _load(target)
         except KernelUnavailable as err:
             _failure = str(err)

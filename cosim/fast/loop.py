@@ -32,7 +32,7 @@ import numpy as np
 from ..clock import to_seconds
 from ..protocol import STEP_OK, NativeForm, NotNative
 from ..supervisor import beacon
-from .plan import KINDS, exact_times, forms
+from .plan import KINDS, exact_times, forms, plan_of
 
 R_DONE, R_CALL, R_NONFINITE, R_PYTHON, R_MONITOR = 0, 1, 2, 3, 4
 PH_SET, PH_STEP, PH_GET, PH_ALL = 1, 2, 3, 4
@@ -138,7 +138,7 @@ class CompiledLoop:
         # where the kernel says which node it calls (a supervisor reads it after a crash)
         self.where = beacon.kernel_slots()
         self.ctx.where = self.where.ctypes.data
-        self.refresh()
+        self._plan_forms()
 
     # -- the nodes' forms ----------------------------------------------------------------
 
@@ -148,27 +148,27 @@ class CompiledLoop:
 
     def plans(self) -> list:
         """How each node takes part (:class:`~cosim.fast.plan.NodePlan`)."""
-        from .plan import NodePlan, node_reason
-        return [NodePlan(name, form.kind) if form is not None else
-                NodePlan(name, "python", node_reason(reason, name))
+        return [plan_of(name, form if form is not None else reason)
                 for name, form, reason in zip(self.system.names, self.forms, self.reasons,
                                               strict=True)]
+
+    def _plan_forms(self) -> None:
+        """Every node's native form (None: a Python node, with its reason), into the
+        kernel's node table."""
+        self.forms: list[NativeForm | None] = []
+        self.reasons: list[str | None] = []
+        for form in forms(self.system):
+            native = isinstance(form, NativeForm)
+            self.forms.append(form if native else None)
+            self.reasons.append(None if native else form)
+        self._keys = [sub.native_key() for sub in self.system.subsystems]
+        for i, form in enumerate(self.forms):
+            self._fill(self._c_nodes[i], form, i)
+        self._pick_function()
 
     def refresh(self) -> None:
         """Take the native forms that may have changed since the last run: those of
         nodes that say so (blocks: their state; FMUs: only when re-instantiated)."""
-        if not hasattr(self, "forms"):
-            self.forms: list[NativeForm | None] = []
-            self.reasons: list[str | None] = []
-            for form in forms(self.system):
-                native = isinstance(form, NativeForm)
-                self.forms.append(form if native else None)
-                self.reasons.append(None if native else form)
-            self._keys = [sub.native_key() for sub in self.system.subsystems]
-            for i, form in enumerate(self.forms):
-                self._fill(self._c_nodes[i], form, i)
-            self._pick_function()
-            return
         for i, sub in enumerate(self.system.subsystems):
             if self.forms[i] is None:
                 continue
@@ -304,19 +304,11 @@ class CompiledLoop:
         ctx.t0, ctx.t1, ctx.h = t0, t_b, h
         ctx.stop_on_flags, ctx.n_mon = 0, 0
         observers = list(execution.observers)
-        record = bool(observers)
         n, n_to = (t_a - t0) // h + 1, -(-(t_b - t0) // h)
         t = t_a
         try:
             while n <= n_to:
-                want = min(self.chunk, n_to - n + 1)
-                done, elapsed = self.call(t, n, n + want - 1, record)
-                if done:
-                    t = self.span(n + done - 1)[1]
-                    execution.reached = t
-                    self.set_times(n + done - 1)
-                    if record:
-                        self.hand_over(observers, done)
+                t, done, elapsed = self.chunk_of_steps(execution, t, n, n_to, observers)
                 n += done
                 if report.code != R_DONE:
                     end, result = self.finish_step(execution)
@@ -333,6 +325,22 @@ class CompiledLoop:
             self.write_back()
         return None
 
+    def chunk_of_steps(self, execution, t: int, n: int, n_to: int, observers: list,
+                       recorded_by_caller: int | None = None) -> tuple[int, int, float]:
+        """Kernel steps ``n``.. (a chunk at most, up to ``n_to``) from ``t`` [ticks], their
+        rows handed to ``observers`` (but for the row at ``recorded_by_caller``);
+        returns (time reached [ticks], steps done, seconds)."""
+        want = min(self.chunk, n_to - n + 1)
+        done, elapsed = self.call(t, n, n + want - 1, bool(observers))
+        if done:
+            t = self.span(n + done - 1)[1]
+            execution.reached = t
+            self.set_times(n + done - 1)
+            rows = done - 1 if t == recorded_by_caller else done
+            if observers and rows:
+                self.hand_over(observers, rows)
+        return t, done, elapsed
+
     def tune(self, done: int, elapsed: float, seconds: float = CHUNK_SECONDS) -> None:
         if done and elapsed > 0:
             self.rate = done / elapsed
@@ -348,9 +356,10 @@ class CompiledLoop:
     def set_times(self, last: int) -> None:
         """Native nodes' times after step ``last`` (Python nodes keep their own)."""
         start, end = (to_seconds(x) for x in self.span(last))
+        reached = start + (end - start)  # t + dt, as the nodes compute their time
         for sub, form in zip(self.system.subsystems, self.forms, strict=True):
             if form is not None:
-                sub.time = start + (end - start)
+                sub.time = reached
 
     # -- a macro step the kernel left to Python ---------------------------------------------
 
@@ -370,9 +379,7 @@ class CompiledLoop:
         dt = to_seconds(end) - t
         self.write_back()  # the Python side takes over: block states back
         if r.code == R_NONFINITE:
-            for sub, form in zip(system.subsystems, self.forms, strict=True):
-                if form is not None:
-                    sub.time = t + dt
+            self.set_times(r.step)
             execution.reached = end
             execution.check_finite(to_seconds(end))
             raise RuntimeError(f"compiled loop: non-finite output at t={to_seconds(end):g} s "

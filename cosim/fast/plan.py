@@ -103,9 +103,15 @@ def forms(system) -> list[NativeForm | str]:
 
 def node_plan(sim) -> list[NodePlan]:
     """How every node runs in the compiled loop (in stepping order)."""
-    return [NodePlan(sub.name, f.kind) if isinstance(f, NativeForm) else
-            NodePlan(sub.name, "python", node_reason(f, sub.name))
+    return [plan_of(sub.name, f)
             for sub, f in zip(sim.system.subsystems, forms(sim.system), strict=True)]
+
+
+def plan_of(name: str, form: NativeForm | str) -> NodePlan:
+    """How node ``name`` takes part, from its native form or the reason it has none."""
+    if isinstance(form, NativeForm):
+        return NodePlan(name, form.kind)
+    return NodePlan(name, "python", node_reason(form, name))
 
 
 def node_reason(reason: str, node: str) -> str:

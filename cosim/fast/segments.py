@@ -82,24 +82,16 @@ class Segments:
         c.refresh()
         ctx, report = c.ctx, c.report
         ctx.t0, ctx.t1, ctx.h, ctx.stop_on_flags = t0, end, h, 1
-        self._monitors(on=True)
+        self._monitors()
         observers = list(ex.observers)
-        record = bool(observers)
         n, n_to = (t - t0) // h + 1, -(-(end - t0) // h)
         saved = None
         try:
             while n <= n_to:
                 if self.rollback:
                     saved = self._checkpoint(saved, t, n)
-                want = min(c.chunk, n_to - n + 1)
-                done, elapsed = c.call(t, n, n + want - 1, record)
-                if done:
-                    t = c.span(n + done - 1)[1]
-                    ex.reached = t
-                    c.set_times(n + done - 1)
-                    rows = done - 1 if t == end else done  # the event loop records `end`
-                    if record and rows:
-                        c.hand_over(observers, rows)
+                # the event loop records `end` (its instant)
+                t, done, elapsed = c.chunk_of_steps(ex, t, n, n_to, observers, end)
                 n += done
                 if report.code != R_DONE:
                     return self._stopped(saved)
@@ -114,9 +106,10 @@ class Segments:
         self.loop._arrive(end, None, [])
         return end
 
-    def _monitors(self, on: bool) -> None:
+    def _monitors(self) -> None:
+        """The kernel watches this run's monitors (the plain compiled loop sets none)."""
         ctx = self.compiled.ctx
-        ctx.n_mon = self.n_mon if on else 0
+        ctx.n_mon = self.n_mon
         ctx.mon_index, ctx.mon_op = self.mon_index.ctypes.data, self.mon_op.ctypes.data
         ctx.mon_threshold = self.mon_threshold.ctypes.data
         ctx.mon_was = self.mon_was.ctypes.data

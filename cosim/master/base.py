@@ -147,7 +147,8 @@ def check_outcome(system, i: int, outcome: StepOutcome, t: float, dt: float) -> 
 def fold(system, i: int, outcome: StepOutcome, now: int, limit: int,
          result: MacroStep | None) -> MacroStep | None:
     """``result`` with node ``i``'s outcome of a step from ``now`` to ``limit`` folded
-    in (call it for outcomes other than STEP_OK; raises for a discarded step)."""
+    in (STEP_OK leaves it as it is: the hot loops skip the call then; raises for a
+    discarded step)."""
     t, dt = seconds(now, limit)
     if check_outcome(system, i, outcome, t, dt):
         return note(result, i, outcome, t, dt)

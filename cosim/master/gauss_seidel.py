@@ -37,8 +37,7 @@ class GaussSeidel(MasterAlgorithm):
         return result
 
     def resume(self, system, now: int, limit: int, i: int, outcome) -> MacroStep | None:
-        result = fold(system, i, outcome, now, limit, None) if outcome is not STEP_OK \
-            else None
+        result = fold(system, i, outcome, now, limit, None)  # None for STEP_OK
         if result is not None and result.stops:
             return result
         return self._plain(system, now, limit, i + 1, result)

@@ -37,8 +37,7 @@ class Jacobi(MasterAlgorithm):
         return result
 
     def resume(self, system, now: int, limit: int, i: int, outcome) -> MacroStep | None:
-        result = fold(system, i, outcome, now, limit, None) if outcome is not STEP_OK \
-            else None
+        result = fold(system, i, outcome, now, limit, None)  # None for STEP_OK
         return self._step_and_get(system, now, limit, i + 1, result)
 
     def _general_step(self, system, now: int, limit: int) -> MacroStep | None:

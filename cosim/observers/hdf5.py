@@ -56,7 +56,7 @@ from ..results.layout import (
     utc_now,
     write_scalar,
 )
-from .base import Observer, RunInfo, Signal
+from .base import Observer, RunInfo
 
 #: gzip level of the row datasets: level 1 costs about half of level 4 (h5py's default)
 #: per row where rows compress well (time, row kinds, smooth signals) and takes almost
@@ -182,7 +182,6 @@ class HDF5Recorder(Observer):
         self.n_rows = 0  # rows committed to the file (len(/time))
         self._file: h5py.File | None = None
         self._done = False
-        self._signals: list[Signal] = []
         self._datasets: list[tuple[h5py.Dataset, int, int, tuple[int, ...]]] = []
         self._dtypes: list[np.dtype] = []
         self._time_ds: h5py.Dataset | None = None
@@ -375,9 +374,8 @@ class HDF5Recorder(Observer):
         tds.attrs["units"] = "s"
         tds.make_scale(TIME)
         self._time_ds = tds
-        self._signals = list(info.numeric_signals)
         col = 0
-        for sig in self._signals:
+        for sig in info.numeric_signals:
             var = sig.variable
             ds = self._series(sig.name, _dtype(var), var.shape)
             ds.dims[0].attach_scale(tds)
