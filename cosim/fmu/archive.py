@@ -30,7 +30,7 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from ..errors import FMUError
+from ..errors import ConfigError, FMUError
 
 MODEL_DESCRIPTION = "modelDescription.xml"
 MAX_ENTRIES = 10_000
@@ -74,12 +74,14 @@ def open_archive(path: str | Path) -> zipfile.ZipFile:
     return archive
 
 
-def check_limits(archive: zipfile.ZipFile, path: str | Path) -> None:
-    """Raise FMUError if the archive has too many entries, unpacks to too many bytes, or
-    holds an entry compressed beyond :data:`MAX_RATIO` (module docstring)."""
+def check_limits(archive: zipfile.ZipFile, path: str | Path,
+                 error: type[ConfigError] = FMUError) -> None:
+    """Raise ``error`` (FMUError) if the archive has too many entries, unpacks to too many
+    bytes, or holds an entry compressed beyond :data:`MAX_RATIO` (module docstring); for
+    every zip cosim reads (FMUs, surrogate artifacts)."""
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
-        raise FMUError(f"the archive has {len(infos)} entries, more than the "
+        raise error(f"the archive has {len(infos)} entries, more than the "
                        f"{MAX_ENTRIES} cosim accepts (a zip bomb?)", file=str(path))
     limit = max_bytes()
     total = 0
@@ -87,12 +89,12 @@ def check_limits(archive: zipfile.ZipFile, path: str | Path) -> None:
         total += info.file_size
         if info.file_size > RATIO_FLOOR and \
                 info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise FMUError(
+            raise error(
                 f"archive entry {info.filename!r} unpacks to {info.file_size} bytes "
                 f"from {info.compress_size} (ratio {info.file_size / max(info.compress_size, 1):.0f}, "
                 f"above {MAX_RATIO}): refused as a likely zip bomb", file=str(path))
     if total > limit:
-        raise FMUError(f"the archive unpacks to {total} bytes, more than the "
+        raise error(f"the archive unpacks to {total} bytes, more than the "
                        f"{limit} cosim accepts (set COSIM_FMU_MAX_BYTES to allow more)",
                        file=str(path))
 

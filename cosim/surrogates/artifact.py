@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
+from ..fmu.archive import check_limits
 from . import lss, regressors
 from .dataset import Port
 from .envelope import Envelope
@@ -195,6 +196,7 @@ def _read_members(p: Path) -> dict[str, bytes]:
         raise ArtifactError("surrogate file not found", file=str(p))
     try:
         with zipfile.ZipFile(p) as zf:
+            check_limits(zf, p, error=ArtifactError)  # entries, size, zip bombs
             infos = zf.infolist()
             unknown = sorted(i.filename for i in infos if i.filename not in MEMBERS)
             if unknown:

@@ -167,6 +167,18 @@ def test_foreign_files_are_refused(tmp_path, content, match):
         load(path)
 
 
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
+    """A member that unpacks to more than 200x its compressed size (the FMU archives' limit)
+    is refused from the zip directory, without reading it into memory."""
+    path = tmp_path / "bomb.surrogate"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("manifest.json", b"{" + b" " * 50_000_000 + b"}")
+        zf.writestr("arrays.npz", b"")
+    with pytest.raises(ArtifactError, match="'manifest.json' unpacks to 50000002 bytes "
+                       r"from \d+ \(ratio \d+, above 200\): refused as a likely zip bomb"):
+        load(path)
+
+
 def test_other_format_version_is_refused(rack_world, tmp_path):
     def change(name, data):
         if name != "manifest.json":
